@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import { fieldIssues } from './definition';
+import { ValidationError } from './errors';
+import { ALIVE_STATUSES, type MachineStatus, STATUSES } from './machine';
+
+export const DEFAULT_PAGE_SIZE = 25;
+
+const indexKeySchema = z.strictObject({ id: z.string(), status: z.enum(STATUSES), createdAt: z.string() });
+export type IndexPosition = z.infer<typeof indexKeySchema>;
+
+/** Per status: `null` = exhausted, absent = not started, a key = continue after it. */
+const cursorSchema = z.partialRecord(z.enum(STATUSES), indexKeySchema.nullable());
+export type ListCursor = z.infer<typeof cursorSchema>;
+
+const listQuerySchema = z.strictObject({
+  status: z.enum(STATUSES).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(DEFAULT_PAGE_SIZE),
+  nextToken: z.string().max(4096).optional(),
+});
+
+export interface ListRequest {
+  statuses: MachineStatus[];
+  limit: number;
+  cursor: ListCursor;
+}
+
+/** Checks `GET /machines` query parameters; no status means the alive machines. */
+export function parseListQuery(query: Record<string, string | undefined>): ListRequest {
+  const parsed = listQuerySchema.safeParse(query);
+  if (!parsed.success) throw new ValidationError('invalid list query', fieldIssues(parsed.error));
+  const statuses = parsed.data.status ? [parsed.data.status] : [...ALIVE_STATUSES];
+  const cursor = parsed.data.nextToken === undefined ? {} : decodeCursor(parsed.data.nextToken);
+  if (Object.keys(cursor).some((status) => !statuses.includes(status as MachineStatus))) {
+    throw invalidToken('nextToken belongs to a listing with another status');
+  }
+  return { statuses, limit: parsed.data.limit, cursor };
+}
+
+function invalidToken(message: string): ValidationError {
+  return new ValidationError('invalid list query', [{ path: 'nextToken', message }]);
+}
+
+function decodeCursor(token: string): ListCursor {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch {
+    throw invalidToken('not a token this API issued');
+  }
+  const parsed = cursorSchema.safeParse(json);
+  if (!parsed.success) throw invalidToken('not a token this API issued');
+  return parsed.data;
+}
+
+export function encodeCursor(cursor: ListCursor): string {
+  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+}
+
+export interface StatusPage {
+  status: MachineStatus;
+  keys: IndexPosition[];
+  /** Whether the index holds more items after `keys`. */
+  more: boolean;
+}
+
+/**
+ * Merges one page per status (each newest first, each at most `limit` long) into one page of
+ * `limit`, newest first, and the cursor that continues exactly after what was returned.
+ */
+export function mergePages(
+  pages: StatusPage[],
+  limit: number,
+  previous: ListCursor,
+): { keys: IndexPosition[]; next?: ListCursor } {
+  // A k-way merge keeps each status's own index order, so what is taken from a status is always
+  // a prefix of its page and the cursor can continue right after it.
+  const heads = pages.map(() => 0);
+  const merged: IndexPosition[] = [];
+  while (merged.length < limit) {
+    let best = -1;
+    pages.forEach((page, i) => {
+      const candidate = page.keys[heads[i] ?? 0];
+      const current = best < 0 ? undefined : pages[best]?.keys[heads[best] ?? 0];
+      if (candidate && (!current || candidate.createdAt > current.createdAt)) best = i;
+    });
+    if (best < 0) break;
+    const page = pages[best] as StatusPage;
+    merged.push(page.keys[heads[best] ?? 0] as IndexPosition);
+    heads[best] = (heads[best] ?? 0) + 1;
+  }
+  const next: ListCursor = { ...previous };
+  for (const page of pages) {
+    const taken = merged.filter((key) => key.status === page.status);
+    const last = taken.at(-1);
+    const exhausted = taken.length === page.keys.length && !page.more;
+    next[page.status] = exhausted ? null : (last ?? previous[page.status]);
+    if (!exhausted && last === undefined && previous[page.status] === undefined) delete next[page.status];
+  }
+  const done = pages.every((page) => next[page.status] === null);
+  return done ? { keys: merged } : { keys: merged, next };
+}
+
+/** The statuses still to be read, with where to continue in each. */
+export function pendingStatuses(request: ListRequest): { status: MachineStatus; after?: IndexPosition }[] {
+  return request.statuses.flatMap((status) => {
+    const position = request.cursor[status];
+    if (position === null) return [];
+    return [position === undefined ? { status } : { status, after: position }];
+  });
+}

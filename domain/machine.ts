@@ -1,0 +1,153 @@
+import { z } from 'zod';
+import { definitionFingerprint, type Json, type MachineDefinition, type MachineOptions } from './definition';
+
+export const STATUSES = ['RUNNING', 'PARKED', 'SUCCEEDED', 'FAILED'] as const;
+export type MachineStatus = (typeof STATUSES)[number];
+export const ALIVE_STATUSES: readonly MachineStatus[] = ['RUNNING', 'PARKED'];
+
+export type HistoryEventType =
+  | 'created'
+  | 'transition'
+  | 'retry'
+  | 'parked'
+  | 'resumed'
+  | 'succeeded'
+  | 'failed'
+  | 'removal';
+
+/** One entry of a machine's history; `seq` orders the events and makes writing one idempotent. */
+export interface HistoryEvent {
+  seq: number;
+  type: HistoryEventType;
+  at: string;
+  version: number;
+  from?: string;
+  to?: string;
+  delay?: number;
+  attempt?: number;
+  error?: string;
+}
+
+export interface MachineError {
+  message: string;
+  state: string;
+  at: string;
+}
+
+/** Who is running the current step, and until when (epoch milliseconds) that claim holds. */
+export interface Lease {
+  token: string;
+  until: number;
+}
+
+export interface MachineRecord {
+  id: string;
+  name?: string;
+  state: string;
+  status: MachineStatus;
+  object: Json;
+  config: Record<string, string>;
+  options: MachineOptions;
+  /** Committed steps: each handler result that moved, finished, failed or parked the machine. */
+  version: number;
+  /** 1-based attempt of the current step; a retry keeps `version` and increments this. */
+  attempt: number;
+  /** Counts every committed write; the key of the history event that write produced. */
+  seq: number;
+  /** The event of the latest commit, kept here because there are no transactions to write it with. */
+  lastEvent: HistoryEvent;
+  fingerprint: string;
+  removing?: boolean;
+  lease?: Lease;
+  wakeAt?: string;
+  error?: MachineError;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt?: string;
+  /** Epoch seconds; DynamoDB's TTL attribute. */
+  expiresAt?: number;
+}
+
+/** What the queue carries: the step (`version`) and the attempt at it that should run next. */
+export const stepMessageSchema = z.strictObject({
+  id: z.string().min(1).max(256),
+  version: z.number().int().min(0),
+  attempt: z.number().int().min(1),
+});
+export type StepMessage = z.infer<typeof stepMessageSchema>;
+
+/** A delay to wait before a message is processed; `seconds` is already capped for SQS. */
+export interface ScheduledMessage {
+  message: StepMessage;
+  delaySeconds: number;
+}
+
+const iso = (now: number) => new Date(now).toISOString();
+
+/** The record of a newly added machine and its first message. */
+export function createMachine(
+  definition: MachineDefinition,
+  { id, now }: { id: string; now: number },
+): { record: MachineRecord; first: ScheduledMessage } {
+  const at = iso(now);
+  const record: MachineRecord = {
+    id,
+    ...(definition.name === undefined ? {} : { name: definition.name }),
+    state: definition.state,
+    status: 'RUNNING',
+    object: definition.object,
+    config: definition.config,
+    options: definition.options,
+    version: 0,
+    attempt: 1,
+    seq: 0,
+    lastEvent: { seq: 0, type: 'created', at, version: 0, to: definition.state },
+    fingerprint: definitionFingerprint(definition),
+    createdAt: at,
+    updatedAt: at,
+  };
+  return { record, first: { message: { id, version: 0, attempt: 1 }, delaySeconds: 0 } };
+}
+
+export function isFinished(status: MachineStatus): boolean {
+  return status === 'SUCCEEDED' || status === 'FAILED';
+}
+
+export function hasLiveLease(record: MachineRecord, now: number): boolean {
+  return record.lease !== undefined && record.lease.until > now;
+}
+
+/** What clients see: the record without the lease internals. */
+export type MachineView = Omit<MachineRecord, 'lease' | 'lastEvent' | 'fingerprint' | 'seq'> & {
+  handlerRunning: boolean;
+};
+
+export function toView(record: MachineRecord, now: number): MachineView {
+  const { lease: _lease, lastEvent: _lastEvent, fingerprint: _fingerprint, seq: _seq, ...view } = record;
+  return { ...view, handlerRunning: hasLiveLease(record, now) };
+}
+
+/** The record after one more committed write that produced `event`. */
+export function withEvent(
+  record: MachineRecord,
+  event: Omit<HistoryEvent, 'seq' | 'at'>,
+  now: number,
+): Pick<MachineRecord, 'seq' | 'lastEvent' | 'updatedAt'> {
+  const seq = record.seq + 1;
+  return { seq, lastEvent: { seq, at: iso(now), ...event }, updatedAt: iso(now) };
+}
+
+/**
+ * A machine still waiting for its very first step, with nobody on it: its first message may have
+ * been lost (the add crashed between its two writes), so adding it again may send it again.
+ */
+export function isAwaitingFirstStep(record: MachineRecord, now: number): boolean {
+  return record.status === 'RUNNING' && record.version === 0 && record.attempt === 1 && !hasLiveLease(record, now);
+}
+
+/** The history of a machine: the written events plus the latest one, which lives in the record. */
+export function fullHistory(record: MachineRecord, written: HistoryEvent[]): HistoryEvent[] {
+  const bySeq = new Map(written.filter((event) => event.seq <= record.seq).map((event) => [event.seq, event]));
+  bySeq.set(record.lastEvent.seq, record.lastEvent);
+  return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+}

@@ -1,0 +1,256 @@
+import { z } from 'zod';
+import { byteLength, type Json, MAX_MACHINE_BYTES, stateNameSchema } from './definition';
+import { ConflictError, ValidationError } from './errors';
+import {
+  hasLiveLease,
+  type HistoryEvent,
+  type MachineRecord,
+  type ScheduledMessage,
+  type StepMessage,
+  withEvent,
+} from './machine';
+
+/** SQS's DelaySeconds cap; longer waits are chained through `wakeAt`. */
+export const SQS_MAX_DELAY_SECONDS = 900;
+export const MAX_DELAY_SECONDS = 31_536_000;
+/** How long to hold back a message that overtook the commit it was sent before. */
+export const DEFER_SECONDS = 1;
+
+export interface Clock {
+  /** Epoch milliseconds. */
+  now: number;
+  /** Longest single queue delay; SQS_MAX_DELAY_SECONDS in production, smaller in tests. */
+  maxQueueDelaySeconds: number;
+}
+
+export type Decision =
+  | { action: 'drop'; reason: 'missing' | 'stale' | 'held' }
+  | { action: 'delete' }
+  | { action: 'defer'; delaySeconds: number }
+  | { action: 'wait'; delaySeconds: number }
+  | { action: 'run' };
+
+/** What the transition processor does with `message`, given the machine's current record. */
+export function decide(record: MachineRecord | undefined, message: StepMessage, clock: Clock): Decision {
+  if (!record) return { action: 'drop', reason: 'missing' };
+  const leased = hasLiveLease(record, clock.now);
+  if (record.removing) return leased ? { action: 'drop', reason: 'held' } : { action: 'delete' };
+
+  const order = compareStep(message, record);
+  // A message sent just before its commit can arrive before the commit lands: the lease is
+  // still held, so it is early rather than stale. Without a live lease the sender died before
+  // committing and the step will be redone from its own message, so the early one is dropped.
+  const early = order > 0 || (order === 0 && record.status === 'PARKED');
+  if (early) return leased ? { action: 'defer', delaySeconds: DEFER_SECONDS } : { action: 'drop', reason: 'stale' };
+  if (order < 0 || record.status !== 'RUNNING') return { action: 'drop', reason: 'stale' };
+  if (leased) return { action: 'drop', reason: 'held' };
+
+  const remaining = secondsUntil(record.wakeAt, clock.now);
+  if (remaining >= 1) return { action: 'wait', delaySeconds: Math.min(remaining, clock.maxQueueDelaySeconds) };
+  return { action: 'run' };
+}
+
+function compareStep(message: StepMessage, record: MachineRecord): number {
+  return Math.sign(message.version - record.version) || Math.sign(message.attempt - record.attempt);
+}
+
+function secondsUntil(wakeAt: string | undefined, now: number): number {
+  return wakeAt === undefined ? 0 : Math.ceil((Date.parse(wakeAt) - now) / 1000);
+}
+
+/** What a state handler gave back. */
+export type HandlerOutcome =
+  | { kind: 'returned'; payload: unknown }
+  | { kind: 'failed'; message: string; retryable: boolean };
+
+const handlerResultSchema = z.union([
+  z.null(),
+  z.looseObject({
+    state: stateNameSchema,
+    object: z.json().optional(),
+    delay: z.number().int().max(MAX_DELAY_SECONDS).optional(),
+    error: z.unknown().optional(),
+    message: z.unknown().optional(),
+  }),
+]);
+
+export interface StepResult {
+  record: MachineRecord;
+  send?: ScheduledMessage;
+}
+
+/**
+ * The machine after its current state's handler produced `outcome`: the record to commit
+ * (without a lease) and, unless the machine finished or parked, the next message to send.
+ * Pure: the caller performs the I/O.
+ */
+export function step(record: MachineRecord, outcome: HandlerOutcome, clock: Clock): StepResult {
+  if (outcome.kind === 'failed') {
+    return outcome.retryable && record.attempt < record.options.retry.maxAttempts
+      ? retry(record, outcome.message, clock)
+      : fail(record, outcome.message, clock);
+  }
+  const parsed = handlerResultSchema.safeParse(outcome.payload);
+  if (!parsed.success) {
+    return fail(record, `malformed handler result: ${z.prettifyError(parsed.error).replaceAll('\n', ' ')}`, clock);
+  }
+  const result = parsed.data;
+  if (result === null) return finish(record, clock);
+
+  const object = result.object === undefined ? record.object : result.object;
+  if (byteLength(object) + byteLength(record.config) > MAX_MACHINE_BYTES) {
+    return fail(record, `malformed handler result: object exceeds ${MAX_MACHINE_BYTES} bytes`, clock);
+  }
+  if (result.state === 'ERROR') {
+    const reason = describe(result.error) ?? describe(result.message) ?? 'handler returned state ERROR';
+    return fail({ ...record, object }, reason, clock);
+  }
+  if (!Object.hasOwn(record.config, result.state)) {
+    return fail({ ...record, object }, `handler returned state '${result.state}', which is not in config`, clock);
+  }
+  return advance(record, result.state, object, result.delay ?? 0, clock);
+}
+
+function describe(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function advance(record: MachineRecord, to: string, object: Json, delay: number, clock: Clock): StepResult {
+  const version = record.version + 1;
+  const base = { ...clearStep(record), state: to, object, version, attempt: 1 };
+  if (delay < 0) {
+    return {
+      record: { ...base, status: 'PARKED', ...withEvent(record, { type: 'parked', version, from: record.state, to }, clock.now) },
+    };
+  }
+  const event: Omit<HistoryEvent, 'seq' | 'at'> = { type: 'transition', version, from: record.state, to, delay };
+  return {
+    record: { ...base, status: 'RUNNING', ...wakeAtAfter(delay, clock), ...withEvent(record, event, clock.now) },
+    send: schedule({ id: record.id, version, attempt: 1 }, delay, clock),
+  };
+}
+
+function retry(record: MachineRecord, message: string, clock: Clock): StepResult {
+  const attempt = record.attempt + 1;
+  const delay = backoffSeconds(record.options.retry, record.attempt);
+  const event: Omit<HistoryEvent, 'seq' | 'at'> = {
+    type: 'retry',
+    version: record.version,
+    from: record.state,
+    attempt,
+    delay,
+    error: message,
+  };
+  return {
+    record: { ...clearStep(record), attempt, ...wakeAtAfter(delay, clock), ...withEvent(record, event, clock.now) },
+    send: schedule({ id: record.id, version: record.version, attempt }, delay, clock),
+  };
+}
+
+/** Seconds to wait after failed attempt number `failedAttempt` (1-based), as Step Functions' Retry. */
+export function backoffSeconds(
+  retry: { backoffSeconds: number; backoffRate: number },
+  failedAttempt: number,
+): number {
+  return Math.min(Math.ceil(retry.backoffSeconds * retry.backoffRate ** (failedAttempt - 1)), MAX_DELAY_SECONDS);
+}
+
+function fail(record: MachineRecord, message: string, clock: Clock): StepResult {
+  const version = record.version + 1;
+  const event: Omit<HistoryEvent, 'seq' | 'at'> = {
+    type: 'failed',
+    version,
+    from: record.state,
+    attempt: record.attempt,
+    error: message,
+  };
+  return {
+    record: {
+      ...clearStep(record),
+      version,
+      status: 'FAILED',
+      error: { message, state: record.state, at: new Date(clock.now).toISOString() },
+      ...finished(record, clock),
+      ...withEvent(record, event, clock.now),
+    },
+  };
+}
+
+function finish(record: MachineRecord, clock: Clock): StepResult {
+  const version = record.version + 1;
+  const event: Omit<HistoryEvent, 'seq' | 'at'> = { type: 'succeeded', version, from: record.state };
+  return {
+    record: {
+      ...clearStep(record),
+      version,
+      status: 'SUCCEEDED',
+      ...finished(record, clock),
+      ...withEvent(record, event, clock.now),
+    },
+  };
+}
+
+function finished(record: MachineRecord, clock: Clock): Pick<MachineRecord, 'finishedAt' | 'expiresAt'> {
+  return {
+    finishedAt: new Date(clock.now).toISOString(),
+    expiresAt: Math.floor(clock.now / 1000) + record.options.retentionDays * 86_400,
+  };
+}
+
+/** The record without what belongs to the step just completed. */
+function clearStep(record: MachineRecord): MachineRecord {
+  const { lease: _lease, wakeAt: _wakeAt, ...rest } = record;
+  return rest;
+}
+
+function wakeAtAfter(delay: number, clock: Clock): Pick<MachineRecord, 'wakeAt'> {
+  return delay > 0 ? { wakeAt: new Date(clock.now + delay * 1000).toISOString() } : {};
+}
+
+function schedule(message: StepMessage, delay: number, clock: Clock): ScheduledMessage {
+  return { message, delaySeconds: Math.min(Math.max(delay, 0), clock.maxQueueDelaySeconds) };
+}
+
+/** A PARKED machine woken by the resume API, optionally with new data or a new state. */
+export function resume(
+  record: MachineRecord,
+  input: { object?: Json; state?: string },
+  clock: Clock,
+): { record: MachineRecord; send: ScheduledMessage } {
+  if (record.status !== 'PARKED' || record.removing) {
+    throw new ConflictError(`machine '${record.id}' is ${record.status}, not PARKED`, { status: record.status });
+  }
+  if (input.state !== undefined && !Object.hasOwn(record.config, input.state)) {
+    throw new ValidationError('invalid resume request', [
+      { path: 'state', message: `state '${input.state}' is not a key of config` },
+    ]);
+  }
+  const state = input.state ?? record.state;
+  const event: Omit<HistoryEvent, 'seq' | 'at'> = { type: 'resumed', version: record.version, from: record.state, to: state };
+  return {
+    record: {
+      ...clearStep(record),
+      state,
+      object: input.object === undefined ? record.object : input.object,
+      status: 'RUNNING',
+      attempt: 1,
+      ...withEvent(record, event, clock.now),
+    },
+    send: schedule({ id: record.id, version: record.version, attempt: 1 }, 0, clock),
+  };
+}
+
+/**
+ * Delete of a machine: at once when no handler runs, otherwise marked `removing` and deleted
+ * by the transition processor when the running step ends.
+ */
+export function requestRemoval(
+  record: MachineRecord,
+  now: number,
+): { action: 'delete' } | { action: 'pending' } | { action: 'mark'; record: MachineRecord } {
+  if (!hasLiveLease(record, now)) return { action: 'delete' };
+  if (record.removing) return { action: 'pending' };
+  const event: Omit<HistoryEvent, 'seq' | 'at'> = { type: 'removal', version: record.version, from: record.state };
+  return { action: 'mark', record: { ...record, removing: true, ...withEvent(record, event, now) } };
+}

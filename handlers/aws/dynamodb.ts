@@ -1,0 +1,262 @@
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  BatchWriteCommand,
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { IndexPosition } from '../../domain/listing';
+import type { HistoryEvent, Lease, MachineRecord, MachineStatus } from '../../domain/machine';
+
+export const STATUS_INDEX = 'byStatus';
+
+
+export interface MachineSummary {
+  id: string;
+  name?: string;
+  state: string;
+  status: MachineStatus;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function createDocumentClient(options: { region: string; endpoint?: string }): DynamoDBDocumentClient {
+  const client = new DynamoDBClient({ region: options.region, endpoint: options.endpoint });
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+const isConditionFailure = (error: unknown) =>
+  error instanceof ConditionalCheckFailedException ||
+  (error as { name?: string })?.name === 'ConditionalCheckFailedException';
+
+/** Runs a conditional write; false when its condition did not hold. */
+async function conditionally(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+/**
+ * Machines and their history in DynamoDB. Every write that races another is conditional: on the
+ * step (version + attempt), on the lease token, or on `seq`, so no step is committed twice.
+ */
+export class MachineStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tables: { machines: string; history: string },
+  ) {}
+
+  async get(id: string): Promise<MachineRecord | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tables.machines, Key: { id }, ConsistentRead: true }),
+    );
+    return Item as MachineRecord | undefined;
+  }
+
+  /** False when a machine with this id already exists. */
+  create(record: MachineRecord): Promise<boolean> {
+    return conditionally(
+      this.client.send(
+        new PutCommand({
+          TableName: this.tables.machines,
+          Item: record,
+          ConditionExpression: 'attribute_not_exists(id)',
+        }),
+      ),
+    );
+  }
+
+  /** Claims the record's current step for `lease`; false when the step moved on or is held. */
+  takeLease(record: MachineRecord, lease: Lease, now: number): Promise<boolean> {
+    return conditionally(
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tables.machines,
+          Key: { id: record.id },
+          UpdateExpression: 'SET lease = :lease',
+          ConditionExpression:
+            'version = :version AND attempt = :attempt AND #status = :status AND attribute_not_exists(removing) ' +
+            'AND (attribute_not_exists(lease) OR lease.#until <= :now)',
+          ExpressionAttributeNames: { '#status': 'status', '#until': 'until' },
+          ExpressionAttributeValues: {
+            ':lease': lease,
+            ':version': record.version,
+            ':attempt': record.attempt,
+            ':status': record.status,
+            ':now': now,
+          },
+        }),
+      ),
+    );
+  }
+
+  /** Replaces the record if we still hold the live lease `token` on its step `expected`. */
+  commit(next: MachineRecord, expected: { version: number; attempt: number; token: string; now: number }) {
+    return conditionally(
+      this.client.send(
+        new PutCommand({
+          TableName: this.tables.machines,
+          Item: next,
+          ConditionExpression:
+            'version = :version AND attempt = :attempt AND lease.#token = :token AND lease.#until > :now ' +
+            'AND attribute_not_exists(removing)',
+          ExpressionAttributeNames: { '#token': 'token', '#until': 'until' },
+          ExpressionAttributeValues: {
+            ':version': expected.version,
+            ':attempt': expected.attempt,
+            ':token': expected.token,
+            ':now': expected.now,
+          },
+        }),
+      ),
+    );
+  }
+
+  /** Replaces the record if nothing was committed since `expectedSeq` was read. */
+  replace(next: MachineRecord, expectedSeq: number): Promise<boolean> {
+    return conditionally(
+      this.client.send(
+        new PutCommand({
+          TableName: this.tables.machines,
+          Item: next,
+          ConditionExpression: 'seq = :seq',
+          ExpressionAttributeValues: { ':seq': expectedSeq },
+        }),
+      ),
+    );
+  }
+
+  /** Deletes the machine unless a handler holds a live lease on it; false otherwise or if missing. */
+  deleteIfIdle(id: string, now: number): Promise<boolean> {
+    return conditionally(
+      this.client.send(
+        new DeleteCommand({
+          TableName: this.tables.machines,
+          Key: { id },
+          ConditionExpression: 'attribute_exists(id) AND (attribute_not_exists(lease) OR lease.#until <= :now)',
+          ExpressionAttributeNames: { '#until': 'until' },
+          ExpressionAttributeValues: { ':now': now },
+        }),
+      ),
+    );
+  }
+
+  /** Deletes the machine and every history item it has. */
+  async deleteMachine(id: string): Promise<void> {
+    await this.client.send(new DeleteCommand({ TableName: this.tables.machines, Key: { id } }));
+    await this.deleteHistory(id);
+  }
+
+  async deleteHistory(id: string): Promise<void> {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tables.history,
+          KeyConditionExpression: 'id = :id',
+          ExpressionAttributeValues: { ':id': id },
+          ProjectionExpression: 'id, seq',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      const keys = page.Items ?? [];
+      for (let i = 0; i < keys.length; i += 25) {
+        let requests: Record<string, unknown[]> | undefined = {
+          [this.tables.history]: keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } })),
+        };
+        while (requests && Object.keys(requests).length > 0) {
+          const result = await this.client.send(new BatchWriteCommand({ RequestItems: requests as never }));
+          requests = result.UnprocessedItems as Record<string, unknown[]> | undefined;
+        }
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+
+  /**
+   * Writes a committed event to the history (idempotent: keyed by `seq`). History items outlive
+   * a machine that expires by at most their own TTL; reads go through the machine record first.
+   */
+  async putHistory(id: string, event: HistoryEvent, retentionDays: number): Promise<void> {
+    const expiresAt = Math.floor(Date.parse(event.at) / 1000) + (retentionDays + 400) * 86_400;
+    await this.client.send(new PutCommand({ TableName: this.tables.history, Item: { id, ...event, expiresAt } }));
+  }
+
+  /** The written history of a machine, oldest first (the record's `lastEvent` may not be in it yet). */
+  async history(id: string): Promise<HistoryEvent[]> {
+    const events: HistoryEvent[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tables.history,
+          KeyConditionExpression: 'id = :id',
+          ExpressionAttributeValues: { ':id': id },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const { id: _id, expiresAt: _expiresAt, ...event } = item;
+        events.push(event as HistoryEvent);
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return events;
+  }
+
+  /** One page of machines with `status`, newest first, from the keys-only status index. */
+  async pageByStatus(
+    status: MachineStatus,
+    limit: number,
+    after?: IndexPosition,
+  ): Promise<{ keys: IndexPosition[]; more: boolean }> {
+    const page = await this.client.send(
+      new QueryCommand({
+        TableName: this.tables.machines,
+        IndexName: STATUS_INDEX,
+        KeyConditionExpression: '#status = :status',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':status': status },
+        ScanIndexForward: false,
+        Limit: limit,
+        ExclusiveStartKey: after,
+      }),
+    );
+    return { keys: (page.Items ?? []) as IndexPosition[], more: page.LastEvaluatedKey !== undefined };
+  }
+
+  /** Summaries of the machines `ids`, in the order given; machines deleted meanwhile are left out. */
+  async summaries(ids: string[]): Promise<MachineSummary[]> {
+    if (ids.length === 0) return [];
+    const found = new Map<string, MachineSummary>();
+    let keys: Record<string, unknown>[] | undefined = ids.map((id) => ({ id }));
+    while (keys && keys.length > 0) {
+      const result: BatchGetCommandOutput = await this.client.send(
+        new BatchGetCommand({
+          RequestItems: {
+            [this.tables.machines]: {
+              Keys: keys,
+              ProjectionExpression: 'id, #name, #state, #status, version, createdAt, updatedAt',
+              ExpressionAttributeNames: { '#name': 'name', '#state': 'state', '#status': 'status' },
+            },
+          },
+        }),
+      );
+      for (const item of result.Responses?.[this.tables.machines] ?? []) {
+        found.set(item.id as string, item as MachineSummary);
+      }
+      keys = result.UnprocessedKeys?.[this.tables.machines]?.Keys;
+    }
+    return ids.flatMap((id) => found.get(id) ?? []);
+  }
+}

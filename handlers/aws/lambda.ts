@@ -1,0 +1,54 @@
+import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
+import type { HandlerOutcome } from '../../domain/transition';
+
+/** Invokes state handlers synchronously and turns every way they can end into a HandlerOutcome. */
+export class StateInvoker {
+  constructor(private readonly client: LambdaClient) {}
+
+  async invoke(functionName: string, input: unknown): Promise<HandlerOutcome> {
+    let response: InvokeCommandOutput;
+    try {
+      response = await this.client.send(
+        new InvokeCommand({
+          FunctionName: functionName,
+          InvocationType: 'RequestResponse',
+          Payload: new TextEncoder().encode(JSON.stringify(input)),
+        }),
+      );
+    } catch (error) {
+      return { kind: 'failed', message: `invoke failed: ${(error as Error).message}`, retryable: true };
+    }
+    const text = response.Payload ? new TextDecoder().decode(response.Payload) : '';
+    if (response.FunctionError) {
+      return { kind: 'failed', message: errorMessage(text) ?? response.FunctionError, retryable: true };
+    }
+    try {
+      return { kind: 'returned', payload: text === '' ? null : JSON.parse(text) };
+    } catch {
+      return { kind: 'returned', payload: { unparsable: text.slice(0, 200) } };
+    }
+  }
+}
+
+function errorMessage(payload: string): string | undefined {
+  try {
+    const parsed = JSON.parse(payload) as { errorMessage?: unknown; errorType?: unknown };
+    if (typeof parsed.errorMessage === 'string') {
+      return typeof parsed.errorType === 'string' && parsed.errorType !== 'Error'
+        ? `${parsed.errorType}: ${parsed.errorMessage}`
+        : parsed.errorMessage;
+    }
+  } catch {
+    // not JSON: use the text as it is
+  }
+  return payload.slice(0, 500) || undefined;
+}
+
+export function createLambdaClient(options: { region: string; endpoint?: string; timeoutMs: number }): LambdaClient {
+  return new LambdaClient({
+    region: options.region,
+    endpoint: options.endpoint,
+    maxAttempts: 1,
+    requestHandler: { requestTimeout: options.timeoutMs },
+  });
+}

@@ -1,0 +1,24 @@
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { ScheduledMessage } from '../../domain/machine';
+
+/** The transition queue: one message per step to run, `{ id, version, attempt }`. */
+export class StepQueue {
+  constructor(
+    private readonly client: SQSClient,
+    private readonly queueUrl: string,
+  ) {}
+
+  async send({ message, delaySeconds }: ScheduledMessage): Promise<void> {
+    await this.client.send(
+      new SendMessageCommand({
+        QueueUrl: this.queueUrl,
+        MessageBody: JSON.stringify(message),
+        DelaySeconds: delaySeconds,
+      }),
+    );
+  }
+}
+
+export function createSqsClient(options: { region: string; endpoint?: string }): SQSClient {
+  return new SQSClient({ region: options.region, endpoint: options.endpoint });
+}

@@ -1,0 +1,72 @@
+import { defaultAllowList, type FunctionScope } from '../domain/functionRef';
+import { SQS_MAX_DELAY_SECONDS } from '../domain/transition';
+
+/** Everything the handlers read from the environment, read once and checked at cold start. */
+export interface ServiceConfig {
+  region: string;
+  tableName: string;
+  historyTableName: string;
+  queueUrl: string;
+  /** Empty on AWS, so the SDK's defaults apply; set to the emulators' URLs in the local stage. */
+  endpoints: { dynamodb?: string; sqs?: string; lambda?: string };
+  servicePrefix: string;
+  allowList: string[];
+  leaseSeconds: number;
+  maxQueueDelaySeconds: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+function required(env: Env, key: string): string {
+  const value = env[key];
+  if (!value) throw new Error(`environment variable ${key} is not set`);
+  return value;
+}
+
+function optional(env: Env, key: string): string | undefined {
+  return env[key] || undefined;
+}
+
+function positiveInt(env: Env, key: string, fallback: number): number {
+  const raw = env[key];
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`environment variable ${key} must be a positive integer`);
+  return value;
+}
+
+export function readConfig(env: Env = process.env): ServiceConfig {
+  const servicePrefix = required(env, 'SERVICE_PREFIX');
+  const extra = (env.ALLOWED_FUNCTIONS ?? '')
+    .split(',')
+    .map((pattern) => pattern.trim())
+    .filter(Boolean);
+  return {
+    region: env.AWS_REGION ?? 'us-east-1',
+    tableName: required(env, 'TABLE_NAME'),
+    historyTableName: required(env, 'HISTORY_TABLE_NAME'),
+    queueUrl: required(env, 'QUEUE_URL'),
+    endpoints: {
+      dynamodb: optional(env, 'DYNAMODB_ENDPOINT'),
+      sqs: optional(env, 'SQS_ENDPOINT'),
+      lambda: optional(env, 'LAMBDA_ENDPOINT'),
+    },
+    servicePrefix,
+    allowList: [...defaultAllowList(servicePrefix), ...extra],
+    leaseSeconds: positiveInt(env, 'LEASE_SECONDS', 70),
+    maxQueueDelaySeconds: Math.min(
+      positiveInt(env, 'MAX_QUEUE_DELAY_SECONDS', SQS_MAX_DELAY_SECONDS),
+      SQS_MAX_DELAY_SECONDS,
+    ),
+  };
+}
+
+/** The allow-list scope for a request, with the account taken from the running function's ARN. */
+export function functionScope(config: ServiceConfig, invokedFunctionArn?: string): FunctionScope {
+  const accountId = invokedFunctionArn?.split(':')[4];
+  return {
+    servicePrefix: config.servicePrefix,
+    allowList: config.allowList,
+    ...(accountId && /^\d{12}$/.test(accountId) ? { accountId } : {}),
+  };
+}

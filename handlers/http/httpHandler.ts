@@ -1,0 +1,111 @@
+import type { Context } from 'aws-lambda';
+import { MAX_MACHINE_BYTES } from '../../domain/definition';
+import {
+  ConflictError,
+  DomainError,
+  MachineNotFoundError,
+  PayloadTooLargeError,
+  ValidationError,
+} from '../../domain/errors';
+import { logger } from '../services';
+
+/** The parts of an API Gateway proxy event (REST v1 or HTTP API v2) the API functions use. */
+export interface ProxyEvent {
+  body?: string | null;
+  isBase64Encoded?: boolean;
+  pathParameters?: Record<string, string | undefined> | null;
+  queryStringParameters?: Record<string, string | undefined> | null;
+}
+
+export interface HttpRequest {
+  body: unknown;
+  path: Record<string, string | undefined>;
+  query: Record<string, string | undefined>;
+  context: Context;
+}
+
+export interface HttpResult {
+  status: number;
+  body?: unknown;
+  /** Sent as is instead of JSON. */
+  text?: string;
+}
+
+export interface ProxyResult {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+const STATUS_BY_ERROR = new Map<Function, number>([
+  [ValidationError, 400],
+  [PayloadTooLargeError, 413],
+  [MachineNotFoundError, 404],
+  [ConflictError, 409],
+]);
+
+/**
+ * Wraps an API function: parses the body as JSON, maps domain errors to 4xx with
+ * `{ error, code, details }`, and answers anything unexpected with a bare 500 (logged, never echoed).
+ */
+export function httpHandler(handle: (request: HttpRequest) => Promise<HttpResult>) {
+  return async (event: ProxyEvent, context: Context): Promise<ProxyResult> => {
+    try {
+      const result = await handle({
+        body: parseBody(event),
+        path: event.pathParameters ?? {},
+        query: event.queryStringParameters ?? {},
+        context,
+      });
+      return respond(result);
+    } catch (error) {
+      return respond(errorResult(error));
+    }
+  };
+}
+
+function parseBody(event: ProxyEvent): unknown {
+  if (event.body === undefined || event.body === null || event.body === '') return undefined;
+  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  const bytes = Buffer.byteLength(text);
+  if (bytes > MAX_MACHINE_BYTES + 16 * 1024) {
+    throw new PayloadTooLargeError(`request body is ${bytes} bytes; the limit is ${MAX_MACHINE_BYTES}`, {
+      bytes,
+      limit: MAX_MACHINE_BYTES,
+    });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ValidationError('request body is not valid JSON', [
+      { path: '(body)', message: (error as Error).message },
+    ]);
+  }
+}
+
+function errorResult(error: unknown): HttpResult {
+  const status = error instanceof DomainError ? STATUS_BY_ERROR.get(error.constructor) : undefined;
+  if (error instanceof DomainError && status !== undefined) {
+    return { status, body: { error: error.message, code: error.code, details: error.details } };
+  }
+  logger.error('unexpected error', error as Error);
+  return { status: 500, body: { error: 'internal error' } };
+}
+
+function respond(result: HttpResult): ProxyResult {
+  if (result.text !== undefined) {
+    return { statusCode: result.status, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: result.text };
+  }
+  return {
+    statusCode: result.status,
+    headers: { 'content-type': 'application/json' },
+    body: result.body === undefined ? '' : JSON.stringify(result.body),
+  };
+}
+
+/** The `{id}` path parameter. */
+export function machineId(request: HttpRequest): string {
+  const id = request.path.id;
+  if (!id) throw new ValidationError('missing machine id', [{ path: 'id', message: 'required in the path' }]);
+  return id;
+}

@@ -1,0 +1,42 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
+import { functionScope } from '../config';
+import { getServices, logger } from '../services';
+import { createStepProcessor, parseStepMessage } from './stepProcessor';
+
+const batch = new BatchProcessor(EventType.SQS);
+let processStep: ReturnType<typeof createStepProcessor> | undefined;
+
+function processor(context: Context) {
+  if (!processStep) {
+    const { config, store, queue, invoker } = getServices();
+    processStep = createStepProcessor({
+      store,
+      queue,
+      invoker,
+      scope: functionScope(config, context.invokedFunctionArn),
+      leaseSeconds: config.leaseSeconds,
+      maxQueueDelaySeconds: config.maxQueueDelaySeconds,
+      now: Date.now,
+      newToken: randomUUID,
+    });
+  }
+  return processStep;
+}
+
+/** SQS-triggered transition processor; failures are reported per message (partial batch response). */
+export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  const processStep = processor(context);
+  const processRecord = async (record: SQSRecord) => {
+    const message = parseStepMessage(record.body);
+    if (!message) {
+      // Not from our producers and never processable: keep it out of the retry loop.
+      logger.error('dropped a malformed step message', { messageId: record.messageId, body: record.body.slice(0, 256) });
+      return;
+    }
+    const outcome = await processStep(message);
+    logger.debug('step message processed', { ...message, outcome });
+  };
+  return processPartialResponse(event, processRecord, batch, { context });
+};

@@ -1,0 +1,51 @@
+import type { StateHandler } from '../domain/contract';
+
+/**
+ * Handlers that misbehave on purpose, for the fault suite. They read their instructions from the
+ * machine's object so one deployment serves every test case.
+ */
+interface FaultyObject {
+  /** flaky: fail the first N attempts of the step. */
+  failTimes?: number;
+  /** sleepy: milliseconds to sleep before answering. */
+  sleepMs?: number;
+  /** where to go next (default: finish). */
+  next?: string;
+  [key: string]: unknown;
+}
+
+const next = (object: FaultyObject) => (object.next ? { state: object.next, object } : null);
+
+export const flaky: StateHandler<FaultyObject> = async ({ object, attempt }) => {
+  if (attempt <= (object.failTimes ?? 0)) throw new Error(`flaky failure on attempt ${attempt}`);
+  return next(object);
+};
+
+export const alwaysFails: StateHandler<FaultyObject> = async ({ attempt }) => {
+  throw new Error(`always fails (attempt ${attempt})`);
+};
+
+/** Returns something that is neither null nor `{ state }`. */
+export const garbage = async () => ({ notAState: true, answer: 42 });
+
+export const sleepy: StateHandler<FaultyObject> = async ({ object }) => {
+  await new Promise((resolve) => setTimeout(resolve, object.sleepMs ?? 10_000));
+  return next(object);
+};
+
+/** Parks the machine (negative delay) in state `object.next` until the resume API wakes it. */
+export const park: StateHandler<FaultyObject> = async ({ object }) => ({
+  state: object.next ?? 'FINALIZE',
+  object,
+  delay: -1,
+});
+
+/**
+ * The benchmark's no-op step: counts `object.step` up to `object.steps`, then finishes.
+ * `object.delay` seconds between steps (default 0).
+ */
+export const noop: StateHandler<{ step?: number; steps?: number; delay?: number }> = async ({ object, state }) => {
+  const done = (object.step ?? 0) + 1;
+  if (done >= (object.steps ?? 10)) return null;
+  return { state, object: { ...object, step: done }, delay: object.delay ?? 0 };
+};
