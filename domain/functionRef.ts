@@ -28,10 +28,10 @@ export function isWellFormedReference(reference: string): boolean {
 export function resolveFunction(reference: string, scope: FunctionScope): string | undefined {
   const arn = FUNCTION_ARN.exec(reference);
   if (arn) {
-    const [, , account, name] = arn;
+    const [, , account, name] = arn as unknown as [string, string, string, string];
     const sameAccount = scope.accountId === undefined || scope.accountId === account;
     const allowed = scope.allowList.some((pattern) =>
-      pattern.startsWith('arn:') ? globMatches(pattern, reference) : sameAccount && globMatches(pattern, name ?? ''),
+      pattern.startsWith('arn:') ? globMatches(pattern, reference) : sameAccount && globMatches(pattern, name),
     );
     return allowed ? reference : undefined;
   }

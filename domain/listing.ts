@@ -74,19 +74,17 @@ export function mergePages(
 ): { keys: IndexPosition[]; next?: ListCursor } {
   // A k-way merge keeps each status's own index order, so what is taken from a status is always
   // a prefix of its page and the cursor can continue right after it.
-  const heads = pages.map(() => 0);
+  const queues = pages.map((page) => [...page.keys]);
   const merged: IndexPosition[] = [];
   while (merged.length < limit) {
-    let best = -1;
-    pages.forEach((page, i) => {
-      const candidate = page.keys[heads[i] ?? 0];
-      const current = best < 0 ? undefined : pages[best]?.keys[heads[best] ?? 0];
-      if (candidate && (!current || candidate.createdAt > current.createdAt)) best = i;
-    });
-    if (best < 0) break;
-    const page = pages[best] as StatusPage;
-    merged.push(page.keys[heads[best] ?? 0] as IndexPosition);
-    heads[best] = (heads[best] ?? 0) + 1;
+    let newest: IndexPosition[] | undefined;
+    for (const queue of queues) {
+      const head = queue[0];
+      if (head && (!newest || head.createdAt > (newest[0] as IndexPosition).createdAt)) newest = queue;
+    }
+    const taken = newest?.shift();
+    if (!taken) break;
+    merged.push(taken);
   }
   const next: ListCursor = { ...previous };
   for (const page of pages) {

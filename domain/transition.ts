@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { byteLength, type Json, MAX_MACHINE_BYTES, stateNameSchema } from './definition';
 import { ConflictError, ValidationError } from './errors';
 import {
-  hasLiveLease,
   type HistoryEvent,
+  hasLiveLease,
   type MachineRecord,
   type ScheduledMessage,
   type StepMessage,
@@ -121,7 +121,11 @@ function advance(record: MachineRecord, to: string, object: Json, delay: number,
   const base = { ...clearStep(record), state: to, object, version, attempt: 1 };
   if (delay < 0) {
     return {
-      record: { ...base, status: 'PARKED', ...withEvent(record, { type: 'parked', version, from: record.state, to }, clock.now) },
+      record: {
+        ...base,
+        status: 'PARKED',
+        ...withEvent(record, { type: 'parked', version, from: record.state, to }, clock.now),
+      },
     };
   }
   const event: Omit<HistoryEvent, 'seq' | 'at'> = { type: 'transition', version, from: record.state, to, delay };
@@ -149,10 +153,7 @@ function retry(record: MachineRecord, message: string, clock: Clock): StepResult
 }
 
 /** Seconds to wait after failed attempt number `failedAttempt` (1-based), as Step Functions' Retry. */
-export function backoffSeconds(
-  retry: { backoffSeconds: number; backoffRate: number },
-  failedAttempt: number,
-): number {
+export function backoffSeconds(retry: { backoffSeconds: number; backoffRate: number }, failedAttempt: number): number {
   return Math.min(Math.ceil(retry.backoffSeconds * retry.backoffRate ** (failedAttempt - 1)), MAX_DELAY_SECONDS);
 }
 
@@ -227,7 +228,12 @@ export function resume(
     ]);
   }
   const state = input.state ?? record.state;
-  const event: Omit<HistoryEvent, 'seq' | 'at'> = { type: 'resumed', version: record.version, from: record.state, to: state };
+  const event: Omit<HistoryEvent, 'seq' | 'at'> = {
+    type: 'resumed',
+    version: record.version,
+    from: record.state,
+    to: state,
+  };
   return {
     record: {
       ...clearStep(record),

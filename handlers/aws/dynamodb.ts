@@ -15,7 +15,6 @@ import type { HistoryEvent, Lease, MachineRecord, MachineStatus } from '../../do
 
 export const STATUS_INDEX = 'byStatus';
 
-
 export interface MachineSummary {
   id: string;
   name?: string;

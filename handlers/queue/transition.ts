@@ -1,6 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { randomUUID } from 'node:crypto';
 import { functionScope } from '../config';
 import { getServices, logger } from '../services';
 import { createStepProcessor, parseStepMessage } from './stepProcessor';
@@ -32,7 +32,10 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
     const message = parseStepMessage(record.body);
     if (!message) {
       // Not from our producers and never processable: keep it out of the retry loop.
-      logger.error('dropped a malformed step message', { messageId: record.messageId, body: record.body.slice(0, 256) });
+      logger.error('dropped a malformed step message', {
+        messageId: record.messageId,
+        body: record.body.slice(0, 256),
+      });
       return;
     }
     const outcome = await processStep(message);
