@@ -1,0 +1,126 @@
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { queueNames, SERVICE, slsEnv, tableNames } from '../../scripts/localStack';
+import { api } from '../helpers/api';
+import { currentStack } from '../helpers/stack';
+
+const run = promisify(execFile);
+const SLS = join('node_modules', 'osls', 'bin', 'serverless.js');
+
+type Template = { Resources: Record<string, { Type: string; Properties: any }>; Outputs: Record<string, unknown> };
+
+describe('the Serverless project', function () {
+  this.timeout(120_000);
+
+  describe('sls package --stage prod', () => {
+    let template: Template;
+    let outDir: string;
+
+    before(async () => {
+      outDir = await mkdtemp(join(tmpdir(), 'fsm-package-'));
+      await run(process.execPath, [SLS, 'package', '--stage', 'prod', '--package', outDir], {
+        env: slsEnv(currentStack().ports, { FSM_BUILD_DIR: `.esbuild-package-${process.pid}` }),
+      });
+      template = JSON.parse(await readFile(join(outDir, 'cloudformation-template-update-stack.json'), 'utf8'));
+    });
+
+    after(async () => {
+      await rm(outDir, { recursive: true, force: true });
+      await rm(`.esbuild-package-${process.pid}`, { recursive: true, force: true });
+    });
+
+    const ofType = (type: string) => Object.values(template.Resources).filter((r) => r.Type === type);
+
+    it('has on-demand tables with point-in-time recovery, encryption and TTL', () => {
+      const tables = ofType('AWS::DynamoDB::Table');
+      expect(tables.map((t) => t.Properties.TableName)).to.have.members(Object.values(tableNames('prod')));
+      for (const { Properties } of tables) {
+        expect(Properties.BillingMode).to.equal('PAY_PER_REQUEST');
+        expect(Properties.PointInTimeRecoverySpecification).to.deep.equal({ PointInTimeRecoveryEnabled: true });
+        expect(Properties.SSESpecification).to.deep.equal({ SSEEnabled: true });
+        expect(Properties.TimeToLiveSpecification).to.deep.equal({ AttributeName: 'expiresAt', Enabled: true });
+      }
+    });
+
+    it('lists machines through a keys-only status index', () => {
+      const machines = template.Resources.MachinesTable?.Properties;
+      expect(machines.GlobalSecondaryIndexes).to.deep.equal([
+        {
+          IndexName: 'byStatus',
+          KeySchema: [
+            { AttributeName: 'status', KeyType: 'HASH' },
+            { AttributeName: 'createdAt', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+      ]);
+    });
+
+    it('redrives the transition queue to the dead-letter queue, with a visibility timeout of at least 6 x the processor timeout', () => {
+      const queue = template.Resources.TransitionQueue?.Properties;
+      const processor = template.Resources.TransitionLambdaFunction?.Properties;
+      expect(queue.QueueName).to.equal(queueNames('prod').transitions);
+      expect(template.Resources.DeadLetterQueue?.Properties.QueueName).to.equal(queueNames('prod').deadLetters);
+      expect(queue.RedrivePolicy.deadLetterTargetArn).to.deep.equal({ 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] });
+      expect(queue.RedrivePolicy.maxReceiveCount).to.be.within(1, 10);
+      expect(Number(queue.VisibilityTimeout)).to.be.at.least(6 * Number(processor.Timeout));
+    });
+
+    it('reports batch item failures from the transition processor and uses no emulator endpoints', () => {
+      const mapping = ofType('AWS::Lambda::EventSourceMapping')[0]?.Properties;
+      expect(mapping.FunctionResponseTypes).to.deep.equal(['ReportBatchItemFailures']);
+      const env = template.Resources.TransitionLambdaFunction?.Properties.Environment.Variables;
+      expect(env).to.include({ DYNAMODB_ENDPOINT: '', SQS_ENDPOINT: '', LAMBDA_ENDPOINT: '' });
+      expect(env.QUEUE_URL).to.deep.equal({ Ref: 'TransitionQueue' });
+      expect(env.SERVICE_PREFIX).to.equal(`${SERVICE}-prod-`);
+    });
+
+    it('gives each API function its own role, with no "*" action anywhere', () => {
+      const roles = ofType('AWS::IAM::Role');
+      expect(roles.length).to.be.at.least(8);
+      const statements = roles.flatMap((role) =>
+        role.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement),
+      );
+      for (const statement of statements) {
+        for (const action of [statement.Action].flat()) expect(action, JSON.stringify(statement)).not.to.include('*');
+      }
+    });
+
+    it('lets only the transition processor invoke functions, and only this service’s', () => {
+      const invokers = Object.entries(template.Resources).filter(
+        ([, r]) => r.Type === 'AWS::IAM::Role' && JSON.stringify(r.Properties).includes('lambda:InvokeFunction'),
+      );
+      expect(invokers.map(([name]) => name)).to.deep.equal(['TransitionIamRoleLambdaExecution']);
+      expect(JSON.stringify(invokers[0]?.[1].Properties)).to.include(`function:${SERVICE}-prod-*`);
+    });
+
+    it('outputs the API URL, tables and queue', () => {
+      expect(template.Outputs).to.include.keys(
+        'HttpApiUrl',
+        'MachinesTableName',
+        'HistoryTableName',
+        'TransitionQueueUrl',
+      );
+    });
+  });
+
+  describe('sls invoke local', () => {
+    it('runs the add function with examples/events/add-machine.json against the local stack', async () => {
+      const { stdout } = await run(
+        process.execPath,
+        [SLS, 'invoke', 'local', '-f', 'addMachine', '--stage', 'local', '--path', 'examples/events/add-machine.json'],
+        { env: slsEnv(currentStack().ports, { FSM_BUILD_DIR: `.esbuild-invoke-${process.pid}` }) },
+      ).finally(() => rm(`.esbuild-invoke-${process.pid}`, { recursive: true, force: true }));
+      const response = JSON.parse(stdout.slice(stdout.indexOf('{')));
+      expect(response.statusCode).to.be.oneOf([200, 201]);
+      const machine = JSON.parse(response.body);
+      expect(machine.id).to.equal('example-order-42');
+      const fetched = await api('GET', '/machines/example-order-42');
+      expect(fetched.status).to.equal(200);
+    });
+  });
+});
