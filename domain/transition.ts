@@ -24,7 +24,7 @@ export interface Clock {
 }
 
 export type Decision =
-  | { action: 'drop'; reason: 'missing' | 'stale' | 'held' }
+  | { action: 'drop'; reason: 'missing' | 'stale' }
   | { action: 'delete' }
   | { action: 'defer'; delaySeconds: number }
   | { action: 'wait'; delaySeconds: number }
@@ -34,7 +34,10 @@ export type Decision =
 export function decide(record: MachineRecord | undefined, message: StepMessage, clock: Clock): Decision {
   if (!record) return { action: 'drop', reason: 'missing' };
   const leased = hasLiveLease(record, clock.now);
-  if (record.removing) return leased ? { action: 'drop', reason: 'held' } : { action: 'delete' };
+  // Whoever holds a live lease may have died: a message for its step comes back when the lease
+  // ends, to find the step committed (stale) or to take it over.
+  const untilLeaseEnds = (): Decision => ({ action: 'defer', delaySeconds: leaseSecondsLeft(record, clock) });
+  if (record.removing) return leased ? untilLeaseEnds() : { action: 'delete' };
 
   const order = compareStep(message, record);
   // A message sent just before its commit can arrive before the commit lands: the lease is
@@ -43,11 +46,16 @@ export function decide(record: MachineRecord | undefined, message: StepMessage, 
   const early = order > 0 || (order === 0 && record.status === 'PARKED');
   if (early) return leased ? { action: 'defer', delaySeconds: DEFER_SECONDS } : { action: 'drop', reason: 'stale' };
   if (order < 0 || record.status !== 'RUNNING') return { action: 'drop', reason: 'stale' };
-  if (leased) return { action: 'drop', reason: 'held' };
+  if (leased) return untilLeaseEnds();
 
   const remaining = secondsUntil(record.wakeAt, clock.now);
   if (remaining >= 1) return { action: 'wait', delaySeconds: Math.min(remaining, clock.maxQueueDelaySeconds) };
   return { action: 'run' };
+}
+
+function leaseSecondsLeft(record: MachineRecord, clock: Clock): number {
+  const left = Math.ceil(((record.lease?.until ?? clock.now) - clock.now) / 1000);
+  return Math.min(Math.max(left, DEFER_SECONDS), clock.maxQueueDelaySeconds);
 }
 
 function compareStep(message: StepMessage, record: MachineRecord): number {

@@ -31,7 +31,8 @@ export function buildServices(config: ServiceConfig): Services {
       createLambdaClient({
         region: config.region,
         endpoint: config.endpoints.lambda,
-        timeoutMs: (config.leaseSeconds - 5) * 1000,
+        // A step's invoke must end while its lease still holds, leaving time to commit.
+        timeoutMs: config.leaseSeconds * 800,
       }),
     ),
   };

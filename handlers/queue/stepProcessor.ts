@@ -30,7 +30,6 @@ export interface StepProcessorDeps {
 export type StepOutcome =
   | 'dropped:missing'
   | 'dropped:stale'
-  | 'dropped:held'
   | 'deleted'
   | 'deferred'
   | 'waiting'

@@ -1,5 +1,5 @@
-import { expect } from 'chai';
 import { readFile } from 'node:fs/promises';
+import { expect } from 'chai';
 import { api, exampleWorkflow, getMachine, waitFor, waitUntilFinished } from '../helpers/api';
 
 describe('HTTP API on the local stack', function () {
@@ -118,10 +118,18 @@ describe('HTTP API on the local stack', function () {
   describe('delete', () => {
     it('removes a machine waiting for its next step (204) and its pending message is dropped', async () => {
       const added = await api('POST', '/machines', exampleWorkflow({ delay: 2 }));
-      await waitFor(() => getMachine(added.body.id), (r) => r.body.version >= 1, { what: 'the first step' });
+      await waitFor(
+        () => getMachine(added.body.id),
+        (r) => r.body.version >= 1,
+        { what: 'the first step' },
+      );
       const deleted = await api('DELETE', `/machines/${added.body.id}`);
       expect(deleted.status).to.be.oneOf([202, 204]);
-      await waitFor(() => getMachine(added.body.id), (r) => r.status === 404, { what: 'the machine to be gone' });
+      await waitFor(
+        () => getMachine(added.body.id),
+        (r) => r.status === 404,
+        { what: 'the machine to be gone' },
+      );
       // The step that was pending must not bring it back.
       await new Promise((resolve) => setTimeout(resolve, 2500));
       expect((await getMachine(added.body.id)).status).to.equal(404);

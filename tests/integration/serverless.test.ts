@@ -1,9 +1,9 @@
-import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { expect } from 'chai';
 import { queueNames, SERVICE, slsEnv, tableNames } from '../../scripts/localStack';
 import { api } from '../helpers/api';
 import { currentStack } from '../helpers/stack';

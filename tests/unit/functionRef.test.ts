@@ -47,8 +47,9 @@ describe('resolveFunction', () => {
   });
 
   it('escapes regular-expression characters in patterns', () => {
-    expect(resolveFunction('svc-devXprepare', { ...scope, servicePrefix: 'svc.dev-', allowList: ['svc.dev-*'] }))
-      .to.equal(undefined);
+    expect(
+      resolveFunction('svc-devXprepare', { ...scope, servicePrefix: 'svc.dev-', allowList: ['svc.dev-*'] }),
+    ).to.equal(undefined);
   });
 });
 

@@ -49,7 +49,11 @@ describe('parseListQuery', () => {
 
 describe('mergePages', () => {
   it('merges statuses newest first and continues each exactly after what it returned', () => {
-    const running = { status: 'RUNNING' as const, keys: [key('r3', 'RUNNING', '3'), key('r1', 'RUNNING', '1')], more: true };
+    const running = {
+      status: 'RUNNING' as const,
+      keys: [key('r3', 'RUNNING', '3'), key('r1', 'RUNNING', '1')],
+      more: true,
+    };
     const parked = { status: 'PARKED' as const, keys: [key('p2', 'PARKED', '2')], more: false };
     const { keys, next } = mergePages([running, parked], 2, {});
     expect(keys.map((k) => k.id)).to.deep.equal(['r3', 'p2']);

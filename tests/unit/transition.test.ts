@@ -30,8 +30,8 @@ describe('decide', () => {
     expect(decide(machine({ removing: true }), current, clock)).to.deep.equal({ action: 'delete' });
   });
 
-  it('leaves a removing machine to the handler that holds the lease', () => {
-    expect(decide(leased({ removing: true }), current, clock)).to.deep.equal({ action: 'drop', reason: 'held' });
+  it('comes back when the lease ends for a removing machine whose handler still runs', () => {
+    expect(decide(leased({ removing: true }), current, clock)).to.deep.equal({ action: 'defer', delaySeconds: 60 });
   });
 
   it('runs the current step', () => {
@@ -47,8 +47,13 @@ describe('decide', () => {
     });
   });
 
-  it('drops a duplicate of a step someone else is running', () => {
-    expect(decide(leased(), current, clock)).to.deep.equal({ action: 'drop', reason: 'held' });
+  it('holds a duplicate of a running step back until the lease ends, in case the holder died', () => {
+    expect(decide(leased(), current, clock)).to.deep.equal({ action: 'defer', delaySeconds: 60 });
+    expect(decide(leased(), current, clockAt(T0 + 59_500))).to.deep.equal({ action: 'defer', delaySeconds: 1 });
+    expect(decide(machine({ lease: { token: 't', until: T0 + 3600_000 } }), current, clock)).to.deep.equal({
+      action: 'defer',
+      delaySeconds: 900,
+    });
   });
 
   it('defers a message that overtook the commit it was sent before', () => {
@@ -133,7 +138,11 @@ describe('step', () => {
   it('fails on state ERROR with the message the handler gave', () => {
     const { record } = step(leased(), returned({ state: 'ERROR', error: 'card declined' }), clock);
     expect(record.status).to.equal('FAILED');
-    expect(record.error).to.deep.equal({ message: 'card declined', state: 'START', at: new Date(T0 + 5000).toISOString() });
+    expect(record.error).to.deep.equal({
+      message: 'card declined',
+      state: 'START',
+      at: new Date(T0 + 5000).toISOString(),
+    });
   });
 
   it('fails on state ERROR with a structured or missing message', () => {
@@ -153,7 +162,12 @@ describe('step', () => {
   });
 
   it('fails at once, without retry, on a malformed result', () => {
-    for (const payload of [{ notAState: 1 }, 'text', { state: 'TASK-1', delay: 1.5 }, { state: 'TASK-1', delay: MAX_DELAY_SECONDS + 1 }]) {
+    for (const payload of [
+      { notAState: 1 },
+      'text',
+      { state: 'TASK-1', delay: 1.5 },
+      { state: 'TASK-1', delay: MAX_DELAY_SECONDS + 1 },
+    ]) {
       const { record } = step(leased(), returned(payload), clock);
       expect(record.status, JSON.stringify(payload)).to.equal('FAILED');
       expect(record.error?.message).to.match(/^malformed handler result/);
@@ -177,7 +191,9 @@ describe('step', () => {
   });
 
   it('retries at once when the backoff is zero', () => {
-    const record = leased({ options: { retry: { maxAttempts: 2, backoffSeconds: 0, backoffRate: 2 }, retentionDays: 1 } });
+    const record = leased({
+      options: { retry: { maxAttempts: 2, backoffSeconds: 0, backoffRate: 2 }, retentionDays: 1 },
+    });
     const { record: next, send } = step(record, thrown(), clock);
     expect(send?.delaySeconds).to.equal(0);
     expect(next.wakeAt).to.equal(undefined);

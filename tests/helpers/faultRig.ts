@@ -1,0 +1,213 @@
+import { randomUUID } from 'node:crypto';
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  DeleteQueueCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { parseMachineDefinition } from '../../domain/definition';
+import { createMachine, type HistoryEvent, type MachineRecord, type StepMessage } from '../../domain/machine';
+import { functionScope, readConfig } from '../../handlers/config';
+import {
+  createStepProcessor,
+  type FaultPoints,
+  parseStepMessage,
+  type StepOutcome,
+} from '../../handlers/queue/stepProcessor';
+import { buildServices, type Services } from '../../handlers/services';
+import { currentStack } from './stack';
+
+export type Processor = (message: StepMessage) => Promise<StepOutcome>;
+
+export interface DriveOptions {
+  /** Each message is processed by all of these at the same moment (default: one processor). */
+  processors?: Processor[];
+  /** Extra copies of every message sent to the queue (SQS's at-least-once delivery, exaggerated). */
+  duplicates?: number;
+  /** Parallel receive loops. */
+  workers?: number;
+  /** Stop once this holds. */
+  until: () => Promise<boolean>;
+  timeoutMs?: number;
+  /** Filled in as messages are processed, so `until` can look at it. */
+  stats?: DriveStats;
+}
+
+export interface DriveStats {
+  outcomes: Partial<Record<StepOutcome, number>>;
+  crashes: number;
+  delivered: number;
+}
+
+/**
+ * A queue of its own and in-process transition processors built from the real adapters, against
+ * the local stack's DynamoDB, SQS and serverless-offline's Lambda endpoint. It lets a test
+ * deliver messages twice, run two processors at once, and crash a processor at a fault point.
+ */
+export class FaultRig {
+  readonly services: Services;
+  /** Handler invocations per `id:version`. */
+  readonly invocations = new Map<string, number>();
+  private readonly sqs: SQSClient;
+
+  private constructor(
+    readonly queueUrl: string,
+    readonly leaseSeconds: number,
+    readonly maxQueueDelaySeconds: number,
+  ) {
+    const stack = currentStack();
+    const config = readConfig({
+      ...stack.env,
+      QUEUE_URL: queueUrl,
+      LEASE_SECONDS: String(leaseSeconds),
+      MAX_QUEUE_DELAY_SECONDS: String(maxQueueDelaySeconds),
+    });
+    this.services = buildServices(config);
+    const invoke = this.services.invoker.invoke.bind(this.services.invoker);
+    this.services.invoker.invoke = (name, input) => {
+      const { id, version } = input as { id: string; version: number };
+      this.invocations.set(`${id}:${version}`, (this.invocations.get(`${id}:${version}`) ?? 0) + 1);
+      return invoke(name, input);
+    };
+    this.sqs = new SQSClient({ region: config.region, endpoint: config.endpoints.sqs });
+  }
+
+  static async create({ leaseSeconds = 3, maxQueueDelaySeconds = 900, visibilityTimeout = 2 } = {}) {
+    const stack = currentStack();
+    const sqs = new SQSClient({ region: 'us-east-1', endpoint: stack.env.SQS_ENDPOINT });
+    const { QueueUrl } = await sqs.send(
+      new CreateQueueCommand({
+        QueueName: `fault-${randomUUID()}`,
+        Attributes: { VisibilityTimeout: String(visibilityTimeout) },
+      }),
+    );
+    sqs.destroy();
+    return new FaultRig(QueueUrl as string, leaseSeconds, maxQueueDelaySeconds);
+  }
+
+  async dispose() {
+    await this.sqs.send(new DeleteQueueCommand({ QueueUrl: this.queueUrl }));
+    this.sqs.destroy();
+  }
+
+  processor(faults?: FaultPoints): Processor {
+    const { store, queue, invoker, config } = this.services;
+    return createStepProcessor({
+      store,
+      queue,
+      invoker,
+      scope: functionScope(config),
+      leaseSeconds: this.leaseSeconds,
+      maxQueueDelaySeconds: this.maxQueueDelaySeconds,
+      now: Date.now,
+      newToken: randomUUID,
+      faults,
+    });
+  }
+
+  /** Adds a machine the way the API does, with its first message on this rig's queue. */
+  async add(definition: Record<string, unknown>): Promise<string> {
+    const { config, store, queue } = this.services;
+    const parsed = parseMachineDefinition(definition, functionScope(config));
+    const { record, first } = createMachine(parsed, { id: randomUUID(), now: Date.now() });
+    if (!(await store.create(record))) throw new Error('id clash');
+    await queue.send(first);
+    return record.id;
+  }
+
+  get(id: string): Promise<MachineRecord | undefined> {
+    return this.services.store.get(id);
+  }
+
+  async history(id: string): Promise<HistoryEvent[]> {
+    const record = await this.get(id);
+    const written = await this.services.store.history(id);
+    if (!record) return written;
+    const { fullHistory } = await import('../../domain/machine');
+    return fullHistory(record, written);
+  }
+
+  async allFinished(ids: string[]): Promise<boolean> {
+    const records = await Promise.all(ids.map((id) => this.get(id)));
+    return records.every((r) => r && (r.status === 'SUCCEEDED' || r.status === 'FAILED'));
+  }
+
+  /** Receives and processes messages until `until` holds; a processor that throws "crashed". */
+  async drive(options: DriveOptions): Promise<DriveStats> {
+    const processors = options.processors ?? [this.processor()];
+    const stats: DriveStats = options.stats ?? newStats();
+    const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+    let done = false;
+
+    const handle = async (message: Message) => {
+      stats.delivered++;
+      const isCopy = message.MessageAttributes?.copy !== undefined;
+      if (!isCopy) {
+        for (let i = 0; i < (options.duplicates ?? 0); i++) {
+          await this.sqs.send(
+            new SendMessageCommand({
+              QueueUrl: this.queueUrl,
+              MessageBody: message.Body,
+              MessageAttributes: { copy: { DataType: 'String', StringValue: 'yes' } },
+            }),
+          );
+        }
+      }
+      const step = parseStepMessage(message.Body ?? '');
+      if (!step) throw new Error(`unexpected message ${message.Body}`);
+      const results = await Promise.allSettled(processors.map((process) => process(step)));
+      for (const result of results) {
+        if (result.status === 'fulfilled') stats.outcomes[result.value] = (stats.outcomes[result.value] ?? 0) + 1;
+        else stats.crashes++;
+      }
+      // A crashed processor never acknowledges: SQS delivers the message again later.
+      if (results.every((r) => r.status === 'fulfilled')) {
+        await this.sqs.send(
+          new DeleteMessageCommand({ QueueUrl: this.queueUrl, ReceiptHandle: message.ReceiptHandle }),
+        );
+      }
+    };
+
+    const worker = async () => {
+      while (!done) {
+        const { Messages = [] } = await this.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: this.queueUrl,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 1,
+            MessageAttributeNames: ['All'],
+          }),
+        );
+        await Promise.all(Messages.map(handle));
+      }
+    };
+    const watcher = async () => {
+      while (!(await options.until())) {
+        if (Date.now() > deadline) {
+          done = true;
+          throw new Error(`drive: not done within ${options.timeoutMs ?? 60_000} ms; ${JSON.stringify(stats)}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      done = true;
+    };
+    await Promise.all([watcher(), ...Array.from({ length: options.workers ?? 1 }, worker)]);
+    return stats;
+  }
+}
+
+export const newStats = (): DriveStats => ({ outcomes: {}, crashes: 0, delivered: 0 });
+
+/** Throws at a fault point the first time each step reaches it: one crash per step. */
+export function crashOncePerStep(): (message: StepMessage) => void {
+  const crashed = new Set<string>();
+  return (message) => {
+    const key = `${message.id}:${message.version}:${message.attempt}`;
+    if (crashed.has(key)) return;
+    crashed.add(key);
+    throw new Error(`injected crash at ${key}`);
+  };
+}

@@ -1,0 +1,268 @@
+import type { SQSEvent } from 'aws-lambda';
+import { expect } from 'chai';
+import { api, exampleWorkflow, waitFor } from '../helpers/api';
+import { crashOncePerStep, type DriveStats, FaultRig, newStats } from '../helpers/faultRig';
+import { currentStack } from '../helpers/stack';
+
+const WORKFLOW_EVENTS = ['created', 'transition', 'transition', 'transition', 'succeeded'];
+
+/** One row of the fault table: what was injected and what came out. */
+const table: Record<string, unknown>[] = [];
+
+/**
+ * Checks every machine ended as expected with exactly the expected commits; returns the counts
+ * of lost steps (fewer commits than expected) and double commits (more).
+ */
+async function audit(rig: FaultRig, ids: string[], expected: { status: string; version: number; events: string[] }) {
+  let lost = 0;
+  let doubled = 0;
+  for (const id of ids) {
+    const record = await rig.get(id);
+    const events = await rig.history(id);
+    const version = record?.version ?? 0;
+    lost += Math.max(0, expected.version - version);
+    doubled += Math.max(0, version - expected.version) + Math.max(0, events.length - expected.events.length);
+    const why = `${id}: ${JSON.stringify({ status: record?.status, error: record?.error, events })}`;
+    expect(record?.status, why).to.equal(expected.status);
+    expect(record?.version, why).to.equal(expected.version);
+    expect(
+      events.map((e) => e.type),
+      why,
+    ).to.deep.equal(expected.events);
+    expect(
+      events.map((e) => e.seq),
+      why,
+    ).to.deep.equal(events.map((_, i) => i));
+  }
+  return { lost, doubled };
+}
+
+function record(
+  name: string,
+  machines: number,
+  injected: string,
+  stats: DriveStats,
+  counts: { lost: number; doubled: number },
+) {
+  table.push({ case: name, machines, injected, delivered: stats.delivered, crashes: stats.crashes, ...counts });
+}
+
+describe('fault suite: exactly-once commits under faults', function () {
+  this.timeout(120_000);
+  let rig: FaultRig;
+
+  beforeEach(async () => {
+    rig = await FaultRig.create();
+  });
+  afterEach(async () => {
+    await rig?.dispose();
+  });
+  after(() => {
+    if (process.env.FSM_FAULT_TABLE) console.table(table);
+  });
+
+  it('commits each step once when every message is delivered 3 times', async () => {
+    const ids = await Promise.all(Array.from({ length: 5 }, () => rig.add(exampleWorkflow())));
+    const stats = await rig.drive({ duplicates: 2, until: () => rig.allFinished(ids) });
+    const counts = await audit(rig, ids, { status: 'SUCCEEDED', version: 4, events: WORKFLOW_EVENTS });
+    expect(stats.outcomes['dropped:stale']).to.be.greaterThan(0);
+    record('every message x3', ids.length, '2 extra copies of each message', stats, counts);
+  });
+
+  it('commits each step once when two processors handle the same message at the same moment', async () => {
+    const ids = await Promise.all(Array.from({ length: 5 }, () => rig.add(exampleWorkflow())));
+    const stats = await rig.drive({
+      processors: [rig.processor(), rig.processor()],
+      until: () => rig.allFinished(ids),
+    });
+    const counts = await audit(rig, ids, { status: 'SUCCEEDED', version: 4, events: WORKFLOW_EVENTS });
+    expect(stats.outcomes.committed).to.equal(ids.length * 4);
+    record('two processors at once', ids.length, 'each message to 2 processors concurrently', stats, counts);
+  });
+
+  it('redoes a step whose processor crashed after sending the next message and before committing', async () => {
+    const ids = await Promise.all(Array.from({ length: 3 }, () => rig.add(exampleWorkflow())));
+    const crashing = rig.processor({ afterSend: crashOncePerStep() });
+    const stats = await rig.drive({ processors: [crashing], until: () => rig.allFinished(ids) });
+    const counts = await audit(rig, ids, { status: 'SUCCEEDED', version: 4, events: WORKFLOW_EVENTS });
+    expect(stats.crashes).to.equal(ids.length * 3);
+    // Each crashed step ran its handler again: at-least-once handler runs, exactly-once commits.
+    expect(rig.invocations.get(`${ids[0]}:0`)).to.equal(2);
+    record('crash after send, before commit', ids.length, '1 crash per step', stats, counts);
+  });
+
+  it('drops the redelivered message of a processor that crashed after committing', async () => {
+    const ids = await Promise.all(Array.from({ length: 3 }, () => rig.add(exampleWorkflow())));
+    const crashing = rig.processor({ afterCommit: crashOncePerStep() });
+    const stats = await rig.drive({ processors: [crashing], until: () => rig.allFinished(ids) });
+    const counts = await audit(rig, ids, { status: 'SUCCEEDED', version: 4, events: WORKFLOW_EVENTS });
+    expect(stats.crashes).to.equal(ids.length * 4);
+    expect(rig.invocations.get(`${ids[0]}:0`)).to.equal(1);
+    record('crash after commit, before ack', ids.length, '1 crash per step (redelivery)', stats, counts);
+  });
+
+  describe('handler outcomes', () => {
+    const retry = { maxAttempts: 3, backoffSeconds: 1, backoffRate: 1 };
+
+    it('retries a handler that throws twice, then succeeds', async () => {
+      const id = await rig.add({ state: 'S', config: { S: 'flaky' }, object: { failTimes: 2 }, options: { retry } });
+      const stats = await rig.drive({ until: () => rig.allFinished([id]) });
+      const counts = await audit(rig, [id], {
+        status: 'SUCCEEDED',
+        version: 1,
+        events: ['created', 'retry', 'retry', 'succeeded'],
+      });
+      const events = await rig.history(id);
+      expect(events.filter((e) => e.type === 'retry').map((e) => e.attempt)).to.deep.equal([2, 3]);
+      expect(events[1]?.error).to.equal('flaky failure on attempt 1');
+      expect(rig.invocations.get(`${id}:0`)).to.equal(3);
+      record('throws twice, then succeeds', 1, '2 handler errors', stats, counts);
+    });
+
+    it('fails after maxAttempts with the last error of a handler that always throws', async () => {
+      const id = await rig.add({ state: 'S', config: { S: 'always-fails' }, options: { retry } });
+      const stats = await rig.drive({ until: () => rig.allFinished([id]) });
+      const counts = await audit(rig, [id], {
+        status: 'FAILED',
+        version: 1,
+        events: ['created', 'retry', 'retry', 'failed'],
+      });
+      const machine = await rig.get(id);
+      expect(machine?.error).to.include({ message: 'always fails (attempt 3)', state: 'S' });
+      expect(machine?.attempt).to.equal(3);
+      record('always throws', 1, '3 handler errors', stats, counts);
+    });
+
+    it('fails at once, without retrying, a handler that returns garbage', async () => {
+      const id = await rig.add({ state: 'S', config: { S: 'garbage' }, options: { retry } });
+      const stats = await rig.drive({ until: () => rig.allFinished([id]) });
+      const counts = await audit(rig, [id], { status: 'FAILED', version: 1, events: ['created', 'failed'] });
+      expect((await rig.get(id))?.error?.message).to.match(/^malformed handler result/);
+      expect(rig.invocations.get(`${id}:0`)).to.equal(1);
+      record('returns garbage', 1, 'malformed result', stats, counts);
+    });
+
+    it('retries, then fails, a handler that sleeps past its timeout', async () => {
+      const id = await rig.add({
+        state: 'S',
+        config: { S: 'sleepy' },
+        object: { sleepMs: 10_000 },
+        options: { retry: { maxAttempts: 2, backoffSeconds: 0, backoffRate: 1 } },
+      });
+      const stats = await rig.drive({ until: () => rig.allFinished([id]) });
+      const counts = await audit(rig, [id], { status: 'FAILED', version: 1, events: ['created', 'retry', 'failed'] });
+      expect((await rig.get(id))?.error?.message).to.match(/timeout/i);
+      record('sleeps past its timeout', 1, '2 timeouts', stats, counts);
+    });
+  });
+
+  describe('delete', () => {
+    it('answers 202 while a handler runs, and the machine and its history are gone after that step', async () => {
+      const id = await rig.add({
+        state: 'S',
+        config: { S: 'sleepy', T: 'prepare' },
+        object: { sleepMs: 1500, next: 'T' },
+      });
+      const driving = rig.drive({ until: async () => (await rig.get(id)) === undefined });
+      await waitFor(
+        () => api('GET', `/machines/${id}`),
+        (r) => r.body?.handlerRunning === true,
+        {
+          what: 'the handler to start',
+        },
+      );
+      const deleted = await api('DELETE', `/machines/${id}`);
+      expect(deleted.status).to.equal(202);
+      expect((await api('DELETE', `/machines/${id}`)).status).to.equal(202);
+      const stats = await driving;
+      expect(stats.outcomes.deleted).to.equal(1);
+      expect(stats.outcomes.committed ?? 0).to.equal(0);
+      expect((await api('GET', `/machines/${id}`)).status).to.equal(404);
+      expect(await rig.services.store.history(id)).to.deep.equal([]);
+    });
+
+    it('answers 204 while it waits on a delay, and the pending message is then dropped', async () => {
+      const id = await rig.add(exampleWorkflow({ delay: 2 }));
+      const stats = newStats();
+      const driving = rig.drive({ stats, until: async () => (stats.outcomes['dropped:missing'] ?? 0) > 0 });
+      await waitFor(
+        () => rig.get(id),
+        (r) => (r?.version ?? 0) >= 1 && !r?.lease,
+        { what: 'the first step' },
+      );
+      expect((await api('DELETE', `/machines/${id}`)).status).to.equal(204);
+      await driving;
+      expect(await rig.get(id)).to.equal(undefined);
+      expect(await rig.services.store.history(id)).to.deep.equal([]);
+      expect(stats.outcomes.committed).to.equal(1);
+    });
+  });
+
+  describe('poison messages', () => {
+    it('never crash the batch and never touch other machines', async () => {
+      const victim = await rig.add(exampleWorkflow({ delay: 0 }));
+      const bystander = await rig.add(exampleWorkflow());
+      const stack = currentStack();
+      Object.assign(process.env, { ...stack.env, QUEUE_URL: rig.queueUrl, SERVICE_PREFIX: stack.env.SERVICE_PREFIX });
+      const { handler } = await import('../../handlers/queue/transition');
+      const bodies = [
+        'not json at all',
+        JSON.stringify({ id: 'no-such-machine', version: 0, attempt: 1 }),
+        JSON.stringify({ id: bystander, version: 7, attempt: 1 }),
+        JSON.stringify({ id: victim, version: 0 }),
+        JSON.stringify({ id: victim, version: 0, attempt: 1 }),
+      ];
+      const event = {
+        Records: bodies.map((body, i) => ({ messageId: `m-${i}`, body, eventSource: 'aws:sqs' })),
+      } as unknown as SQSEvent;
+      const response = await handler(event, { invokedFunctionArn: '' } as never);
+      expect(response.batchItemFailures).to.deep.equal([]);
+      expect((await rig.get(victim))?.version).to.equal(1);
+      const untouched = await rig.get(bystander);
+      expect(untouched).to.include({ version: 0, status: 'RUNNING', seq: 0 });
+      expect(untouched?.lease).to.equal(undefined);
+    });
+  });
+
+  describe('long delays', () => {
+    it('chains re-sends of at most the queue delay cap until wakeAt', async () => {
+      const chained = await FaultRig.create({ maxQueueDelaySeconds: 1 });
+      try {
+        const id = await chained.add({
+          state: 'START',
+          config: { START: 'prepare', 'TASK-1': 'flaky' },
+          object: { delay: 3 },
+        });
+        const started = Date.now();
+        const stats = await chained.drive({ until: () => chained.allFinished([id]) });
+        expect(Date.now() - started).to.be.at.least(3000);
+        expect(stats.outcomes.waiting).to.be.at.least(2);
+        const events = await chained.history(id);
+        expect(events.map((e) => e.type)).to.deep.equal(['created', 'transition', 'succeeded']);
+        expect(events[1]?.delay).to.equal(3);
+        expect((await chained.get(id))?.version).to.equal(2);
+      } finally {
+        await chained.dispose();
+      }
+    });
+  });
+
+  describe('at scale', () => {
+    it('runs 200 machines through the 5-state workflow with every message delivered twice', async () => {
+      // A production-like lease: under this load one invoke can take longer than the 3 s rig lease.
+      await rig.dispose();
+      rig = await FaultRig.create({ leaseSeconds: 20 });
+      const ids = await Promise.all(Array.from({ length: 200 }, () => rig.add(exampleWorkflow())));
+      const stats = await rig.drive({
+        duplicates: 1,
+        workers: 4,
+        timeoutMs: 110_000,
+        until: () => rig.allFinished(ids),
+      });
+      const counts = await audit(rig, ids, { status: 'SUCCEEDED', version: 4, events: WORKFLOW_EVENTS });
+      expect(counts).to.deep.equal({ lost: 0, doubled: 0 });
+      expect(stats.outcomes.committed).to.equal(800);
+      record('200 machines, duplicates', ids.length, '1 extra copy of each message', stats, counts);
+    });
+  });
+});
