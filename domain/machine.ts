@@ -113,6 +113,14 @@ export function isFinished(status: MachineStatus): boolean {
   return status === 'SUCCEEDED' || status === 'FAILED';
 }
 
+/**
+ * Past its retention: gone for clients even before DynamoDB's TTL deletes it (which can take
+ * days on AWS, and never happens in the local emulator).
+ */
+export function isExpired(record: { expiresAt?: number }, now: number): boolean {
+  return record.expiresAt !== undefined && record.expiresAt * 1000 <= now;
+}
+
 export function hasLiveLease(record: MachineRecord, now: number): boolean {
   return record.lease !== undefined && record.lease.until > now;
 }

@@ -23,6 +23,7 @@ export interface MachineSummary {
   version: number;
   createdAt: string;
   updatedAt: string;
+  expiresAt?: number;
 }
 
 export function createDocumentClient(options: { region: string; endpoint?: string }): DynamoDBDocumentClient {
@@ -245,7 +246,7 @@ export class MachineStore {
           RequestItems: {
             [this.tables.machines]: {
               Keys: keys,
-              ProjectionExpression: 'id, #name, #state, #status, version, createdAt, updatedAt',
+              ProjectionExpression: 'id, #name, #state, #status, version, createdAt, updatedAt, expiresAt',
               ExpressionAttributeNames: { '#name': 'name', '#state': 'state', '#status': 'status' },
             },
           },

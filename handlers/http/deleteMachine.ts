@@ -23,6 +23,10 @@ export const handler = httpHandler(async (request) => {
       await store.deleteHistory(id);
       return { status: 204 };
     }
+    if (removal.action === 'mark') {
+      // The record's latest event is written out before the removal event replaces it.
+      await store.putHistory(record.id, record.lastEvent, record.options.retentionDays);
+    }
     if (removal.action === 'mark' && (await store.replace(removal.record, record.seq))) {
       return { status: 202, body: { id, removing: true } };
     }

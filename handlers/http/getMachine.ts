@@ -1,5 +1,5 @@
 import { MachineNotFoundError } from '../../domain/errors';
-import { toView } from '../../domain/machine';
+import { isExpired, toView } from '../../domain/machine';
 import { getServices } from '../services';
 import { httpHandler, machineId } from './httpHandler';
 
@@ -7,6 +7,7 @@ import { httpHandler, machineId } from './httpHandler';
 export const handler = httpHandler(async (request) => {
   const id = machineId(request);
   const record = await getServices().store.get(id);
-  if (!record) throw new MachineNotFoundError(id);
-  return { status: 200, body: toView(record, Date.now()) };
+  const now = Date.now();
+  if (!record || isExpired(record, now)) throw new MachineNotFoundError(id);
+  return { status: 200, body: toView(record, now) };
 });

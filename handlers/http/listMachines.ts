@@ -1,4 +1,5 @@
 import { encodeCursor, mergePages, parseListQuery, pendingStatuses } from '../../domain/listing';
+import { isExpired } from '../../domain/machine';
 import { getServices } from '../services';
 import { httpHandler } from './httpHandler';
 
@@ -13,6 +14,7 @@ export const handler = httpHandler(async ({ query }) => {
     })),
   );
   const { keys, next } = mergePages(pages, request.limit, request.cursor);
-  const items = await store.summaries(keys.map((key) => key.id));
+  const now = Date.now();
+  const items = (await store.summaries(keys.map((key) => key.id))).filter((item) => !isExpired(item, now));
   return { status: 200, body: next ? { items, nextToken: encodeCursor(next) } : { items } };
 });

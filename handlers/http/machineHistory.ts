@@ -1,5 +1,5 @@
 import { MachineNotFoundError } from '../../domain/errors';
-import { fullHistory } from '../../domain/machine';
+import { fullHistory, isExpired } from '../../domain/machine';
 import { getServices } from '../services';
 import { httpHandler, machineId } from './httpHandler';
 
@@ -8,6 +8,6 @@ export const handler = httpHandler(async (request) => {
   const id = machineId(request);
   const { store } = getServices();
   const [record, written] = await Promise.all([store.get(id), store.history(id)]);
-  if (!record) throw new MachineNotFoundError(id);
+  if (!record || isExpired(record, Date.now())) throw new MachineNotFoundError(id);
   return { status: 200, body: { id, events: fullHistory(record, written) } };
 });

@@ -104,6 +104,42 @@ describe('HTTP API on the local stack', function () {
     });
   });
 
+  describe('park and resume', () => {
+    it('parks on a negative delay, resumes with new data (202) and then finishes', async () => {
+      const added = await api('POST', '/machines', {
+        state: 'START',
+        config: { START: 'park', FINALIZE: 'finalize' },
+        object: { next: 'FINALIZE' },
+      });
+      const parked = await waitFor(
+        () => getMachine(added.body.id),
+        (r) => r.body.status === 'PARKED',
+        { what: 'the machine to park' },
+      );
+      expect(parked.body).to.include({ state: 'FINALIZE', version: 1 });
+      expect((await api('GET', '/machines?status=PARKED&limit=100')).body.items.map((m: any) => m.id)).to.include(
+        added.body.id,
+      );
+
+      expect((await api('POST', `/machines/${added.body.id}/resume`, { state: 'NOPE' })).status).to.equal(400);
+      const resumed = await api('POST', `/machines/${added.body.id}/resume`, { object: { approved: true } });
+      expect(resumed.status).to.equal(202);
+      expect(resumed.body.status).to.equal('RUNNING');
+
+      const finished = await waitUntilFinished(added.body.id);
+      expect(finished).to.include({ status: 'SUCCEEDED', version: 2 });
+      expect(finished.object).to.deep.equal({ approved: true });
+      const history = await api('GET', `/machines/${added.body.id}/history`);
+      expect(history.body.events.map((e: any) => e.type)).to.deep.equal(['created', 'parked', 'resumed', 'succeeded']);
+
+      expect((await api('POST', `/machines/${added.body.id}/resume`, {})).status).to.equal(409);
+    });
+
+    it('answers 404 to resuming an unknown machine', async () => {
+      expect((await api('POST', '/machines/nobody/resume', {})).status).to.equal(404);
+    });
+  });
+
   describe('unknown ids', () => {
     it('answers 404 to get and delete, and delete creates no record', async () => {
       const id = `missing-${Date.now()}`;

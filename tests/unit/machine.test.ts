@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createMachine, fullHistory, isAwaitingFirstStep, isFinished, toView } from '../../domain/machine';
+import { createMachine, fullHistory, isAwaitingFirstStep, isExpired, isFinished, toView } from '../../domain/machine';
 import { definition, machine, T0 } from '../helpers/factories';
 
 describe('createMachine', () => {
@@ -61,5 +61,13 @@ describe('fullHistory', () => {
       { seq: 3, type: 'transition' as const, at, version: 3 },
     ];
     expect(fullHistory(record, written).map((e) => e.seq)).to.deep.equal([0, 1, 2]);
+  });
+});
+
+describe('isExpired', () => {
+  it('is true from expiresAt (epoch seconds) on, and never without it', () => {
+    expect(isExpired({ expiresAt: T0 / 1000 }, T0)).to.equal(true);
+    expect(isExpired({ expiresAt: T0 / 1000 + 1 }, T0)).to.equal(false);
+    expect(isExpired({}, T0)).to.equal(false);
   });
 });
