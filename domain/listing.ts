@@ -12,7 +12,7 @@ export type IndexPosition = z.infer<typeof indexKeySchema>;
 const cursorSchema = z.partialRecord(z.enum(STATUSES), indexKeySchema.nullable());
 export type ListCursor = z.infer<typeof cursorSchema>;
 
-const listQuerySchema = z.strictObject({
+const listQuerySchema = z.object({
   status: z.enum(STATUSES).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(DEFAULT_PAGE_SIZE),
   nextToken: z.string().max(4096).optional(),

@@ -5,7 +5,7 @@ export const STATUSES = ['RUNNING', 'PARKED', 'SUCCEEDED', 'FAILED'] as const;
 export type MachineStatus = (typeof STATUSES)[number];
 export const ALIVE_STATUSES: readonly MachineStatus[] = ['RUNNING', 'PARKED'];
 
-export type HistoryEventType =
+export type HistoryOutcome =
   | 'created'
   | 'transition'
   | 'retry'
@@ -18,7 +18,7 @@ export type HistoryEventType =
 /** One entry of a machine's history; `seq` orders the events and makes writing one idempotent. */
 export interface HistoryEvent {
   seq: number;
-  type: HistoryEventType;
+  outcome: HistoryOutcome;
   at: string;
   version: number;
   from?: string;
@@ -101,7 +101,7 @@ export function createMachine(
     version: 0,
     attempt: 1,
     seq: 0,
-    lastEvent: { seq: 0, type: 'created', at, version: 0, to: definition.state },
+    lastEvent: { seq: 0, outcome: 'created', at, version: 0, to: definition.state },
     fingerprint: definitionFingerprint(definition),
     createdAt: at,
     updatedAt: at,

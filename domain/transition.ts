@@ -132,11 +132,11 @@ function advance(record: MachineRecord, to: string, object: Json, delay: number,
       record: {
         ...base,
         status: 'PARKED',
-        ...withEvent(record, { type: 'parked', version, from: record.state, to }, clock.now),
+        ...withEvent(record, { outcome: 'parked', version, from: record.state, to }, clock.now),
       },
     };
   }
-  const event: Omit<HistoryEvent, 'seq' | 'at'> = { type: 'transition', version, from: record.state, to, delay };
+  const event: Omit<HistoryEvent, 'seq' | 'at'> = { outcome: 'transition', version, from: record.state, to, delay };
   return {
     record: { ...base, status: 'RUNNING', ...wakeAtAfter(delay, clock), ...withEvent(record, event, clock.now) },
     send: schedule({ id: record.id, version, attempt: 1 }, delay, clock),
@@ -147,7 +147,7 @@ function retry(record: MachineRecord, message: string, clock: Clock): StepResult
   const attempt = record.attempt + 1;
   const delay = backoffSeconds(record.options.retry, record.attempt);
   const event: Omit<HistoryEvent, 'seq' | 'at'> = {
-    type: 'retry',
+    outcome: 'retry',
     version: record.version,
     from: record.state,
     attempt,
@@ -168,7 +168,7 @@ export function backoffSeconds(retry: { backoffSeconds: number; backoffRate: num
 function fail(record: MachineRecord, message: string, clock: Clock): StepResult {
   const version = record.version + 1;
   const event: Omit<HistoryEvent, 'seq' | 'at'> = {
-    type: 'failed',
+    outcome: 'failed',
     version,
     from: record.state,
     attempt: record.attempt,
@@ -188,7 +188,7 @@ function fail(record: MachineRecord, message: string, clock: Clock): StepResult 
 
 function finish(record: MachineRecord, clock: Clock): StepResult {
   const version = record.version + 1;
-  const event: Omit<HistoryEvent, 'seq' | 'at'> = { type: 'succeeded', version, from: record.state };
+  const event: Omit<HistoryEvent, 'seq' | 'at'> = { outcome: 'succeeded', version, from: record.state };
   return {
     record: {
       ...clearStep(record),
@@ -237,7 +237,7 @@ export function resume(
   }
   const state = input.state ?? record.state;
   const event: Omit<HistoryEvent, 'seq' | 'at'> = {
-    type: 'resumed',
+    outcome: 'resumed',
     version: record.version,
     from: record.state,
     to: state,
@@ -265,6 +265,6 @@ export function requestRemoval(
 ): { action: 'delete' } | { action: 'pending' } | { action: 'mark'; record: MachineRecord } {
   if (!hasLiveLease(record, now)) return { action: 'delete' };
   if (record.removing) return { action: 'pending' };
-  const event: Omit<HistoryEvent, 'seq' | 'at'> = { type: 'removal', version: record.version, from: record.state };
+  const event: Omit<HistoryEvent, 'seq' | 'at'> = { outcome: 'removal', version: record.version, from: record.state };
   return { action: 'mark', record: { ...record, removing: true, ...withEvent(record, event, now) } };
 }

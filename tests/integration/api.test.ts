@@ -130,7 +130,12 @@ describe('HTTP API on the local stack', function () {
       expect(finished).to.include({ status: 'SUCCEEDED', version: 2 });
       expect(finished.object).to.deep.equal({ approved: true });
       const history = await api('GET', `/machines/${added.body.id}/history`);
-      expect(history.body.events.map((e: any) => e.type)).to.deep.equal(['created', 'parked', 'resumed', 'succeeded']);
+      expect(history.body.events.map((e: any) => e.outcome)).to.deep.equal([
+        'created',
+        'parked',
+        'resumed',
+        'succeeded',
+      ]);
 
       expect((await api('POST', `/machines/${added.body.id}/resume`, {})).status).to.equal(409);
     });

@@ -26,7 +26,7 @@ async function audit(rig: FaultRig, ids: string[], expected: { status: string; v
     expect(record?.status, why).to.equal(expected.status);
     expect(record?.version, why).to.equal(expected.version);
     expect(
-      events.map((e) => e.type),
+      events.map((e) => e.outcome),
       why,
     ).to.deep.equal(expected.events);
     expect(
@@ -113,7 +113,7 @@ describe('fault suite: exactly-once commits under faults', function () {
         events: ['created', 'retry', 'retry', 'succeeded'],
       });
       const events = await rig.history(id);
-      expect(events.filter((e) => e.type === 'retry').map((e) => e.attempt)).to.deep.equal([2, 3]);
+      expect(events.filter((e) => e.outcome === 'retry').map((e) => e.attempt)).to.deep.equal([2, 3]);
       expect(events[1]?.error).to.equal('flaky failure on attempt 1');
       expect(rig.invocations.get(`${id}:0`)).to.equal(3);
       record('throws twice, then succeeds', 1, '2 handler errors', stats, counts);
@@ -238,7 +238,7 @@ describe('fault suite: exactly-once commits under faults', function () {
         expect(Date.now() - started).to.be.at.least(3000);
         expect(stats.outcomes.waiting).to.be.at.least(2);
         const events = await chained.history(id);
-        expect(events.map((e) => e.type)).to.deep.equal(['created', 'transition', 'succeeded']);
+        expect(events.map((e) => e.outcome)).to.deep.equal(['created', 'transition', 'succeeded']);
         expect(events[1]?.delay).to.equal(3);
         expect((await chained.get(id))?.version).to.equal(2);
       } finally {

@@ -8,7 +8,7 @@ describe('createMachine', () => {
     expect(record).to.include({ id: 'order-42', name: 'order-42', state: 'START', status: 'RUNNING', version: 0 });
     expect(record.lastEvent).to.deep.equal({
       seq: 0,
-      type: 'created',
+      outcome: 'created',
       at: new Date(T0).toISOString(),
       version: 0,
       to: 'START',
@@ -54,11 +54,11 @@ describe('isFinished', () => {
 describe('fullHistory', () => {
   it('adds the latest event from the record, drops uncommitted ones, and orders by seq', () => {
     const at = new Date(T0).toISOString();
-    const record = machine({ seq: 2, lastEvent: { seq: 2, type: 'succeeded', at, version: 2 } });
+    const record = machine({ seq: 2, lastEvent: { seq: 2, outcome: 'succeeded', at, version: 2 } });
     const written = [
-      { seq: 1, type: 'transition' as const, at, version: 1 },
-      { seq: 0, type: 'created' as const, at, version: 0 },
-      { seq: 3, type: 'transition' as const, at, version: 3 },
+      { seq: 1, outcome: 'transition' as const, at, version: 1 },
+      { seq: 0, outcome: 'created' as const, at, version: 0 },
+      { seq: 3, outcome: 'transition' as const, at, version: 3 },
     ];
     expect(fullHistory(record, written).map((e) => e.seq)).to.deep.equal([0, 1, 2]);
   });

@@ -102,7 +102,7 @@ describe('step', () => {
     expect(record).to.include({ state: 'TASK-1', status: 'RUNNING', version: 1, attempt: 1, seq: 1 });
     expect(record.object).to.deep.equal({ done: 1 });
     expect(record.lease).to.equal(undefined);
-    expect(record.lastEvent).to.deep.include({ type: 'transition', from: 'START', to: 'TASK-1', delay: 0, seq: 1 });
+    expect(record.lastEvent).to.deep.include({ outcome: 'transition', from: 'START', to: 'TASK-1', delay: 0, seq: 1 });
     expect(send).to.deep.equal({ message: { id: 'm-1', version: 1, attempt: 1 }, delaySeconds: 0 });
   });
 
@@ -123,7 +123,7 @@ describe('step', () => {
   it('parks the machine on a negative delay and sends nothing', () => {
     const { record, send } = step(leased(), returned({ state: 'TASK-1', delay: -1 }), clock);
     expect(record).to.include({ status: 'PARKED', state: 'TASK-1', version: 1 });
-    expect(record.lastEvent.type).to.equal('parked');
+    expect(record.lastEvent.outcome).to.equal('parked');
     expect(send).to.equal(undefined);
   });
 
@@ -131,7 +131,7 @@ describe('step', () => {
     const { record, send } = step(leased(), returned(null), clock);
     expect(record).to.include({ status: 'SUCCEEDED', version: 1, finishedAt: new Date(T0 + 5000).toISOString() });
     expect(record.expiresAt).to.equal(Math.floor((T0 + 5000) / 1000) + 7 * 86_400);
-    expect(record.lastEvent.type).to.equal('succeeded');
+    expect(record.lastEvent.outcome).to.equal('succeeded');
     expect(send).to.equal(undefined);
   });
 
@@ -183,7 +183,7 @@ describe('step', () => {
   it('retries a failed attempt with exponential backoff, keeping the version', () => {
     const first = step(leased(), thrown('boom'), clock);
     expect(first.record).to.include({ status: 'RUNNING', version: 0, attempt: 2 });
-    expect(first.record.lastEvent).to.deep.include({ type: 'retry', attempt: 2, delay: 1, error: 'boom' });
+    expect(first.record.lastEvent).to.deep.include({ outcome: 'retry', attempt: 2, delay: 1, error: 'boom' });
     expect(first.send).to.deep.equal({ message: { id: 'm-1', version: 0, attempt: 2 }, delaySeconds: 1 });
     const second = step(leased({ attempt: 2 }), thrown('boom'), clock);
     expect(second.send).to.deep.equal({ message: { id: 'm-1', version: 0, attempt: 3 }, delaySeconds: 2 });
@@ -203,7 +203,7 @@ describe('step', () => {
     const { record, send } = step(leased({ attempt: 3 }), thrown('still broken'), clock);
     expect(record).to.include({ status: 'FAILED', version: 1, attempt: 3 });
     expect(record.error?.message).to.equal('still broken');
-    expect(record.lastEvent).to.deep.include({ type: 'failed', attempt: 3, error: 'still broken' });
+    expect(record.lastEvent).to.deep.include({ outcome: 'failed', attempt: 3, error: 'still broken' });
     expect(send).to.equal(undefined);
   });
 
@@ -230,7 +230,7 @@ describe('resume', () => {
     const { record, send } = resume(parked, {}, clockAt(T0));
     expect(record).to.include({ status: 'RUNNING', state: 'TASK-1', attempt: 1, version: 2 });
     expect(record.lease).to.equal(undefined);
-    expect(record.lastEvent).to.deep.include({ type: 'resumed', from: 'TASK-1', to: 'TASK-1' });
+    expect(record.lastEvent).to.deep.include({ outcome: 'resumed', from: 'TASK-1', to: 'TASK-1' });
     expect(send).to.deep.equal({ message: { id: 'm-1', version: 2, attempt: 1 }, delaySeconds: 0 });
   });
 
@@ -257,7 +257,7 @@ describe('requestRemoval', () => {
     expect(removal.action).to.equal('mark');
     if (removal.action === 'mark') {
       expect(removal.record.removing).to.equal(true);
-      expect(removal.record.lastEvent.type).to.equal('removal');
+      expect(removal.record.lastEvent.outcome).to.equal('removal');
     }
   });
 

@@ -1,0 +1,63 @@
+import type { HistoryEvent, MachineRecord } from './machine';
+
+const FINAL = '[*]';
+
+/**
+ * A Mermaid `stateDiagram-v2` of a machine: every state of its config, every transition its
+ * history shows (labelled with how often it happened), `[*]` for the start and the finish, and
+ * the current state highlighted (by status: running, parked, succeeded or failed).
+ */
+export function mermaidDiagram(record: MachineRecord, history: HistoryEvent[]): string {
+  const states = Object.keys(record.config);
+  // Mermaid state ids cannot hold every character a state name can; names become labels.
+  const ids = new Map(states.map((name, i) => [name, `s${i}`]));
+  const idOf = (name: string | undefined) => ids.get(name as string) ?? FINAL;
+
+  const edges = new Map<string, { from: string; to: string; count: number; note?: string }>();
+  const addEdge = (from: string, to: string, note?: string) => {
+    const key = `${from}>${to}>${note ?? ''}`;
+    const edge = edges.get(key) ?? { from, to, count: 0, ...(note ? { note } : {}) };
+    edge.count++;
+    edges.set(key, edge);
+  };
+  for (const event of history) {
+    switch (event.outcome) {
+      case 'created':
+        addEdge(FINAL, idOf(event.to));
+        break;
+      case 'transition':
+      case 'parked':
+        addEdge(idOf(event.from), idOf(event.to), event.outcome === 'parked' ? 'parks' : undefined);
+        break;
+      case 'resumed':
+        if (event.from !== event.to) addEdge(idOf(event.from), idOf(event.to), 'resumed');
+        break;
+      case 'retry':
+        addEdge(idOf(event.from), idOf(event.from), 'retry');
+        break;
+      case 'succeeded':
+        addEdge(idOf(event.from), FINAL);
+        break;
+      case 'failed':
+        addEdge(idOf(event.from), FINAL, 'failed');
+        break;
+      case 'removal':
+        break;
+    }
+  }
+
+  const lines = ['stateDiagram-v2'];
+  for (const [name, id] of ids) lines.push(`    state "${name.replaceAll('"', "'")}" as ${id}`);
+  for (const { from, to, count, note } of edges.values()) {
+    const label = [note, count > 1 ? `${count}x` : undefined].filter(Boolean).join(' ');
+    lines.push(`    ${from} --> ${to}${label ? ` : ${label}` : ''}`);
+  }
+  lines.push(
+    '    classDef running fill:#fde68a,stroke:#b45309,stroke-width:2px',
+    '    classDef parked fill:#bfdbfe,stroke:#1d4ed8,stroke-width:2px',
+    '    classDef succeeded fill:#bbf7d0,stroke:#15803d,stroke-width:2px',
+    '    classDef failed fill:#fecaca,stroke:#b91c1c,stroke-width:2px',
+    `    class ${idOf(record.state)} ${record.status.toLowerCase()}`,
+  );
+  return `${lines.join('\n')}\n`;
+}

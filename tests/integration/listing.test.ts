@@ -1,0 +1,106 @@
+import { expect } from 'chai';
+import { api, waitFor } from '../helpers/api';
+
+/** Follows nextToken to the end, returning every page's ids in order. */
+async function listAll(query: string, limit: number): Promise<{ ids: string[]; pages: number; createdAt: string[] }> {
+  const ids: string[] = [];
+  const createdAt: string[] = [];
+  let token: string | undefined;
+  let pages = 0;
+  do {
+    const response = await api(
+      'GET',
+      `/machines?${query}&limit=${limit}${token ? `&nextToken=${encodeURIComponent(token)}` : ''}`,
+    );
+    expect(response.status).to.equal(200);
+    expect(response.body.items.length).to.be.at.most(limit);
+    ids.push(...response.body.items.map((m: any) => m.id));
+    createdAt.push(...response.body.items.map((m: any) => m.createdAt));
+    token = response.body.nextToken;
+    pages++;
+  } while (token);
+  return { ids, pages, createdAt };
+}
+
+describe('listing, history and diagrams', function () {
+  this.timeout(60_000);
+
+  it('pages through one status newest first, without gaps or repeats', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      ids.push((await api('POST', '/machines', { state: 'S', config: { S: 'garbage' } })).body.id);
+    }
+    for (const id of ids) {
+      await waitFor(
+        () => api('GET', `/machines/${id}`),
+        (r) => r.body.status === 'FAILED',
+        { what: `${id} to fail` },
+      );
+    }
+    const listed = await listAll('status=FAILED', 2);
+    expect(listed.pages).to.be.at.least(3);
+    expect(new Set(listed.ids).size).to.equal(listed.ids.length);
+    expect(listed.ids).to.include.members(ids);
+    expect(listed.createdAt).to.deep.equal([...listed.createdAt].sort().reverse());
+  });
+
+  it('pages through the alive machines across RUNNING and PARKED', async () => {
+    const parked: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const added = await api('POST', '/machines', {
+        state: 'S',
+        config: { S: 'park', T: 'finalize' },
+        object: { next: 'T' },
+      });
+      parked.push(added.body.id);
+    }
+    const running = (await api('POST', '/machines', { state: 'S', config: { S: 'sleepy' }, object: { sleepMs: 1000 } }))
+      .body.id;
+    for (const id of parked) {
+      await waitFor(
+        () => api('GET', `/machines/${id}`),
+        (r) => r.body.status === 'PARKED',
+        { what: `${id} to park` },
+      );
+    }
+    const listed = await listAll('utm=ignored', 1);
+    expect(new Set(listed.ids).size).to.equal(listed.ids.length);
+    expect(listed.ids).to.include.members([...parked, running]);
+    expect(listed.createdAt).to.deep.equal([...listed.createdAt].sort().reverse());
+  });
+
+  it('draws the diagram of a finished machine as Mermaid text', async () => {
+    const added = await api('POST', '/machines', {
+      state: 'START',
+      config: {
+        START: 'prepare',
+        'TASK-1': 'task-1',
+        'TASK-2a': 'task-2a',
+        'TASK-2b': 'task-2b',
+        FINALIZE: 'finalize',
+      },
+      object: { branch: 'a' },
+    });
+    await waitFor(
+      () => api('GET', `/machines/${added.body.id}`),
+      (r) => r.body.status === 'SUCCEEDED',
+      {
+        what: 'the machine to finish',
+      },
+    );
+    const diagram = await api('GET', `/machines/${added.body.id}/diagram`);
+    expect(diagram.status).to.equal(200);
+    expect(diagram.contentType).to.match(/^text\/plain/);
+    expect(diagram.text).to.match(/^stateDiagram-v2\n/);
+    for (const line of ['[*] --> s0', 's0 --> s1', 's1 --> s2', 's2 --> s4', 's4 --> [*]', 'class s4 succeeded']) {
+      expect(diagram.text).to.include(`    ${line}\n`);
+    }
+    expect(diagram.text).to.include('state "TASK-2b" as s3');
+    expect(diagram.text).not.to.match(/s1 --> s3/);
+  });
+
+  it('answers 404 for the history and diagram of an unknown machine', async () => {
+    expect((await api('GET', '/machines/nobody/history')).status).to.equal(404);
+    expect((await api('GET', '/machines/nobody/diagram')).status).to.equal(404);
+  });
+});
