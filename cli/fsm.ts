@@ -185,23 +185,25 @@ program
 
 program
   .command('watch')
-  .description('follow a machine live; exits 0 when it SUCCEEDED, 1 when it FAILED or was deleted')
+  .description(
+    'follow a machine live, one line per step (time since it was added); exits 0 when it SUCCEEDED, 1 when it FAILED or was deleted',
+  )
   .argument('<id>')
   .option('--interval <ms>', 'poll interval', '500')
   .action(async (id: string, options: { interval: string }) => {
     const api = client();
     const path = `/machines/${encodeURIComponent(id)}`;
-    const started = Date.now();
-    const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s`;
     let seen = -1;
     let machine = await api.request<MachineView>('GET', path);
+    const created = Date.parse(machine.createdAt);
+    const elapsed = (at: string) => `+${((Date.parse(at) - created) / 1000).toFixed(1)}s`.padStart(8);
     console.log(
       asJson() ? JSON.stringify({ watching: id }) : `watching ${id} (state ${machine.state}, ${machine.status})`,
     );
     for (;;) {
       const { events } = await api.request<{ events: HistoryEvent[] }>('GET', `${path}/history`);
       for (const event of events.filter((e) => e.seq > seen)) {
-        console.log(asJson() ? JSON.stringify(event) : `${elapsed()}  ${describeEvent(event)}`);
+        console.log(asJson() ? JSON.stringify(event) : `${elapsed(event.at)}  ${describeEvent(event)}`);
         seen = event.seq;
       }
       if (machine.status === 'SUCCEEDED' || machine.status === 'FAILED') break;
