@@ -13,6 +13,8 @@ export interface ServiceConfig {
   allowList: string[];
   leaseSeconds: number;
   maxQueueDelaySeconds: number;
+  /** Set by the benchmark only: where to count AWS requests for its cost model. */
+  metricsDir?: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -54,6 +56,7 @@ export function readConfig(env: Env = process.env): ServiceConfig {
     servicePrefix,
     allowList: [...defaultAllowList(servicePrefix), ...extra],
     leaseSeconds: positiveInt(env, 'LEASE_SECONDS', 70),
+    metricsDir: optional(env, 'METRICS_DIR'),
     maxQueueDelaySeconds: Math.min(
       positiveInt(env, 'MAX_QUEUE_DELAY_SECONDS', SQS_MAX_DELAY_SECONDS),
       SQS_MAX_DELAY_SECONDS,

@@ -21,16 +21,21 @@ export function getServices(): Services {
   return services;
 }
 
-export function buildServices(config: ServiceConfig): Services {
-  const dynamo = createDocumentClient({ region: config.region, endpoint: config.endpoints.dynamodb });
+/** `countRequestsAs` labels this caller's AWS requests for the benchmark (only when METRICS_DIR is set). */
+export function buildServices(config: ServiceConfig, countRequestsAs?: string): Services {
+  const { region } = config;
+  const metrics =
+    config.metricsDir && countRequestsAs ? { dir: config.metricsDir, source: countRequestsAs } : undefined;
+  const dynamo = createDocumentClient({ region, endpoint: config.endpoints.dynamodb, metrics });
   return {
     config,
     store: new MachineStore(dynamo, { machines: config.tableName, history: config.historyTableName }),
-    queue: new StepQueue(createSqsClient({ region: config.region, endpoint: config.endpoints.sqs }), config.queueUrl),
+    queue: new StepQueue(createSqsClient({ region, endpoint: config.endpoints.sqs, metrics }), config.queueUrl),
     invoker: new StateInvoker(
       createLambdaClient({
-        region: config.region,
+        region,
         endpoint: config.endpoints.lambda,
+        metrics,
         // A step's invoke must end while its lease still holds, leaving time to commit.
         timeoutMs: config.leaseSeconds * 800,
       }),

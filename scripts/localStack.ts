@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import dynalite from 'dynalite';
 import { createSqsServer } from 'local-aws-sqs';
+import { startSqsEventSource } from './sqsEventSource';
 
 /** Must agree with serverless.yml (`service`, `custom.queues`); the packaging test checks it. */
 export const SERVICE = 'serverless-statemachine';
@@ -13,6 +14,13 @@ export const LOCAL_STAGE = 'local';
 export const LOCAL_ACCOUNT = '000000000000';
 export const REGION = 'us-east-1';
 const MAX_RECEIVE_COUNT = 5;
+/**
+ * The local event source's settings (on AWS: serverless.yml's sqs event and Lambda's own pollers).
+ * local-aws-sqs answers a long poll early only once it has MaxNumberOfMessages messages, so
+ * batches of one keep a step from waiting; concurrency comes from the pollers instead.
+ */
+const LOCAL_BATCH_SIZE = 1;
+const LOCAL_POLLERS = 8;
 
 export interface StackPorts {
   http: number;
@@ -132,6 +140,19 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     });
     const apiUrl = `http://127.0.0.1:${ports.http}`;
     await waitUntilReady(offline, apiUrl, options.onOutput, options.startTimeoutMs ?? 90_000);
+
+    const eventSource = startSqsEventSource({
+      region: REGION,
+      sqsEndpoint: `http://127.0.0.1:${ports.sqs}`,
+      lambdaEndpoint: `http://127.0.0.1:${ports.lambda}`,
+      queueUrl,
+      queueArn: `arn:aws:sqs:${REGION}:${LOCAL_ACCOUNT}:${queueNames().transitions}`,
+      functionName: `${SERVICE}-${LOCAL_STAGE}-transition`,
+      batchSize: LOCAL_BATCH_SIZE,
+      pollers: LOCAL_POLLERS,
+      onError: (error) => options.onOutput?.(`[event source] ${(error as Error).message}`),
+    });
+    stoppers.push(() => eventSource.stop());
 
     return {
       apiUrl,

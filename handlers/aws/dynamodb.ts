@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { IndexPosition } from '../../domain/listing';
 import type { HistoryEvent, Lease, MachineRecord, MachineStatus } from '../../domain/machine';
+import { countRequests, type MetricsTarget } from './requestMetrics';
 
 export const STATUS_INDEX = 'byStatus';
 
@@ -26,8 +27,13 @@ export interface MachineSummary {
   expiresAt?: number;
 }
 
-export function createDocumentClient(options: { region: string; endpoint?: string }): DynamoDBDocumentClient {
+export function createDocumentClient(options: {
+  region: string;
+  endpoint?: string;
+  metrics?: MetricsTarget;
+}): DynamoDBDocumentClient {
   const client = new DynamoDBClient({ region: options.region, endpoint: options.endpoint });
+  if (options.metrics) countRequests(client, 'dynamodb', options.metrics);
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 

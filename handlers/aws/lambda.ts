@@ -1,5 +1,6 @@
 import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import type { HandlerOutcome } from '../../domain/transition';
+import { countRequests, type MetricsTarget } from './requestMetrics';
 
 /** Invokes state handlers synchronously and turns every way they can end into a HandlerOutcome. */
 export class StateInvoker {
@@ -44,11 +45,18 @@ function errorMessage(payload: string): string | undefined {
   return payload.slice(0, 500) || undefined;
 }
 
-export function createLambdaClient(options: { region: string; endpoint?: string; timeoutMs: number }): LambdaClient {
-  return new LambdaClient({
+export function createLambdaClient(options: {
+  region: string;
+  endpoint?: string;
+  timeoutMs: number;
+  metrics?: MetricsTarget;
+}): LambdaClient {
+  const client = new LambdaClient({
     region: options.region,
     endpoint: options.endpoint,
     maxAttempts: 1,
     requestHandler: { requestTimeout: options.timeoutMs },
   });
+  if (options.metrics) countRequests(client, 'lambda', options.metrics);
+  return client;
 }

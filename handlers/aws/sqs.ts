@@ -1,5 +1,6 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { ScheduledMessage } from '../../domain/machine';
+import { countRequests, type MetricsTarget } from './requestMetrics';
 
 /** The transition queue: one message per step to run, `{ id, version, attempt }`. */
 export class StepQueue {
@@ -19,6 +20,8 @@ export class StepQueue {
   }
 }
 
-export function createSqsClient(options: { region: string; endpoint?: string }): SQSClient {
-  return new SQSClient({ region: options.region, endpoint: options.endpoint });
+export function createSqsClient(options: { region: string; endpoint?: string; metrics?: MetricsTarget }): SQSClient {
+  const client = new SQSClient({ region: options.region, endpoint: options.endpoint });
+  if (options.metrics) countRequests(client, 'sqs', options.metrics);
+  return client;
 }

@@ -1,16 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { functionScope } from '../config';
-import { getServices, logger } from '../services';
+import { recordMetric } from '../aws/requestMetrics';
+import { functionScope, readConfig } from '../config';
+import { buildServices, logger, type Services } from '../services';
 import { createStepProcessor, parseStepMessage } from './stepProcessor';
 
 const batch = new BatchProcessor(EventType.SQS);
+let services: Services | undefined;
 let processStep: ReturnType<typeof createStepProcessor> | undefined;
 
 function processor(context: Context) {
   if (!processStep) {
-    const { config, store, queue, invoker } = getServices();
+    services = buildServices(readConfig(), 'transition');
+    const { config, store, queue, invoker } = services;
     processStep = createStepProcessor({
       store,
       queue,
@@ -28,6 +31,8 @@ function processor(context: Context) {
 /** SQS-triggered transition processor; failures are reported per message (partial batch response). */
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   const processStep = processor(context);
+  const { metricsDir } = (services as Services).config;
+  const started = Date.now();
   const processRecord = async (record: SQSRecord) => {
     const message = parseStepMessage(record.body);
     if (!message) {
@@ -41,5 +46,16 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
     const outcome = await processStep(message);
     logger.debug('step message processed', { ...message, outcome });
   };
-  return processPartialResponse(event, processRecord, batch, { context });
+  const response = await processPartialResponse(event, processRecord, batch, { context });
+  if (metricsDir) {
+    const durationMs = Date.now() - started;
+    recordMetric(metricsDir, {
+      source: 'transition',
+      service: 'trigger',
+      command: 'transition',
+      messages: event.Records.length,
+      durationMs,
+    });
+  }
+  return response;
 };

@@ -1,0 +1,213 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { RequestMetric } from '../handlers/aws/requestMetrics';
+import { freePort, type LocalStack, startLocalStack } from '../scripts/localStack';
+import { benchDomainStep } from './domainStep';
+import { runLimit } from './limit';
+import { ASSUMPTIONS, PRICES, PRICES_AS_OF } from './prices';
+import { median } from './stats';
+import { runWorkload, type WorkloadResult } from './workload';
+
+/**
+ * `npm run bench`: transitions per second, transition latency, the limit of the local stack and
+ * the AWS cost per million transitions. `--quick` is the smoke test run by `npm test`.
+ */
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    endpoint: { type: 'string' },
+    machines: { type: 'string' },
+    steps: { type: 'string' },
+    reps: { type: 'string' },
+  },
+});
+const quick = args.quick ?? false;
+const machines = Number(args.machines ?? (quick ? 10 : 200));
+const steps = Number(args.steps ?? (quick ? 3 : 10));
+const reps = Number(args.reps ?? (quick ? 1 : 3));
+const singleSteps = quick ? 5 : 30;
+
+type Counts = Record<string, number>;
+
+async function readMetrics(dir: string): Promise<RequestMetric[]> {
+  const metrics: RequestMetric[] = [];
+  for (const file of await readdir(dir)) {
+    const text = await readFile(join(dir, file), 'utf8');
+    for (const line of text.split('\n')) if (line) metrics.push(JSON.parse(line) as RequestMetric);
+  }
+  return metrics;
+}
+
+async function clearMetrics(dir: string) {
+  for (const file of await readdir(dir)) await rm(join(dir, file), { force: true });
+}
+
+const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']);
+
+/** Requests the transition processor made per committed transition, and what they cost on AWS. */
+function costModel(metrics: RequestMetric[], transitions: number, stepsPerMachine: number) {
+  const processor = metrics.filter((m) => m.source === 'transition');
+  const counts: Counts = {};
+  let writeUnits = 0;
+  let readUnits = 0;
+  let triggerMessages = 0;
+  const durations: number[] = [];
+  for (const m of processor) {
+    const key = `${m.service}:${m.command}`;
+    counts[key] = (counts[key] ?? 0) + 1;
+    if (m.service === 'dynamodb') {
+      if (WRITES.has(m.command)) writeUnits += m.capacityUnits ?? 0;
+      else readUnits += m.capacityUnits ?? 0;
+    }
+    if (m.service === 'trigger') {
+      triggerMessages += m.messages ?? 0;
+      durations.push(m.durationMs ?? 0);
+    }
+  }
+  const per = (n: number) => n / transitions;
+  const perTransition = Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, per(v)]));
+  const invocations = per(counts['trigger:transition'] ?? 0);
+  const handlerInvokes = per(counts['lambda:Invoke'] ?? 0);
+  const sends = per(counts['sqs:SendMessage'] ?? 0);
+  const messages = per(triggerMessages);
+  const indexUnits = ASSUMPTIONS.indexWriteUnitsPerMachine / stepsPerMachine;
+  const cost = {
+    dynamodb:
+      (per(writeUnits) + indexUnits) * PRICES.dynamodb.perMillionWriteUnits +
+      per(readUnits) * PRICES.dynamodb.perMillionReadUnits,
+    sqs: (sends + messages * ASSUMPTIONS.eventSourceRequestsPerMessage) * PRICES.sqs.perMillionRequests,
+    lambda:
+      (invocations + handlerInvokes) * PRICES.lambda.perMillionRequests +
+      (invocations * ASSUMPTIONS.processorSeconds + handlerInvokes * ASSUMPTIONS.handlerSeconds) *
+        ASSUMPTIONS.memoryGb *
+        PRICES.lambda.perGbSecond *
+        1e6,
+  };
+  return {
+    perTransition: {
+      ...perTransition,
+      'dynamodb:writeUnits': per(writeUnits),
+      'dynamodb:readUnits': per(readUnits),
+      'dynamodb:indexWriteUnits (modelled)': indexUnits,
+      'sqs:Receive+Delete (modelled)': messages * ASSUMPTIONS.eventSourceRequestsPerMessage,
+    },
+    processorMedianMs: median(durations),
+    costPerMillion: { ...cost, total: cost.dynamodb + cost.sqs + cost.lambda },
+  };
+}
+
+const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+
+async function main() {
+  const started = Date.now();
+  const metricsDir = args.endpoint ? undefined : await mkdtemp(join(tmpdir(), 'fsm-bench-metrics-'));
+  let stack: LocalStack | undefined;
+  let apiUrl = args.endpoint;
+  if (!apiUrl) {
+    process.env.AWS_ACCESS_KEY_ID ??= 'local';
+    process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+    process.env.AWS_REGION ??= 'us-east-1';
+    const ports = {
+      http: await freePort(),
+      lambda: await freePort(),
+      dynamodb: await freePort(),
+      sqs: await freePort(),
+    };
+    console.error('starting the local stack ...');
+    stack = await startLocalStack({
+      ports,
+      buildDir: `.esbuild-bench-${ports.http}`,
+      env: { FSM_METRICS_DIR: metricsDir as string, FSM_LOG_LEVEL: 'ERROR' },
+    });
+    apiUrl = stack.apiUrl;
+  }
+  try {
+    console.error('warming up ...');
+    await runWorkload(apiUrl, { machines: Math.min(machines, 20), steps: 2, timeoutMs: 60_000 });
+
+    const singles: WorkloadResult[] = [];
+    const loads: WorkloadResult[] = [];
+    const costs: ReturnType<typeof costModel>[] = [];
+    const limits: Awaited<ReturnType<typeof runLimit>>[] = [];
+    for (let rep = 1; rep <= reps; rep++) {
+      console.error(`repetition ${rep}/${reps}: 1 machine x ${singleSteps} steps ...`);
+      singles.push(await runWorkload(apiUrl, { machines: 1, steps: singleSteps, timeoutMs: 120_000 }));
+      if (metricsDir) await clearMetrics(metricsDir);
+      console.error(`repetition ${rep}/${reps}: ${machines} machines x ${steps} steps ...`);
+      const load = await runWorkload(apiUrl, { machines, steps, timeoutMs: 240_000 });
+      loads.push(load);
+      if (metricsDir) costs.push(costModel(await readMetrics(metricsDir), load.transitions, steps));
+      if (stack) {
+        console.error(`repetition ${rep}/${reps}: the limit, ${machines} x ${steps} straight from a loop ...`);
+        limits.push(await runLimit(stack.env, { machines, steps }));
+      }
+    }
+    const domainOpsPerSecond = benchDomainStep({ rounds: quick ? 2 : 5 });
+
+    const m = (values: number[]) => median(values);
+    const tps = m(loads.map((l) => l.transitionsPerSecond));
+    const limitTps = m(limits.map((l) => l.transitionsPerSecond));
+    const cost = costs.length ? m(costs.map((c) => c.costPerMillion.total)) : Number.NaN;
+    const rows: [string, string, string][] = [
+      [`1 machine: transition latency p50 (ms)`, fmt(m(singles.map((s) => s.latencyMs.p50))), '< 100'],
+      [`1 machine: transition latency p95 (ms)`, fmt(m(singles.map((s) => s.latencyMs.p95))), ''],
+      [`${machines} machines: committed transitions`, String(m(loads.map((l) => l.transitions))), ''],
+      [`${machines} machines: wall time (s)`, fmt(m(loads.map((l) => l.wallSeconds)), 2), ''],
+      [`${machines} machines: transitions/s`, fmt(tps), '>= 100'],
+      [`${machines} machines: latency p50 (ms)`, fmt(m(loads.map((l) => l.latencyMs.p50))), ''],
+      [`${machines} machines: latency p95 (ms)`, fmt(m(loads.map((l) => l.latencyMs.p95))), ''],
+      [`${machines} machines: latency p99 (ms)`, fmt(m(loads.map((l) => l.latencyMs.p99))), ''],
+      [`${machines} machines: add to first step p50 (ms)`, fmt(m(loads.map((l) => l.addToFirstStepMs))), ''],
+      [`limit (same calls, no trigger): transitions/s`, fmt(limitTps), ''],
+      [`ours as a share of the limit`, limits.length ? `${fmt((100 * tps) / limitTps, 0)} %` : 'n/a', '>= 50 %'],
+      [`domain step() (ops/s)`, fmt(domainOpsPerSecond, 0), ''],
+      [`AWS cost per million transitions (USD)`, fmt(cost, 2), '<= 5.00'],
+      ['Step Functions Standard, same (USD)', fmt(PRICES.stepFunctions.standardPerMillionTransitions, 2), ''],
+    ];
+    const width = Math.max(...rows.map((r) => r[0].length));
+    console.log(
+      `\nserverless-statemachine benchmark: median of ${reps} run(s); ${cpus().length} cores, Node ${process.version}; ${machines} machines x ${steps} no-op steps\n`,
+    );
+    console.log(`${'metric'.padEnd(width)}  ${'value'.padStart(10)}  target`);
+    for (const [name, value, target] of rows) console.log(`${name.padEnd(width)}  ${value.padStart(10)}  ${target}`);
+    if (costs.length) {
+      const last = costs[costs.length - 1] as ReturnType<typeof costModel>;
+      console.log(
+        `\nrequests per transition (transition processor, last run; prices as of ${PRICES_AS_OF}, us-east-1):`,
+      );
+      for (const [name, value] of Object.entries(last.perTransition))
+        console.log(`  ${name.padEnd(40)} ${fmt(value, 3)}`);
+      console.log(
+        `  cost/M: DynamoDB $${fmt(last.costPerMillion.dynamodb, 2)}, SQS $${fmt(last.costPerMillion.sqs, 2)}, Lambda $${fmt(last.costPerMillion.lambda, 2)} (processor ${ASSUMPTIONS.processorSeconds * 1000} ms billed; measured locally ${fmt(last.processorMedianMs)} ms)`,
+      );
+    }
+
+    const results = {
+      date: new Date().toISOString(),
+      quick,
+      machines,
+      steps,
+      reps,
+      singles,
+      loads,
+      limits,
+      costs,
+      domainOpsPerSecond,
+    };
+    await mkdir(join(__dirname, 'results'), { recursive: true });
+    const file = join(__dirname, 'results', `${results.date.replaceAll(':', '-')}.json`);
+    await writeFile(file, JSON.stringify(results, null, 2));
+    console.log(`\nraw figures: ${file}; took ${fmt((Date.now() - started) / 1000)} s`);
+    if (loads.some((l) => l.transitions === 0)) throw new Error('no transition completed');
+  } finally {
+    await stack?.stop();
+    if (metricsDir) await rm(metricsDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  console.error(`bench failed: ${error instanceof Error ? error.message : error}`);
+  process.exit(1);
+});
