@@ -106,6 +106,22 @@ export class MachineStore {
     );
   }
 
+  /** Gives up the lease `token`, if it is still ours. */
+  async releaseLease(id: string, token: string): Promise<void> {
+    await conditionally(
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tables.machines,
+          Key: { id },
+          UpdateExpression: 'REMOVE lease',
+          ConditionExpression: 'lease.#token = :token',
+          ExpressionAttributeNames: { '#token': 'token' },
+          ExpressionAttributeValues: { ':token': token },
+        }),
+      ),
+    );
+  }
+
   /** Replaces the record if we still hold the live lease `token` on its step `expected`. */
   commit(next: MachineRecord, expected: { version: number; attempt: number; token: string; now: number }) {
     return conditionally(

@@ -1,6 +1,6 @@
 import { type FunctionScope, resolveFunction } from '../../domain/functionRef';
 import { type Lease, type MachineRecord, type StepMessage, stepMessageSchema } from '../../domain/machine';
-import { type Clock, decide, type HandlerOutcome, step } from '../../domain/transition';
+import { type Clock, decide, type HandlerOutcome, type StepResult, step } from '../../domain/transition';
 import type { MachineStore } from '../aws/dynamodb';
 import type { StateInvoker } from '../aws/lambda';
 import type { StepQueue } from '../aws/sqs';
@@ -78,16 +78,22 @@ export function createStepProcessor(deps: StepProcessorDeps) {
     const lease: Lease = { token: deps.newToken(), until: now + deps.leaseSeconds * 1000 };
     if (!(await store.takeLease(record, lease, now))) return 'lost-lease-race';
 
-    // The previous commit's event is written before this step's commit replaces it in the record.
-    const [outcome] = await Promise.all([
-      invokeHandler(record),
-      store.putHistory(record.id, record.lastEvent, record.options.retentionDays),
-    ]);
-    const result = step({ ...record, lease }, outcome, clock());
-    if (result.send) {
-      await queue.send(result.send);
-      faults?.afterSend?.(message);
+    let result: StepResult;
+    try {
+      // The previous commit's event is written before this step's commit replaces it in the record.
+      const [outcome] = await Promise.all([
+        invokeHandler(record),
+        store.putHistory(record.id, record.lastEvent, record.options.retentionDays),
+      ]);
+      result = step({ ...record, lease }, outcome, clock());
+      if (result.send) await queue.send(result.send);
+    } catch (error) {
+      // A processing error (not a handler's: those are outcomes) is reported for the message, so
+      // SQS retries it and, if it keeps failing, dead-letters it; our lease must not hold it back.
+      await store.releaseLease(record.id, lease.token).catch(() => undefined);
+      throw error;
     }
+    if (result.send) faults?.afterSend?.(message);
     const committed = await store.commit(result.record, {
       version: record.version,
       attempt: record.attempt,

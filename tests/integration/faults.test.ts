@@ -1,3 +1,4 @@
+import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { expect } from 'chai';
 import { api, exampleWorkflow, waitFor } from '../helpers/api';
@@ -221,6 +222,45 @@ describe('fault suite: exactly-once commits under faults', function () {
       const untouched = await rig.get(bystander);
       expect(untouched).to.include({ version: 0, status: 'RUNNING', seq: 0 });
       expect(untouched?.lease).to.equal(undefined);
+    });
+  });
+
+  describe('a message that keeps failing', () => {
+    it('is retried by SQS and lands in the dead-letter queue, losing nothing else', async function () {
+      this.timeout(90_000);
+      const stack = currentStack();
+      // A record no processor can handle (its options are gone), reached through the real queue
+      // and the local event source: every receive fails, and SQS gives up after maxReceiveCount.
+      const { store } = rig.services;
+      const broken = { ...(await rig.get(await rig.add(exampleWorkflow()))), id: `broken-${Date.now()}` } as any;
+      delete broken.options;
+      await store.create(broken);
+      const sqs = new SQSClient({ region: 'us-east-1', endpoint: stack.env.SQS_ENDPOINT });
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: stack.queueUrl,
+          MessageBody: JSON.stringify({ id: broken.id, version: 0, attempt: 1 }),
+        }),
+      );
+      const healthy = await api('POST', '/machines', exampleWorkflow());
+      const dead = await waitFor(
+        async () =>
+          (
+            await sqs.send(
+              new ReceiveMessageCommand({
+                QueueUrl: stack.deadLetterQueueUrl,
+                MaxNumberOfMessages: 10,
+                WaitTimeSeconds: 1,
+              }),
+            )
+          ).Messages ?? [],
+        (messages) => messages.length > 0,
+        { timeoutMs: 80_000, intervalMs: 500, what: 'the message in the dead-letter queue' },
+      );
+      expect(dead.map((m) => JSON.parse(m.Body ?? '{}').id)).to.include(broken.id);
+      expect((await api('GET', `/machines/${healthy.body.id}`)).body.status).to.equal('SUCCEEDED');
+      expect((await rig.get(broken.id))?.version).to.equal(0);
+      sqs.destroy();
     });
   });
 
