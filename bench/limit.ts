@@ -14,7 +14,7 @@ import { buildServices } from '../handlers/services';
 import { mapLimit } from './stats';
 
 /**
- * The ceiling for the local stack: the emulator calls one transition makes (read, lease, invoke
+ * The ceiling for the local stack: the emulator calls one transition makes (read-and-lease, invoke
  * the no-op handler + write the previous event, send, commit, receive, delete), issued straight
  * from a loop at the same concurrency, with no SQS trigger and no serverless-offline handler
  * in between (the no-op handler itself still runs in serverless-offline).
@@ -45,9 +45,8 @@ export async function runLimit(
     records.map(async (initial) => {
       let id = initial.id;
       for (let i = 0; i < steps; i++) {
-        const record = (await store.get(id)) as MachineRecord;
         const lease = { token: randomUUID(), until: Date.now() + 60_000 };
-        await store.takeLease(record, lease, Date.now());
+        const record = (await store.leaseStep({ id, version: i, attempt: 1 }, lease, Date.now())) as MachineRecord;
         const [outcome] = await Promise.all([
           invoker.invoke(`${config.servicePrefix}noop`, { ...record, lease: undefined }),
           store.putHistory(record.id, record.lastEvent, 1),

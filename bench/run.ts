@@ -98,6 +98,22 @@ function costModel(metrics: RequestMetric[], transitions: number, stepsPerMachin
   };
 }
 
+/** CPU milliseconds a process has used so far (Linux /proc; undefined elsewhere). */
+async function processCpuMs(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined;
+  try {
+    const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
+  } catch {
+    return undefined;
+  }
+}
+
+const ownCpuMs = () => {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+};
+
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 
 async function main() {
@@ -131,13 +147,21 @@ async function main() {
     const loads: WorkloadResult[] = [];
     const costs: ReturnType<typeof costModel>[] = [];
     const limits: Awaited<ReturnType<typeof runLimit>>[] = [];
+    /** CPU ms per committed transition: this process (emulators, event source, bench) and sls offline. */
+    const cpu: { emulators: number; offline: number }[] = [];
     for (let rep = 1; rep <= reps; rep++) {
       console.error(`repetition ${rep}/${reps}: 1 machine x ${singleSteps} steps ...`);
       singles.push(await runWorkload(apiUrl, { machines: 1, steps: singleSteps, timeoutMs: 120_000 }));
       if (metricsDir) await clearMetrics(metricsDir);
       console.error(`repetition ${rep}/${reps}: ${machines} machines x ${steps} steps ...`);
+      const cpuBefore = { own: ownCpuMs(), offline: await processCpuMs(stack?.offlinePid) };
       const load = await runWorkload(apiUrl, { machines, steps, timeoutMs: 240_000 });
       loads.push(load);
+      const offlineAfter = await processCpuMs(stack?.offlinePid);
+      cpu.push({
+        emulators: (ownCpuMs() - cpuBefore.own) / load.transitions,
+        offline: offlineAfter === undefined ? Number.NaN : (offlineAfter - (cpuBefore.offline ?? 0)) / load.transitions,
+      });
       if (metricsDir) costs.push(costModel(await readMetrics(metricsDir), load.transitions, steps));
       if (stack) {
         console.error(`repetition ${rep}/${reps}: the limit, ${machines} x ${steps} straight from a loop ...`);
@@ -160,6 +184,8 @@ async function main() {
       [`${machines} machines: latency p95 (ms)`, fmt(m(loads.map((l) => l.latencyMs.p95))), ''],
       [`${machines} machines: latency p99 (ms)`, fmt(m(loads.map((l) => l.latencyMs.p99))), ''],
       [`${machines} machines: add to first step p50 (ms)`, fmt(m(loads.map((l) => l.addToFirstStepMs))), ''],
+      [`${machines} machines: CPU ms/transition, emulators + event source`, fmt(m(cpu.map((c) => c.emulators))), ''],
+      [`${machines} machines: CPU ms/transition, sls offline + handlers`, fmt(m(cpu.map((c) => c.offline))), ''],
       [`limit (same calls, no trigger): transitions/s`, fmt(limitTps), ''],
       [`ours as a share of the limit`, limits.length ? `${fmt((100 * tps) / limitTps, 0)} %` : 'n/a', '>= 50 %'],
       [`domain step() (ops/s)`, fmt(domainOpsPerSecond, 0), ''],

@@ -26,7 +26,8 @@ export interface Clock {
 export type Decision =
   | { action: 'drop'; reason: 'missing' | 'stale' }
   | { action: 'delete' }
-  | { action: 'defer'; delaySeconds: number }
+  /** `early`: the message overtook its commit, which is about to land; `leased`: a step is running. */
+  | { action: 'defer'; delaySeconds: number; reason: 'early' | 'leased' }
   | { action: 'wait'; delaySeconds: number }
   | { action: 'run' };
 
@@ -36,7 +37,11 @@ export function decide(record: MachineRecord | undefined, message: StepMessage, 
   const leased = hasLiveLease(record, clock.now);
   // Whoever holds a live lease may have died: a message for its step comes back when the lease
   // ends, to find the step committed (stale) or to take it over.
-  const untilLeaseEnds = (): Decision => ({ action: 'defer', delaySeconds: leaseSecondsLeft(record, clock) });
+  const untilLeaseEnds = (): Decision => ({
+    action: 'defer',
+    delaySeconds: leaseSecondsLeft(record, clock),
+    reason: 'leased',
+  });
   if (record.removing) return leased ? untilLeaseEnds() : { action: 'delete' };
 
   const order = compareStep(message, record);
@@ -44,7 +49,11 @@ export function decide(record: MachineRecord | undefined, message: StepMessage, 
   // still held, so it is early rather than stale. Without a live lease the sender died before
   // committing and the step will be redone from its own message, so the early one is dropped.
   const early = order > 0 || (order === 0 && record.status === 'PARKED');
-  if (early) return leased ? { action: 'defer', delaySeconds: DEFER_SECONDS } : { action: 'drop', reason: 'stale' };
+  if (early) {
+    return leased
+      ? { action: 'defer', delaySeconds: DEFER_SECONDS, reason: 'early' }
+      : { action: 'drop', reason: 'stale' };
+  }
   if (order < 0 || record.status !== 'RUNNING') return { action: 'drop', reason: 'stale' };
   if (leased) return untilLeaseEnds();
 

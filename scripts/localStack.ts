@@ -14,12 +14,8 @@ export const LOCAL_STAGE = 'local';
 export const LOCAL_ACCOUNT = '000000000000';
 export const REGION = 'us-east-1';
 const MAX_RECEIVE_COUNT = 5;
-/**
- * The local event source's settings (on AWS: serverless.yml's sqs event and Lambda's own pollers).
- * local-aws-sqs answers a long poll early only once it has MaxNumberOfMessages messages, so
- * batches of one keep a step from waiting; concurrency comes from the pollers instead.
- */
-const LOCAL_BATCH_SIZE = 1;
+/** The local event source's settings (on AWS: serverless.yml's sqs event and Lambda's own pollers). */
+const LOCAL_BATCH_SIZE = 10;
 const LOCAL_POLLERS = 8;
 
 export interface StackPorts {
@@ -51,6 +47,8 @@ export interface LocalStack {
   ports: StackPorts;
   queueUrl: string;
   deadLetterQueueUrl: string;
+  /** The `sls offline` process (the API, the processor and the state functions run in it). */
+  offlinePid?: number;
   /** Environment that points AWS SDK clients and our adapters at this stack. */
   env: Record<string, string>;
   stop(): Promise<void>;
@@ -159,6 +157,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
       ports,
       queueUrl,
       deadLetterQueueUrl,
+      offlinePid: offline.pid,
       env: {
         AWS_ACCESS_KEY_ID: 'local',
         AWS_SECRET_ACCESS_KEY: 'local',

@@ -2,6 +2,9 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 
+/** A long poll answered this fast found a message waiting: there is a backlog. */
+const QUICK_ANSWER_MS = 15;
+
 export interface EventSourceOptions {
   region: string;
   sqsEndpoint: string;
@@ -9,7 +12,7 @@ export interface EventSourceOptions {
   queueUrl: string;
   queueArn: string;
   functionName: string;
-  /** Messages per invocation, at most 10 (SQS's receive limit); see LOCAL_BATCH_SIZE. */
+  /** Most messages per invocation under load, at most 10 (SQS's receive limit). */
   batchSize: number;
   /** Concurrent pollers; AWS starts an SQS event source with 5. */
   pollers: number;
@@ -17,9 +20,9 @@ export interface EventSourceOptions {
 }
 
 /**
- * The local stand-in for Lambda's SQS event source mapping: long-polling pollers that invoke the
- * function (through serverless-offline's Lambda endpoint) with whatever messages have arrived, up
- * to `batchSize`, without waiting to fill a batch; they delete the messages that succeeded and
+ * The local stand-in for Lambda's SQS event source mapping: pollers that invoke the function
+ * (through serverless-offline's Lambda endpoint) with the messages that have arrived, up to
+ * `batchSize`, never waiting to fill a batch; they delete the messages that succeeded and
  * leave those named in `batchItemFailures` (or all, if the invocation failed) to come back after
  * the visibility timeout and, after maxReceiveCount, go to the dead-letter queue.
  */
@@ -63,21 +66,31 @@ export function startSqsEventSource(options: EventSourceOptions): { stop(): Prom
     );
   }
 
+  /**
+   * Quiet queue: long-poll for one message, which local-aws-sqs hands over within ~10 ms.
+   * Backlog (a message was there at once): take up to `batchSize` without waiting, as Lambda's
+   * pollers do under load; local-aws-sqs answers such a receive early only with a full batch, so
+   * a short one means the backlog is gone and the poller goes back to long polling.
+   */
   async function poll() {
+    let backlog = false;
     while (!abort.signal.aborted) {
       try {
-        const { Messages = [] } = await sqs.send(
+        const asked = Date.now();
+        const { Messages = [] }: { Messages?: Message[] } = await sqs.send(
           new ReceiveMessageCommand({
             QueueUrl: options.queueUrl,
-            MaxNumberOfMessages: options.batchSize,
-            WaitTimeSeconds: 20,
+            MaxNumberOfMessages: backlog ? options.batchSize : 1,
+            WaitTimeSeconds: backlog ? 0 : 20,
             MessageSystemAttributeNames: ['All'],
             MessageAttributeNames: ['All'],
           }),
           { abortSignal: abort.signal },
         );
+        backlog = backlog ? Messages.length === options.batchSize : Date.now() - asked < QUICK_ANSWER_MS;
         if (Messages.length > 0) await deliver(Messages);
       } catch (error) {
+        backlog = false;
         if (abort.signal.aborted) return;
         options.onError?.(error);
         await new Promise((resolve) => setTimeout(resolve, 500));

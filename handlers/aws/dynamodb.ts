@@ -11,7 +11,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { IndexPosition } from '../../domain/listing';
-import type { HistoryEvent, Lease, MachineRecord, MachineStatus } from '../../domain/machine';
+import type { HistoryEvent, Lease, MachineRecord, MachineStatus, StepMessage } from '../../domain/machine';
 import { countRequests, type MetricsTarget } from './requestMetrics';
 
 export const STATUS_INDEX = 'byStatus';
@@ -80,6 +80,42 @@ export class MachineStore {
         }),
       ),
     );
+  }
+
+  /**
+   * The happy path of a step in one request: claims the step `message` names for `lease` and
+   * returns the record, if and only if decide() would say 'run' (the machine exists, is RUNNING
+   * at exactly this version and attempt, is not being removed, has no live lease and is due).
+   * Undefined otherwise: the caller reads the record and decides.
+   */
+  async leaseStep(message: StepMessage, lease: Lease, now: number): Promise<MachineRecord | undefined> {
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tables.machines,
+          Key: { id: message.id },
+          UpdateExpression: 'SET lease = :lease',
+          ConditionExpression:
+            'version = :version AND attempt = :attempt AND #status = :running AND attribute_not_exists(removing) ' +
+            'AND (attribute_not_exists(lease) OR lease.#until <= :now) ' +
+            'AND (attribute_not_exists(wakeAt) OR wakeAt <= :nowIso)',
+          ExpressionAttributeNames: { '#status': 'status', '#until': 'until' },
+          ExpressionAttributeValues: {
+            ':lease': lease,
+            ':version': message.version,
+            ':attempt': message.attempt,
+            ':running': 'RUNNING',
+            ':now': now,
+            ':nowIso': new Date(now).toISOString(),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes as MachineRecord;
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
   }
 
   /** Claims the record's current step for `lease`; false when the step moved on or is held. */

@@ -26,6 +26,8 @@ export interface StepProcessorDeps {
   faults?: FaultPoints;
 }
 
+const EARLY_RETRY_MS = [10, 30, 60];
+
 /** What became of one message; logged, and asserted on by tests. */
 export type StepOutcome =
   | 'dropped:missing'
@@ -55,9 +57,23 @@ export function createStepProcessor(deps: StepProcessorDeps) {
   const { store, queue, invoker, faults } = deps;
   const clock = (): Clock => ({ now: deps.now(), maxQueueDelaySeconds: deps.maxQueueDelaySeconds });
 
+  const newLease = (): Lease => ({ token: deps.newToken(), until: deps.now() + deps.leaseSeconds * 1000 });
+
   return async function processStep(message: StepMessage): Promise<StepOutcome> {
-    const record = await store.get(message.id);
-    const decision = decide(record, message, clock());
+    const fast = newLease();
+    const leased = await store.leaseStep(message, fast, deps.now());
+    if (leased) return runLeased(leased, fast, message);
+
+    let record = await store.get(message.id);
+    let decision = decide(record, message, clock());
+    // A message that overtook its own commit usually finds it landed a few milliseconds later:
+    // look again briefly before putting it back on the queue for a whole second.
+    for (const pause of EARLY_RETRY_MS) {
+      if (decision.action !== 'defer' || decision.reason !== 'early') break;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      record = await store.get(message.id);
+      decision = decide(record, message, clock());
+    }
     switch (decision.action) {
       case 'drop':
         return `dropped:${decision.reason}`;
@@ -74,10 +90,12 @@ export function createStepProcessor(deps: StepProcessorDeps) {
   };
 
   async function run(record: MachineRecord, message: StepMessage): Promise<StepOutcome> {
-    const now = deps.now();
-    const lease: Lease = { token: deps.newToken(), until: now + deps.leaseSeconds * 1000 };
-    if (!(await store.takeLease(record, lease, now))) return 'lost-lease-race';
+    const lease = newLease();
+    if (!(await store.takeLease(record, lease, deps.now()))) return 'lost-lease-race';
+    return runLeased(record, lease, message);
+  }
 
+  async function runLeased(record: MachineRecord, lease: Lease, message: StepMessage): Promise<StepOutcome> {
     let result: StepResult;
     try {
       // The previous commit's event is written before this step's commit replaces it in the record.

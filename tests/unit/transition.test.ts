@@ -31,7 +31,11 @@ describe('decide', () => {
   });
 
   it('comes back when the lease ends for a removing machine whose handler still runs', () => {
-    expect(decide(leased({ removing: true }), current, clock)).to.deep.equal({ action: 'defer', delaySeconds: 60 });
+    expect(decide(leased({ removing: true }), current, clock)).to.deep.equal({
+      action: 'defer',
+      delaySeconds: 60,
+      reason: 'leased',
+    });
   });
 
   it('runs the current step', () => {
@@ -48,9 +52,9 @@ describe('decide', () => {
   });
 
   it('holds a duplicate of a running step back until the lease ends, in case the holder died', () => {
-    expect(decide(leased(), current, clock)).to.deep.equal({ action: 'defer', delaySeconds: 60 });
-    expect(decide(leased(), current, clockAt(T0 + 59_500))).to.deep.equal({ action: 'defer', delaySeconds: 1 });
-    expect(decide(machine({ lease: { token: 't', until: T0 + 3600_000 } }), current, clock)).to.deep.equal({
+    expect(decide(leased(), current, clock)).to.deep.equal({ action: 'defer', delaySeconds: 60, reason: 'leased' });
+    expect(decide(leased(), current, clockAt(T0 + 59_500))).to.deep.include({ delaySeconds: 1 });
+    expect(decide(machine({ lease: { token: 't', until: T0 + 3600_000 } }), current, clock)).to.deep.include({
       action: 'defer',
       delaySeconds: 900,
     });
@@ -60,6 +64,7 @@ describe('decide', () => {
     expect(decide(leased(), { id: 'm-1', version: 1, attempt: 1 }, clock)).to.deep.equal({
       action: 'defer',
       delaySeconds: DEFER_SECONDS,
+      reason: 'early',
     });
     expect(decide(leased(), { id: 'm-1', version: 0, attempt: 2 }, clock).action).to.equal('defer');
   });
