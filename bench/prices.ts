@@ -32,7 +32,10 @@ export const PRICES = {
 export const ASSUMPTIONS = {
   /** Memory of the transition processor and of a state handler (serverless.yml provider.memorySize). */
   memoryGb: 0.25,
-  /** Billed duration of one transition-processor invocation on AWS (local I/O is faster than AWS's). */
+  /**
+   * Billed duration of one transition-processor invocation on AWS, priced at one message per
+   * invocation (the low-load worst case; local I/O is faster than AWS's, so this is not measured).
+   */
   processorSeconds: 0.1,
   /** Billed duration of one no-op state handler invocation. */
   handlerSeconds: 0.01,

@@ -68,7 +68,8 @@ function costModel(metrics: RequestMetric[], transitions: number, stepsPerMachin
   }
   const per = (n: number) => n / transitions;
   const perTransition = Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, per(v)]));
-  const invocations = per(counts['trigger:transition'] ?? 0);
+  // Priced at one message per invocation, as at low load on AWS; batches under load cost less.
+  const invocations = per(triggerMessages);
   const handlerInvokes = per(counts['lambda:Invoke'] ?? 0);
   const sends = per(counts['sqs:SendMessage'] ?? 0);
   const messages = per(triggerMessages);
@@ -92,6 +93,8 @@ function costModel(metrics: RequestMetric[], transitions: number, stepsPerMachin
       'dynamodb:readUnits': per(readUnits),
       'dynamodb:indexWriteUnits (modelled)': indexUnits,
       'sqs:Receive+Delete (modelled)': messages * ASSUMPTIONS.eventSourceRequestsPerMessage,
+      'processor invocations, as measured (batched)': per(counts['trigger:transition'] ?? 0),
+      'processor invocations, priced (1 per message)': invocations,
     },
     processorMedianMs: median(durations),
     costPerMillion: { ...cost, total: cost.dynamodb + cost.sqs + cost.lambda },
@@ -204,7 +207,7 @@ async function main() {
         `\nrequests per transition (transition processor, last run; prices as of ${PRICES_AS_OF}, us-east-1):`,
       );
       for (const [name, value] of Object.entries(last.perTransition))
-        console.log(`  ${name.padEnd(40)} ${fmt(value, 3)}`);
+        console.log(`  ${name.padEnd(48)} ${fmt(value, 3)}`);
       console.log(
         `  cost/M: DynamoDB $${fmt(last.costPerMillion.dynamodb, 2)}, SQS $${fmt(last.costPerMillion.sqs, 2)}, Lambda $${fmt(last.costPerMillion.lambda, 2)} (processor ${ASSUMPTIONS.processorSeconds * 1000} ms billed; measured locally ${fmt(last.processorMedianMs)} ms)`,
       );

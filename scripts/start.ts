@@ -1,7 +1,34 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_PORTS, startLocalStack } from './localStack';
+import { readConfig } from '../handlers/config';
+import { buildServices } from '../handlers/services';
+import { DEFAULT_PORTS, type LocalStack, startLocalStack } from './localStack';
+
+/**
+ * With --persist the machines survive a restart but their queued messages do not (the SQS
+ * emulator keeps them in memory): send each RUNNING machine's current step again. A duplicate
+ * of a message that still exists is dropped by the transition processor, so this is always safe.
+ */
+async function requeueRunningMachines(stack: LocalStack): Promise<number> {
+  const { store, queue } = buildServices(readConfig(stack.env));
+  let requeued = 0;
+  let after: Awaited<ReturnType<typeof store.pageByStatus>>['keys'][number] | undefined;
+  for (;;) {
+    const page = await store.pageByStatus('RUNNING', 100, after);
+    for (const key of page.keys) {
+      const record = await store.get(key.id);
+      if (record?.status !== 'RUNNING') continue;
+      await queue.send({
+        message: { id: record.id, version: record.version, attempt: record.attempt },
+        delaySeconds: 0,
+      });
+      requeued++;
+    }
+    after = page.keys.at(-1);
+    if (!page.more || !after) return requeued;
+  }
+}
 
 /**
  * `npm start`: the whole service on this machine. Ports come from FSM_HTTP_PORT, FSM_LAMBDA_PORT,
@@ -25,6 +52,13 @@ async function main() {
     dataDir,
     onOutput: process.env.FSM_VERBOSE ? (line) => console.log(`[sls] ${line}`) : undefined,
   });
+
+  if (dataDir) {
+    process.env.AWS_ACCESS_KEY_ID ??= 'local';
+    process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+    const requeued = await requeueRunningMachines(stack);
+    if (requeued > 0) console.log(`resumed ${requeued} RUNNING machine(s) kept in ${dataDir}`);
+  }
 
   let stopping = false;
   const shutdown = async () => {
