@@ -1,19 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import type { HistoryEvent, MachineStatus, MachineView } from '../domain/machine';
+import { type HistoryEvent, isFinished, type MachineSummary, type MachineView } from '../domain/machine';
 import { type ApiClient, apiClient, CliError } from './client';
 
 const DEFAULT_ENDPOINT = 'http://127.0.0.1:3000';
-
-interface MachineSummary {
-  id: string;
-  name?: string;
-  state: string;
-  status: MachineStatus;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-}
 
 const program = new Command()
   .name('fsm')
@@ -48,7 +38,7 @@ function table(rows: Record<string, unknown>[], columns: string[]): string {
 
 function describeMachine(m: MachineView): string {
   const lines = [
-    `id        ${m.id}${m.name ? ` (${m.name})` : ''}`,
+    `id        ${m.id}${m.name && m.name !== m.id ? ` (${m.name})` : ''}`,
     `status    ${m.status}${m.handlerRunning ? ' (handler running)' : ''}${m.removing ? ' (being removed)' : ''}`,
     `state     ${m.state}`,
     `version   ${m.version}  attempt ${m.attempt}`,
@@ -206,7 +196,7 @@ program
         console.log(asJson() ? JSON.stringify(event) : `${elapsed(event.at)}  ${describeEvent(event)}`);
         seen = event.seq;
       }
-      if (machine.status === 'SUCCEEDED' || machine.status === 'FAILED') break;
+      if (isFinished(machine.status)) break;
       await new Promise((resolve) => setTimeout(resolve, Number(options.interval)));
       try {
         machine = await api.request<MachineView>('GET', path);

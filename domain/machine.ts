@@ -125,6 +125,12 @@ export function hasLiveLease(record: MachineRecord, now: number): boolean {
   return record.lease !== undefined && record.lease.until > now;
 }
 
+/** A machine as listings show it. */
+export type MachineSummary = Pick<
+  MachineRecord,
+  'id' | 'name' | 'state' | 'status' | 'version' | 'createdAt' | 'updatedAt' | 'expiresAt'
+>;
+
 /** What clients see: the record without the lease internals. */
 export type MachineView = Omit<MachineRecord, 'lease' | 'lastEvent' | 'fingerprint' | 'seq'> & {
   handlerRunning: boolean;

@@ -11,21 +11,17 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { IndexPosition } from '../../domain/listing';
-import type { HistoryEvent, Lease, MachineRecord, MachineStatus, StepMessage } from '../../domain/machine';
+import type {
+  HistoryEvent,
+  Lease,
+  MachineRecord,
+  MachineStatus,
+  MachineSummary,
+  StepMessage,
+} from '../../domain/machine';
 import { countRequests, type MetricsTarget } from './requestMetrics';
 
 export const STATUS_INDEX = 'byStatus';
-
-export interface MachineSummary {
-  id: string;
-  name?: string;
-  state: string;
-  status: MachineStatus;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-  expiresAt?: number;
-}
 
 export function createDocumentClient(options: {
   region: string;
@@ -216,18 +212,7 @@ export class MachineStore {
   }
 
   async deleteHistory(id: string): Promise<void> {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tables.history,
-          KeyConditionExpression: 'id = :id',
-          ExpressionAttributeValues: { ':id': id },
-          ProjectionExpression: 'id, seq',
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      const keys = page.Items ?? [];
+    for await (const keys of this.historyPages(id, 'id, seq')) {
       for (let i = 0; i < keys.length; i += 25) {
         let requests: Record<string, unknown[]> | undefined = {
           [this.tables.history]: keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } })),
@@ -237,6 +222,23 @@ export class MachineStore {
           requests = result.UnprocessedItems as Record<string, unknown[]> | undefined;
         }
       }
+    }
+  }
+
+  /** A machine's history items, a page at a time, oldest first. */
+  private async *historyPages(id: string, projection?: string): AsyncGenerator<Record<string, unknown>[]> {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tables.history,
+          KeyConditionExpression: 'id = :id',
+          ExpressionAttributeValues: { ':id': id },
+          ProjectionExpression: projection,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      yield page.Items ?? [];
       startKey = page.LastEvaluatedKey;
     } while (startKey);
   }
@@ -253,22 +255,9 @@ export class MachineStore {
   /** The written history of a machine, oldest first (the record's `lastEvent` may not be in it yet). */
   async history(id: string): Promise<HistoryEvent[]> {
     const events: HistoryEvent[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tables.history,
-          KeyConditionExpression: 'id = :id',
-          ExpressionAttributeValues: { ':id': id },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const { id: _id, expiresAt: _expiresAt, ...event } = item;
-        events.push(event as HistoryEvent);
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    for await (const items of this.historyPages(id)) {
+      for (const { id: _id, expiresAt: _expiresAt, ...event } of items) events.push(event as unknown as HistoryEvent);
+    }
     return events;
   }
 

@@ -9,7 +9,14 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { parseMachineDefinition } from '../../domain/definition';
-import { createMachine, type HistoryEvent, type MachineRecord, type StepMessage } from '../../domain/machine';
+import {
+  createMachine,
+  fullHistory,
+  type HistoryEvent,
+  isFinished,
+  type MachineRecord,
+  type StepMessage,
+} from '../../domain/machine';
 import { functionScope, readConfig } from '../../handlers/config';
 import {
   createStepProcessor,
@@ -125,14 +132,12 @@ export class FaultRig {
   async history(id: string): Promise<HistoryEvent[]> {
     const record = await this.get(id);
     const written = await this.services.store.history(id);
-    if (!record) return written;
-    const { fullHistory } = await import('../../domain/machine');
-    return fullHistory(record, written);
+    return record ? fullHistory(record, written) : written;
   }
 
   async allFinished(ids: string[]): Promise<boolean> {
     const records = await Promise.all(ids.map((id) => this.get(id)));
-    return records.every((r) => r && (r.status === 'SUCCEEDED' || r.status === 'FAILED'));
+    return records.every((r) => r !== undefined && isFinished(r.status));
   }
 
   /** Receives and processes messages until `until` holds; a processor that throws "crashed". */
