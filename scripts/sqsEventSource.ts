@@ -27,8 +27,15 @@ export interface EventSourceOptions {
  * the visibility timeout and, after maxReceiveCount, go to the dead-letter queue.
  */
 export function startSqsEventSource(options: EventSourceOptions): { stop(): Promise<void> } {
-  const sqs = new SQSClient({ region: options.region, endpoint: options.sqsEndpoint });
-  const lambda = new LambdaClient({ region: options.region, endpoint: options.lambdaEndpoint, maxAttempts: 1 });
+  // The emulators take any credentials; a developer's machine may have none configured.
+  const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+  const sqs = new SQSClient({ region: options.region, endpoint: options.sqsEndpoint, credentials });
+  const lambda = new LambdaClient({
+    region: options.region,
+    endpoint: options.lambdaEndpoint,
+    credentials,
+    maxAttempts: 1,
+  });
   const abort = new AbortController();
 
   const toRecord = (message: Message): SQSEvent['Records'][number] => ({

@@ -35,6 +35,10 @@ async function requeueRunningMachines(stack: LocalStack): Promise<number> {
  * FSM_DYNAMODB_PORT and FSM_SQS_PORT; `--persist` keeps DynamoDB's data in .local-data/.
  */
 async function main() {
+  // Everything here talks to the local emulators, which take any credentials.
+  process.env.AWS_ACCESS_KEY_ID ??= 'local';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+  process.env.AWS_REGION ??= 'us-east-1';
   const { values } = parseArgs({ options: { persist: { type: 'boolean', default: false } } });
   const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
   const dataDir = values.persist ? join(__dirname, '..', '.local-data', 'dynamodb') : undefined;
@@ -54,8 +58,6 @@ async function main() {
   });
 
   if (dataDir) {
-    process.env.AWS_ACCESS_KEY_ID ??= 'local';
-    process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
     const requeued = await requeueRunningMachines(stack);
     if (requeued > 0) console.log(`resumed ${requeued} RUNNING machine(s) kept in ${dataDir}`);
   }
