@@ -49,7 +49,7 @@ export async function runLimit(
         const record = (await store.leaseStep({ id, version: i, attempt: 1 }, lease, Date.now())) as MachineRecord;
         const [outcome] = await Promise.all([
           invoker.invoke(`${config.servicePrefix}noop`, { ...record, lease: undefined }),
-          store.putHistory(record.id, record.lastEvent, 1),
+          store.putLatestEvent(record),
         ]);
         const result = step({ ...record, lease }, outcome, clock());
         if (result.send) await queue.send(result.send);

@@ -84,25 +84,44 @@ export class MachineStore {
    * at exactly this version and attempt, is not being removed, has no live lease and is due).
    * Undefined otherwise: the caller reads the record and decides.
    */
-  async leaseStep(message: StepMessage, lease: Lease, now: number): Promise<MachineRecord | undefined> {
+  leaseStep(message: StepMessage, lease: Lease, now: number): Promise<MachineRecord | undefined> {
+    return this.claim({ ...message, status: 'RUNNING' }, lease, now, { due: true });
+  }
+
+  /** Claims the record's current step for `lease`; false when the step moved on or is held. */
+  async takeLease(record: MachineRecord, lease: Lease, now: number): Promise<boolean> {
+    return (await this.claim(record, lease, now, { due: false })) !== undefined;
+  }
+
+  /**
+   * Sets `lease` on the machine if it is still at `step` (version, attempt and status), is not
+   * being removed and has no live lease; with `due`, also only once its wakeAt has come.
+   * Returns the leased record, or undefined when any of that does not hold.
+   */
+  private async claim(
+    step: { id: string; version: number; attempt: number; status: MachineStatus },
+    lease: Lease,
+    now: number,
+    { due }: { due: boolean },
+  ): Promise<MachineRecord | undefined> {
     try {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
           TableName: this.tables.machines,
-          Key: { id: message.id },
+          Key: { id: step.id },
           UpdateExpression: 'SET lease = :lease',
           ConditionExpression:
-            'version = :version AND attempt = :attempt AND #status = :running AND attribute_not_exists(removing) ' +
-            'AND (attribute_not_exists(lease) OR lease.#until <= :now) ' +
-            'AND (attribute_not_exists(wakeAt) OR wakeAt <= :nowIso)',
+            'version = :version AND attempt = :attempt AND #status = :status AND attribute_not_exists(removing) ' +
+            'AND (attribute_not_exists(lease) OR lease.#until <= :now)' +
+            (due ? ' AND (attribute_not_exists(wakeAt) OR wakeAt <= :nowIso)' : ''),
           ExpressionAttributeNames: { '#status': 'status', '#until': 'until' },
           ExpressionAttributeValues: {
             ':lease': lease,
-            ':version': message.version,
-            ':attempt': message.attempt,
-            ':running': 'RUNNING',
+            ':version': step.version,
+            ':attempt': step.attempt,
+            ':status': step.status,
             ':now': now,
-            ':nowIso': new Date(now).toISOString(),
+            ...(due ? { ':nowIso': new Date(now).toISOString() } : {}),
           },
           ReturnValues: 'ALL_NEW',
         }),
@@ -112,30 +131,6 @@ export class MachineStore {
       if (isConditionFailure(error)) return undefined;
       throw error;
     }
-  }
-
-  /** Claims the record's current step for `lease`; false when the step moved on or is held. */
-  takeLease(record: MachineRecord, lease: Lease, now: number): Promise<boolean> {
-    return conditionally(
-      this.client.send(
-        new UpdateCommand({
-          TableName: this.tables.machines,
-          Key: { id: record.id },
-          UpdateExpression: 'SET lease = :lease',
-          ConditionExpression:
-            'version = :version AND attempt = :attempt AND #status = :status AND attribute_not_exists(removing) ' +
-            'AND (attribute_not_exists(lease) OR lease.#until <= :now)',
-          ExpressionAttributeNames: { '#status': 'status', '#until': 'until' },
-          ExpressionAttributeValues: {
-            ':lease': lease,
-            ':version': record.version,
-            ':attempt': record.attempt,
-            ':status': record.status,
-            ':now': now,
-          },
-        }),
-      ),
-    );
   }
 
   /** Gives up the lease `token`, if it is still ours. */
@@ -244,12 +239,17 @@ export class MachineStore {
   }
 
   /**
-   * Writes a committed event to the history (idempotent: keyed by `seq`). History items outlive
-   * a machine that expires by at most their own TTL; reads go through the machine record first.
+   * Writes the record's latest event (the one its last commit made) to the history: every writer
+   * calls this before a commit of its own replaces that event in the record. Idempotent (keyed by
+   * `seq`). History items outlive a machine that expires by at most their own TTL; reads go
+   * through the machine record first.
    */
-  async putHistory(id: string, event: HistoryEvent, retentionDays: number): Promise<void> {
-    const expiresAt = Math.floor(Date.parse(event.at) / 1000) + (retentionDays + 400) * 86_400;
-    await this.client.send(new PutCommand({ TableName: this.tables.history, Item: { id, ...event, expiresAt } }));
+  async putLatestEvent(record: MachineRecord): Promise<void> {
+    const event = record.lastEvent;
+    const expiresAt = Math.floor(Date.parse(event.at) / 1000) + (record.options.retentionDays + 400) * 86_400;
+    await this.client.send(
+      new PutCommand({ TableName: this.tables.history, Item: { id: record.id, ...event, expiresAt } }),
+    );
   }
 
   /** The written history of a machine, oldest first (the record's `lastEvent` may not be in it yet). */

@@ -24,11 +24,8 @@ export const handler = httpHandler(async (request) => {
       return { status: 204 };
     }
     if (removal.action === 'mark') {
-      // The record's latest event is written out before the removal event replaces it.
-      await store.putHistory(record.id, record.lastEvent, record.options.retentionDays);
-    }
-    if (removal.action === 'mark' && (await store.replace(removal.record, record.seq))) {
-      return { status: 202, body: { id, removing: true } };
+      await store.putLatestEvent(record);
+      if (await store.replace(removal.record, record.seq)) return { status: 202, body: { id, removing: true } };
     }
   }
   throw new MachineNotFoundError(id);

@@ -27,8 +27,7 @@ export const handler = httpHandler(async (request) => {
   if (!(await store.takeLease(record, lease, now))) {
     throw new ConflictError(`machine '${id}' changed while resuming it; try again`, { status: record.status });
   }
-  // The parked event is only in the record; write it out before the commit replaces it.
-  await store.putHistory(record.id, record.lastEvent, record.options.retentionDays);
+  await store.putLatestEvent(record);
   await queue.send(next.send);
   const committed = await store.commit(next.record, {
     version: record.version,

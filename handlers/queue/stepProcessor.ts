@@ -99,10 +99,7 @@ export function createStepProcessor(deps: StepProcessorDeps) {
     let result: StepResult;
     try {
       // The previous commit's event is written before this step's commit replaces it in the record.
-      const [outcome] = await Promise.all([
-        invokeHandler(record),
-        store.putHistory(record.id, record.lastEvent, record.options.retentionDays),
-      ]);
+      const [outcome] = await Promise.all([invokeHandler(record), store.putLatestEvent(record)]);
       result = step({ ...record, lease }, outcome, clock());
       if (result.send) await queue.send(result.send);
     } catch (error) {
