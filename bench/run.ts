@@ -3,7 +3,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { RequestMetric } from '../handlers/aws/requestMetrics';
-import { freePort, type LocalStack, startLocalStack } from '../scripts/localStack';
+import { freePort, type LocalStack, startLocalStack, useLocalCredentials } from '../scripts/localStack';
 import { benchDomainStep } from './domainStep';
 import { runLimit } from './limit';
 import { ASSUMPTIONS, PRICES, PRICES_AS_OF } from './prices';
@@ -125,9 +125,7 @@ async function main() {
   let stack: LocalStack | undefined;
   let apiUrl = args.endpoint;
   if (!apiUrl) {
-    process.env.AWS_ACCESS_KEY_ID ??= 'local';
-    process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
-    process.env.AWS_REGION ??= 'us-east-1';
+    useLocalCredentials();
     const ports = {
       http: await freePort(),
       lambda: await freePort(),

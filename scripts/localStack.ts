@@ -14,6 +14,16 @@ export const LOCAL_STAGE = 'local';
 export const LOCAL_ACCOUNT = '000000000000';
 export const REGION = 'us-east-1';
 const MAX_RECEIVE_COUNT = 5;
+
+/** The emulators take any credentials; a developer's machine may have none configured. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+/** For a process whose SDK clients talk only to the local stack: dummy credentials unless set. */
+export function useLocalCredentials(): void {
+  process.env.AWS_ACCESS_KEY_ID ??= LOCAL_CREDENTIALS.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY ??= LOCAL_CREDENTIALS.secretAccessKey;
+  process.env.AWS_REGION ??= REGION;
+}
 /** The local event source's settings (on AWS: serverless.yml's sqs event and Lambda's own pollers). */
 const LOCAL_BATCH_SIZE = 10;
 const LOCAL_POLLERS = 8;
@@ -88,8 +98,8 @@ export function slsEnv(ports: StackPorts, extra: Record<string, string> = {}): N
     ...process.env,
     SLS_TELEMETRY_DISABLED: '1',
     SLS_NOTIFICATIONS_MODE: 'off',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     AWS_REGION: REGION,
     AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1',
     FSM_HTTP_PORT: String(ports.http),
@@ -146,6 +156,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
       queueUrl,
       queueArn: `arn:aws:sqs:${REGION}:${LOCAL_ACCOUNT}:${queueNames().transitions}`,
       functionName: `${SERVICE}-${LOCAL_STAGE}-transition`,
+      credentials: LOCAL_CREDENTIALS,
       batchSize: LOCAL_BATCH_SIZE,
       pollers: LOCAL_POLLERS,
       onError: (error) => options.onOutput?.(`[event source] ${(error as Error).message}`),
@@ -159,8 +170,8 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
       deadLetterQueueUrl,
       offlinePid: offline.pid,
       env: {
-        AWS_ACCESS_KEY_ID: 'local',
-        AWS_SECRET_ACCESS_KEY: 'local',
+        AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
         AWS_REGION: REGION,
         SERVICE_PREFIX: `${SERVICE}-${LOCAL_STAGE}-`,
         TABLE_NAME: tableNames().machines,
@@ -182,7 +193,7 @@ async function createQueues(port: number, visibilityTimeout: number) {
   const sqs = new SQSClient({
     region: REGION,
     endpoint: `http://127.0.0.1:${port}`,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: LOCAL_CREDENTIALS,
   });
   const names = queueNames();
   const dlq = await sqs.send(

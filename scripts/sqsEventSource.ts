@@ -12,6 +12,7 @@ export interface EventSourceOptions {
   queueUrl: string;
   queueArn: string;
   functionName: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
   /** Most messages per invocation under load, at most 10 (SQS's receive limit). */
   batchSize: number;
   /** Concurrent pollers; AWS starts an SQS event source with 5. */
@@ -27,8 +28,7 @@ export interface EventSourceOptions {
  * the visibility timeout and, after maxReceiveCount, go to the dead-letter queue.
  */
 export function startSqsEventSource(options: EventSourceOptions): { stop(): Promise<void> } {
-  // The emulators take any credentials; a developer's machine may have none configured.
-  const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+  const { credentials } = options;
   const sqs = new SQSClient({ region: options.region, endpoint: options.sqsEndpoint, credentials });
   const lambda = new LambdaClient({
     region: options.region,

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readConfig } from '../handlers/config';
 import { buildServices } from '../handlers/services';
-import { DEFAULT_PORTS, type LocalStack, startLocalStack } from './localStack';
+import { DEFAULT_PORTS, type LocalStack, startLocalStack, useLocalCredentials } from './localStack';
 
 /**
  * With --persist the machines survive a restart but their queued messages do not (the SQS
@@ -35,10 +35,7 @@ async function requeueRunningMachines(stack: LocalStack): Promise<number> {
  * FSM_DYNAMODB_PORT and FSM_SQS_PORT; `--persist` keeps DynamoDB's data in .local-data/.
  */
 async function main() {
-  // Everything here talks to the local emulators, which take any credentials.
-  process.env.AWS_ACCESS_KEY_ID ??= 'local';
-  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
-  process.env.AWS_REGION ??= 'us-east-1';
+  useLocalCredentials();
   const { values } = parseArgs({ options: { persist: { type: 'boolean', default: false } } });
   const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
   const dataDir = values.persist ? join(__dirname, '..', '.local-data', 'dynamodb') : undefined;

@@ -1,4 +1,4 @@
-import { freePort, type LocalStack, startLocalStack } from '../../scripts/localStack';
+import { freePort, type LocalStack, startLocalStack, useLocalCredentials } from '../../scripts/localStack';
 
 let stack: LocalStack | undefined;
 
@@ -10,10 +10,7 @@ export function currentStack(): LocalStack {
 
 /** Starts the whole stack on ports of its own, so it runs beside a developer's `npm start`. */
 export async function startTestStack(): Promise<LocalStack> {
-  // The emulators accept any credentials; the SDK clients of the tests just need some.
-  process.env.AWS_ACCESS_KEY_ID ??= 'local';
-  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
-  process.env.AWS_REGION ??= 'us-east-1';
+  useLocalCredentials();
   const ports = { http: await freePort(), lambda: await freePort(), dynamodb: await freePort(), sqs: await freePort() };
   stack = await startLocalStack({
     ports,
