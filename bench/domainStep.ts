@@ -1,5 +1,5 @@
 import { createMachine } from '../domain/machine';
-import { step } from '../domain/transition';
+import { step } from '../domain/step';
 import { median } from './stats';
 
 /** Operations per second of the pure transition step: validate a result, compute the next record and message. */

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { parseMachineDefinition } from '../domain/definition';
 import { createMachine, type MachineRecord } from '../domain/machine';
-import { step } from '../domain/transition';
+import { step } from '../domain/step';
 import { functionScope, readConfig } from '../handlers/config';
 import { buildServices } from '../handlers/services';
 import { mapLimit } from './stats';

@@ -2,9 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { type FieldIssue, PayloadTooLargeError, ValidationError } from './errors';
 import { type FunctionScope, isWellFormedReference, resolveFunction } from './functionRef';
-
-/** DynamoDB items stop at 400 KB; the machine's data and config together stay well below it. */
-export const MAX_MACHINE_BYTES = 256 * 1024;
+import { MAX_MACHINE_BYTES } from './limits';
 
 export const stateNameSchema = z.string().min(1).max(128);
 

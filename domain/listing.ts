@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import { fieldIssues } from './definition';
 import { ValidationError } from './errors';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './limits';
 import { ALIVE_STATUSES, type MachineStatus, STATUSES } from './machine';
-
-export const DEFAULT_PAGE_SIZE = 25;
 
 const indexKeySchema = z.strictObject({ id: z.string(), status: z.enum(STATUSES), createdAt: z.string() });
 export type IndexPosition = z.infer<typeof indexKeySchema>;
@@ -14,7 +13,7 @@ export type ListCursor = z.infer<typeof cursorSchema>;
 
 const listQuerySchema = z.object({
   status: z.enum(STATUSES).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(DEFAULT_PAGE_SIZE),
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
   nextToken: z.string().max(4096).optional(),
 });
 

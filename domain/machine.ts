@@ -76,7 +76,7 @@ export const stepMessageSchema = z.strictObject({
 });
 export type StepMessage = z.infer<typeof stepMessageSchema>;
 
-/** A delay to wait before a message is processed; `seconds` is already capped for SQS. */
+/** A message to send and how long SQS should hold it back; `delaySeconds` is already capped for SQS. */
 export interface ScheduledMessage {
   message: StepMessage;
   delaySeconds: number;

@@ -1,5 +1,5 @@
 import { defaultAllowList, type FunctionScope } from '../domain/functionRef';
-import { SQS_MAX_DELAY_SECONDS } from '../domain/transition';
+import { SQS_MAX_DELAY_SECONDS } from '../domain/limits';
 
 /** Everything the handlers read from the environment, read once and checked at cold start. */
 export interface ServiceConfig {

@@ -1,12 +1,12 @@
 import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
-import type { HandlerOutcome } from '../../domain/transition';
+import type { InvocationResult } from '../../domain/step';
 import { countRequests, type MetricsTarget } from './requestMetrics';
 
-/** Invokes state handlers synchronously and turns every way they can end into a HandlerOutcome. */
+/** Invokes state handlers synchronously and turns every way they can end into a InvocationResult. */
 export class StateInvoker {
   constructor(private readonly client: LambdaClient) {}
 
-  async invoke(functionName: string, input: unknown): Promise<HandlerOutcome> {
+  async invoke(functionName: string, input: unknown): Promise<InvocationResult> {
     let response: InvokeCommandOutput;
     try {
       response = await this.client.send(

@@ -1,5 +1,5 @@
 import { MachineNotFoundError } from '../../domain/errors';
-import { requestRemoval } from '../../domain/transition';
+import { requestRemoval } from '../../domain/step';
 import { getServices } from '../services';
 import { httpHandler, machineId } from './httpHandler';
 

@@ -1,5 +1,4 @@
 import type { Context } from 'aws-lambda';
-import { MAX_MACHINE_BYTES } from '../../domain/definition';
 import {
   ConflictError,
   DomainError,
@@ -7,6 +6,7 @@ import {
   PayloadTooLargeError,
   ValidationError,
 } from '../../domain/errors';
+import { MAX_MACHINE_BYTES } from '../../domain/limits';
 import { logger } from '../services';
 
 /** The parts of an API Gateway proxy event (REST v1 or HTTP API v2) the API functions use. */

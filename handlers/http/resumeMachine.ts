@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { fieldIssues, stateNameSchema } from '../../domain/definition';
 import { ConflictError, MachineNotFoundError, ValidationError } from '../../domain/errors';
 import { toView } from '../../domain/machine';
-import { resume } from '../../domain/transition';
+import { resume } from '../../domain/step';
 import { getServices } from '../services';
 import { httpHandler, machineId } from './httpHandler';
 

@@ -1,6 +1,6 @@
 import { type FunctionScope, resolveFunction } from '../../domain/functionRef';
 import { type Lease, type MachineRecord, type StepMessage, stepMessageSchema } from '../../domain/machine';
-import { type Clock, decide, type HandlerOutcome, type StepResult, step } from '../../domain/transition';
+import { type Commit, decide, type InvocationResult, type StepContext, step } from '../../domain/step';
 import type { MachineStore } from '../aws/dynamodb';
 import type { StateInvoker } from '../aws/lambda';
 import type { StepQueue } from '../aws/sqs';
@@ -55,7 +55,7 @@ export function parseStepMessage(body: string): StepMessage | undefined {
  */
 export function createStepProcessor(deps: StepProcessorDeps) {
   const { store, queue, invoker, faults } = deps;
-  const clock = (): Clock => ({ now: deps.now(), maxQueueDelaySeconds: deps.maxQueueDelaySeconds });
+  const clock = (): StepContext => ({ now: deps.now(), maxQueueDelaySeconds: deps.maxQueueDelaySeconds });
 
   const newLease = (): Lease => ({ token: deps.newToken(), until: deps.now() + deps.leaseSeconds * 1000 });
 
@@ -96,7 +96,7 @@ export function createStepProcessor(deps: StepProcessorDeps) {
   }
 
   async function runLeased(record: MachineRecord, lease: Lease, message: StepMessage): Promise<StepOutcome> {
-    let result: StepResult;
+    let result: Commit;
     try {
       // The previous commit's event is written before this step's commit replaces it in the record.
       const [outcome] = await Promise.all([invokeHandler(record), store.putLatestEvent(record)]);
@@ -120,7 +120,7 @@ export function createStepProcessor(deps: StepProcessorDeps) {
     return 'committed';
   }
 
-  function invokeHandler(record: MachineRecord): Promise<HandlerOutcome> {
+  function invokeHandler(record: MachineRecord): Promise<InvocationResult> {
     const reference = record.config[record.state] ?? '';
     const functionName = resolveFunction(reference, deps.scope);
     if (!functionName) {

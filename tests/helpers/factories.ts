@@ -1,7 +1,7 @@
 import type { MachineDefinition } from '../../domain/definition';
 import type { FunctionScope } from '../../domain/functionRef';
 import { createMachine, type MachineRecord } from '../../domain/machine';
-import type { Clock } from '../../domain/transition';
+import type { StepContext } from '../../domain/step';
 
 export const T0 = Date.parse('2026-01-01T00:00:00.000Z');
 
@@ -11,7 +11,7 @@ export const scope: FunctionScope = {
   accountId: '123456789012',
 };
 
-export const clockAt = (now: number, maxQueueDelaySeconds = 900): Clock => ({ now, maxQueueDelaySeconds });
+export const contextAt = (now: number, maxQueueDelaySeconds = 900): StepContext => ({ now, maxQueueDelaySeconds });
 
 export function definition(overrides: Partial<MachineDefinition> = {}): MachineDefinition {
   return {

@@ -1,11 +1,7 @@
 import { expect } from 'chai';
-import {
-  definitionFingerprint,
-  MAX_MACHINE_BYTES,
-  type MachineDefinition,
-  parseMachineDefinition,
-} from '../../domain/definition';
+import { definitionFingerprint, type MachineDefinition, parseMachineDefinition } from '../../domain/definition';
 import { PayloadTooLargeError, ValidationError } from '../../domain/errors';
+import { MAX_MACHINE_BYTES } from '../../domain/limits';
 import { definition, scope } from '../helpers/factories';
 
 function validationDetails(input: unknown): { path: string; message: string }[] {

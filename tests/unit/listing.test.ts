@@ -1,13 +1,7 @@
 import { expect } from 'chai';
 import { ValidationError } from '../../domain/errors';
-import {
-  DEFAULT_PAGE_SIZE,
-  encodeCursor,
-  type IndexPosition,
-  mergePages,
-  parseListQuery,
-  pendingStatuses,
-} from '../../domain/listing';
+import { DEFAULT_PAGE_SIZE } from '../../domain/limits';
+import { encodeCursor, type IndexPosition, mergePages, parseListQuery, pendingStatuses } from '../../domain/listing';
 
 const key = (id: string, status: IndexPosition['status'], createdAt: string): IndexPosition => ({
   id,

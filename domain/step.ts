@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { byteLength, type Json, MAX_MACHINE_BYTES, stateNameSchema } from './definition';
+import { byteLength, type Json, stateNameSchema } from './definition';
 import { ConflictError, ValidationError } from './errors';
+import { DEFER_SECONDS, MAX_DELAY_SECONDS, MAX_MACHINE_BYTES } from './limits';
 import {
   type HistoryEvent,
   hasLiveLease,
@@ -10,13 +11,7 @@ import {
   withEvent,
 } from './machine';
 
-/** SQS's DelaySeconds cap; longer waits are chained through `wakeAt`. */
-export const SQS_MAX_DELAY_SECONDS = 900;
-export const MAX_DELAY_SECONDS = 31_536_000;
-/** How long to hold back a message that overtook the commit it was sent before. */
-export const DEFER_SECONDS = 1;
-
-export interface Clock {
+export interface StepContext {
   /** Epoch milliseconds. */
   now: number;
   /** Longest single queue delay; SQS_MAX_DELAY_SECONDS in production, smaller in tests. */
@@ -32,14 +27,14 @@ export type Decision =
   | { action: 'run' };
 
 /** What the transition processor does with `message`, given the machine's current record. */
-export function decide(record: MachineRecord | undefined, message: StepMessage, clock: Clock): Decision {
+export function decide(record: MachineRecord | undefined, message: StepMessage, context: StepContext): Decision {
   if (!record) return { action: 'drop', reason: 'missing' };
-  const leased = hasLiveLease(record, clock.now);
+  const leased = hasLiveLease(record, context.now);
   // Whoever holds a live lease may have died: a message for its step comes back when the lease
   // ends, to find the step committed (stale) or to take it over.
   const untilLeaseEnds = (): Decision => ({
     action: 'defer',
-    delaySeconds: leaseSecondsLeft(record, clock),
+    delaySeconds: leaseSecondsLeft(record, context),
     reason: 'leased',
   });
   if (record.removing) return leased ? untilLeaseEnds() : { action: 'delete' };
@@ -57,14 +52,14 @@ export function decide(record: MachineRecord | undefined, message: StepMessage, 
   if (order < 0 || record.status !== 'RUNNING') return { action: 'drop', reason: 'stale' };
   if (leased) return untilLeaseEnds();
 
-  const remaining = secondsUntil(record.wakeAt, clock.now);
-  if (remaining >= 1) return { action: 'wait', delaySeconds: Math.min(remaining, clock.maxQueueDelaySeconds) };
+  const remaining = secondsUntil(record.wakeAt, context.now);
+  if (remaining >= 1) return { action: 'wait', delaySeconds: Math.min(remaining, context.maxQueueDelaySeconds) };
   return { action: 'run' };
 }
 
-function leaseSecondsLeft(record: MachineRecord, clock: Clock): number {
-  const left = Math.ceil(((record.lease?.until ?? clock.now) - clock.now) / 1000);
-  return Math.min(Math.max(left, DEFER_SECONDS), clock.maxQueueDelaySeconds);
+function leaseSecondsLeft(record: MachineRecord, context: StepContext): number {
+  const left = Math.ceil(((record.lease?.until ?? context.now) - context.now) / 1000);
+  return Math.min(Math.max(left, DEFER_SECONDS), context.maxQueueDelaySeconds);
 }
 
 function compareStep(message: StepMessage, record: MachineRecord): number {
@@ -76,7 +71,7 @@ function secondsUntil(wakeAt: string | undefined, now: number): number {
 }
 
 /** What a state handler gave back. */
-export type HandlerOutcome =
+export type InvocationResult =
   | { kind: 'returned'; payload: unknown }
   | { kind: 'failed'; message: string; retryable: boolean };
 
@@ -91,7 +86,7 @@ const handlerResultSchema = z.union([
   }),
 ]);
 
-export interface StepResult {
+export interface Commit {
   record: MachineRecord;
   send?: ScheduledMessage;
 }
@@ -101,31 +96,31 @@ export interface StepResult {
  * (without a lease) and, unless the machine finished or parked, the next message to send.
  * Pure: the caller performs the I/O.
  */
-export function step(record: MachineRecord, outcome: HandlerOutcome, clock: Clock): StepResult {
+export function step(record: MachineRecord, outcome: InvocationResult, context: StepContext): Commit {
   if (outcome.kind === 'failed') {
     return outcome.retryable && record.attempt < record.options.retry.maxAttempts
-      ? retry(record, outcome.message, clock)
-      : fail(record, outcome.message, clock);
+      ? retry(record, outcome.message, context)
+      : fail(record, outcome.message, context);
   }
   const parsed = handlerResultSchema.safeParse(outcome.payload);
   if (!parsed.success) {
-    return fail(record, `malformed handler result: ${z.prettifyError(parsed.error).replaceAll('\n', ' ')}`, clock);
+    return fail(record, `malformed handler result: ${z.prettifyError(parsed.error).replaceAll('\n', ' ')}`, context);
   }
   const result = parsed.data;
-  if (result === null) return finish(record, clock);
+  if (result === null) return finish(record, context);
 
   const object = result.object === undefined ? record.object : result.object;
   if (byteLength(object) + byteLength(record.config) > MAX_MACHINE_BYTES) {
-    return fail(record, `malformed handler result: object exceeds ${MAX_MACHINE_BYTES} bytes`, clock);
+    return fail(record, `malformed handler result: object exceeds ${MAX_MACHINE_BYTES} bytes`, context);
   }
   if (result.state === 'ERROR') {
     const reason = describe(result.error) ?? describe(result.message) ?? 'handler returned state ERROR';
-    return fail({ ...record, object }, reason, clock);
+    return fail({ ...record, object }, reason, context);
   }
   if (!Object.hasOwn(record.config, result.state)) {
-    return fail({ ...record, object }, `handler returned state '${result.state}', which is not in config`, clock);
+    return fail({ ...record, object }, `handler returned state '${result.state}', which is not in config`, context);
   }
-  return advance(record, result.state, object, result.delay ?? 0, clock);
+  return advance(record, result.state, object, result.delay ?? 0, context);
 }
 
 function describe(value: unknown): string | undefined {
@@ -133,7 +128,7 @@ function describe(value: unknown): string | undefined {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-function advance(record: MachineRecord, to: string, object: Json, delay: number, clock: Clock): StepResult {
+function advance(record: MachineRecord, to: string, object: Json, delay: number, context: StepContext): Commit {
   const version = record.version + 1;
   const base = { ...clearStep(record), state: to, object, version, attempt: 1 };
   if (delay < 0) {
@@ -141,18 +136,18 @@ function advance(record: MachineRecord, to: string, object: Json, delay: number,
       record: {
         ...base,
         status: 'PARKED',
-        ...withEvent(record, { outcome: 'parked', version, from: record.state, to }, clock.now),
+        ...withEvent(record, { outcome: 'parked', version, from: record.state, to }, context.now),
       },
     };
   }
   const event: Omit<HistoryEvent, 'seq' | 'at'> = { outcome: 'transition', version, from: record.state, to, delay };
   return {
-    record: { ...base, status: 'RUNNING', ...wakeAtAfter(delay, clock), ...withEvent(record, event, clock.now) },
-    send: schedule({ id: record.id, version, attempt: 1 }, delay, clock),
+    record: { ...base, status: 'RUNNING', ...wakeAtAfter(delay, context), ...withEvent(record, event, context.now) },
+    send: schedule({ id: record.id, version, attempt: 1 }, delay, context),
   };
 }
 
-function retry(record: MachineRecord, message: string, clock: Clock): StepResult {
+function retry(record: MachineRecord, message: string, context: StepContext): Commit {
   const attempt = record.attempt + 1;
   const delay = backoffSeconds(record.options.retry, record.attempt);
   const event: Omit<HistoryEvent, 'seq' | 'at'> = {
@@ -164,8 +159,8 @@ function retry(record: MachineRecord, message: string, clock: Clock): StepResult
     error: message,
   };
   return {
-    record: { ...clearStep(record), attempt, ...wakeAtAfter(delay, clock), ...withEvent(record, event, clock.now) },
-    send: schedule({ id: record.id, version: record.version, attempt }, delay, clock),
+    record: { ...clearStep(record), attempt, ...wakeAtAfter(delay, context), ...withEvent(record, event, context.now) },
+    send: schedule({ id: record.id, version: record.version, attempt }, delay, context),
   };
 }
 
@@ -174,7 +169,7 @@ export function backoffSeconds(retry: { backoffSeconds: number; backoffRate: num
   return Math.min(Math.ceil(retry.backoffSeconds * retry.backoffRate ** (failedAttempt - 1)), MAX_DELAY_SECONDS);
 }
 
-function fail(record: MachineRecord, message: string, clock: Clock): StepResult {
+function fail(record: MachineRecord, message: string, context: StepContext): Commit {
   const version = record.version + 1;
   const event: Omit<HistoryEvent, 'seq' | 'at'> = {
     outcome: 'failed',
@@ -188,14 +183,14 @@ function fail(record: MachineRecord, message: string, clock: Clock): StepResult 
       ...clearStep(record),
       version,
       status: 'FAILED',
-      error: { message, state: record.state, at: new Date(clock.now).toISOString() },
-      ...finished(record, clock),
-      ...withEvent(record, event, clock.now),
+      error: { message, state: record.state, at: new Date(context.now).toISOString() },
+      ...finished(record, context),
+      ...withEvent(record, event, context.now),
     },
   };
 }
 
-function finish(record: MachineRecord, clock: Clock): StepResult {
+function finish(record: MachineRecord, context: StepContext): Commit {
   const version = record.version + 1;
   const event: Omit<HistoryEvent, 'seq' | 'at'> = { outcome: 'succeeded', version, from: record.state };
   return {
@@ -203,16 +198,16 @@ function finish(record: MachineRecord, clock: Clock): StepResult {
       ...clearStep(record),
       version,
       status: 'SUCCEEDED',
-      ...finished(record, clock),
-      ...withEvent(record, event, clock.now),
+      ...finished(record, context),
+      ...withEvent(record, event, context.now),
     },
   };
 }
 
-function finished(record: MachineRecord, clock: Clock): Pick<MachineRecord, 'finishedAt' | 'expiresAt'> {
+function finished(record: MachineRecord, context: StepContext): Pick<MachineRecord, 'finishedAt' | 'expiresAt'> {
   return {
-    finishedAt: new Date(clock.now).toISOString(),
-    expiresAt: Math.floor(clock.now / 1000) + record.options.retentionDays * 86_400,
+    finishedAt: new Date(context.now).toISOString(),
+    expiresAt: Math.floor(context.now / 1000) + record.options.retentionDays * 86_400,
   };
 }
 
@@ -222,19 +217,19 @@ function clearStep(record: MachineRecord): MachineRecord {
   return rest;
 }
 
-function wakeAtAfter(delay: number, clock: Clock): Pick<MachineRecord, 'wakeAt'> {
-  return delay > 0 ? { wakeAt: new Date(clock.now + delay * 1000).toISOString() } : {};
+function wakeAtAfter(delay: number, context: StepContext): Pick<MachineRecord, 'wakeAt'> {
+  return delay > 0 ? { wakeAt: new Date(context.now + delay * 1000).toISOString() } : {};
 }
 
-function schedule(message: StepMessage, delay: number, clock: Clock): ScheduledMessage {
-  return { message, delaySeconds: Math.min(Math.max(delay, 0), clock.maxQueueDelaySeconds) };
+function schedule(message: StepMessage, delay: number, context: StepContext): ScheduledMessage {
+  return { message, delaySeconds: Math.min(Math.max(delay, 0), context.maxQueueDelaySeconds) };
 }
 
 /** A PARKED machine woken by the resume API, optionally with new data or a new state. */
 export function resume(
   record: MachineRecord,
   input: { object?: Json; state?: string },
-  clock: Clock,
+  context: StepContext,
 ): { record: MachineRecord; send: ScheduledMessage } {
   if (record.status !== 'PARKED' || record.removing) {
     throw new ConflictError(`machine '${record.id}' is ${record.status}, not PARKED`, { status: record.status });
@@ -258,9 +253,9 @@ export function resume(
       object: input.object === undefined ? record.object : input.object,
       status: 'RUNNING',
       attempt: 1,
-      ...withEvent(record, event, clock.now),
+      ...withEvent(record, event, context.now),
     },
-    send: schedule({ id: record.id, version: record.version, attempt: 1 }, 0, clock),
+    send: schedule({ id: record.id, version: record.version, attempt: 1 }, 0, context),
   };
 }
 

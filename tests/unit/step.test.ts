@@ -1,37 +1,29 @@
 import { expect } from 'chai';
 import { ConflictError, ValidationError } from '../../domain/errors';
+import { DEFER_SECONDS, MAX_DELAY_SECONDS } from '../../domain/limits';
 import type { MachineRecord } from '../../domain/machine';
-import {
-  backoffSeconds,
-  DEFER_SECONDS,
-  decide,
-  type HandlerOutcome,
-  MAX_DELAY_SECONDS,
-  requestRemoval,
-  resume,
-  step,
-} from '../../domain/transition';
-import { clockAt, machine, T0 } from '../helpers/factories';
+import { backoffSeconds, decide, type InvocationResult, requestRemoval, resume, step } from '../../domain/step';
+import { contextAt, machine, T0 } from '../helpers/factories';
 
 const leased = (overrides: Partial<MachineRecord> = {}) =>
   machine({ lease: { token: 'tok', until: T0 + 60_000 }, ...overrides });
-const returned = (payload: unknown): HandlerOutcome => ({ kind: 'returned', payload });
-const thrown = (message = 'boom', retryable = true): HandlerOutcome => ({ kind: 'failed', message, retryable });
+const returned = (payload: unknown): InvocationResult => ({ kind: 'returned', payload });
+const thrown = (message = 'boom', retryable = true): InvocationResult => ({ kind: 'failed', message, retryable });
 const current = { id: 'm-1', version: 0, attempt: 1 };
 
 describe('decide', () => {
-  const clock = clockAt(T0);
+  const context = contextAt(T0);
 
   it('drops a message for a machine that does not exist', () => {
-    expect(decide(undefined, current, clock)).to.deep.equal({ action: 'drop', reason: 'missing' });
+    expect(decide(undefined, current, context)).to.deep.equal({ action: 'drop', reason: 'missing' });
   });
 
   it('deletes a machine marked removing when no handler runs', () => {
-    expect(decide(machine({ removing: true }), current, clock)).to.deep.equal({ action: 'delete' });
+    expect(decide(machine({ removing: true }), current, context)).to.deep.equal({ action: 'delete' });
   });
 
   it('comes back when the lease ends for a removing machine whose handler still runs', () => {
-    expect(decide(leased({ removing: true }), current, clock)).to.deep.equal({
+    expect(decide(leased({ removing: true }), current, context)).to.deep.equal({
       action: 'defer',
       delaySeconds: 60,
       reason: 'leased',
@@ -39,71 +31,71 @@ describe('decide', () => {
   });
 
   it('runs the current step', () => {
-    expect(decide(machine(), current, clock)).to.deep.equal({ action: 'run' });
+    expect(decide(machine(), current, context)).to.deep.equal({ action: 'run' });
   });
 
   it('drops an older version or attempt as a stale duplicate', () => {
     const record = machine({ version: 3, attempt: 2 });
-    expect(decide(record, { id: 'm-1', version: 2, attempt: 5 }, clock).action).to.equal('drop');
-    expect(decide(record, { id: 'm-1', version: 3, attempt: 1 }, clock)).to.deep.equal({
+    expect(decide(record, { id: 'm-1', version: 2, attempt: 5 }, context).action).to.equal('drop');
+    expect(decide(record, { id: 'm-1', version: 3, attempt: 1 }, context)).to.deep.equal({
       action: 'drop',
       reason: 'stale',
     });
   });
 
   it('holds a duplicate of a running step back until the lease ends, in case the holder died', () => {
-    expect(decide(leased(), current, clock)).to.deep.equal({ action: 'defer', delaySeconds: 60, reason: 'leased' });
-    expect(decide(leased(), current, clockAt(T0 + 59_500))).to.deep.include({ delaySeconds: 1 });
-    expect(decide(machine({ lease: { token: 't', until: T0 + 3600_000 } }), current, clock)).to.deep.include({
+    expect(decide(leased(), current, context)).to.deep.equal({ action: 'defer', delaySeconds: 60, reason: 'leased' });
+    expect(decide(leased(), current, contextAt(T0 + 59_500))).to.deep.include({ delaySeconds: 1 });
+    expect(decide(machine({ lease: { token: 't', until: T0 + 3600_000 } }), current, context)).to.deep.include({
       action: 'defer',
       delaySeconds: 900,
     });
   });
 
   it('defers a message that overtook the commit it was sent before', () => {
-    expect(decide(leased(), { id: 'm-1', version: 1, attempt: 1 }, clock)).to.deep.equal({
+    expect(decide(leased(), { id: 'm-1', version: 1, attempt: 1 }, context)).to.deep.equal({
       action: 'defer',
       delaySeconds: DEFER_SECONDS,
       reason: 'early',
     });
-    expect(decide(leased(), { id: 'm-1', version: 0, attempt: 2 }, clock).action).to.equal('defer');
+    expect(decide(leased(), { id: 'm-1', version: 0, attempt: 2 }, context).action).to.equal('defer');
   });
 
   it('defers the message of a resume whose commit is pending', () => {
-    expect(decide(leased({ status: 'PARKED' }), current, clock).action).to.equal('defer');
+    expect(decide(leased({ status: 'PARKED' }), current, context).action).to.equal('defer');
   });
 
   it('drops an early message when the lease that sent it has expired', () => {
     const expired = machine({ lease: { token: 'tok', until: T0 - 1 } });
-    expect(decide(expired, { id: 'm-1', version: 1, attempt: 1 }, clock)).to.deep.equal({
+    expect(decide(expired, { id: 'm-1', version: 1, attempt: 1 }, context)).to.deep.equal({
       action: 'drop',
       reason: 'stale',
     });
   });
 
   it('drops messages for finished or parked machines', () => {
-    expect(decide(machine({ status: 'SUCCEEDED' }), current, clock).action).to.equal('drop');
-    expect(decide(machine({ status: 'PARKED' }), current, clock).action).to.equal('drop');
+    expect(decide(machine({ status: 'SUCCEEDED' }), current, context).action).to.equal('drop');
+    expect(decide(machine({ status: 'PARKED' }), current, context).action).to.equal('drop');
   });
 
   it('re-sends with the capped remaining delay while wakeAt is in the future', () => {
     const record = machine({ wakeAt: new Date(T0 + 3600_000).toISOString() });
-    expect(decide(record, current, clock)).to.deep.equal({ action: 'wait', delaySeconds: 900 });
-    expect(decide(record, current, clockAt(T0 + 3590_000))).to.deep.equal({ action: 'wait', delaySeconds: 10 });
-    expect(decide(record, current, clockAt(T0 + 3600_000 - 500))).to.deep.equal({ action: 'wait', delaySeconds: 1 });
+    expect(decide(record, current, context)).to.deep.equal({ action: 'wait', delaySeconds: 900 });
+    expect(decide(record, current, contextAt(T0 + 3590_000))).to.deep.equal({ action: 'wait', delaySeconds: 10 });
+    expect(decide(record, current, contextAt(T0 + 3600_000 - 500))).to.deep.equal({ action: 'wait', delaySeconds: 1 });
   });
 
   it('runs once wakeAt has come (or is less than a second away)', () => {
     const record = machine({ wakeAt: new Date(T0 + 1000).toISOString() });
-    expect(decide(record, current, clockAt(T0 + 1000)).action).to.equal('run');
+    expect(decide(record, current, contextAt(T0 + 1000)).action).to.equal('run');
   });
 });
 
 describe('step', () => {
-  const clock = clockAt(T0 + 5000);
+  const context = contextAt(T0 + 5000);
 
   it('moves to the returned state, replaces the object and schedules the next step', () => {
-    const { record, send } = step(leased(), returned({ state: 'TASK-1', object: { done: 1 } }), clock);
+    const { record, send } = step(leased(), returned({ state: 'TASK-1', object: { done: 1 } }), context);
     expect(record).to.include({ state: 'TASK-1', status: 'RUNNING', version: 1, attempt: 1, seq: 1 });
     expect(record.object).to.deep.equal({ done: 1 });
     expect(record.lease).to.equal(undefined);
@@ -112,28 +104,28 @@ describe('step', () => {
   });
 
   it('keeps the object when the result has none', () => {
-    expect(step(leased(), returned({ state: 'TASK-1' }), clock).record.object).to.deep.equal({ orderId: 42 });
+    expect(step(leased(), returned({ state: 'TASK-1' }), context).record.object).to.deep.equal({ orderId: 42 });
   });
 
   it('sets wakeAt and caps the queue delay for long delays', () => {
-    const { record, send } = step(leased(), returned({ state: 'TASK-1', delay: 7200 }), clock);
+    const { record, send } = step(leased(), returned({ state: 'TASK-1', delay: 7200 }), context);
     expect(record.wakeAt).to.equal(new Date(T0 + 5000 + 7200_000).toISOString());
     expect(send?.delaySeconds).to.equal(900);
   });
 
   it('uses the configured queue delay cap', () => {
-    expect(step(leased(), returned({ state: 'TASK-1', delay: 7 }), clockAt(T0, 3)).send?.delaySeconds).to.equal(3);
+    expect(step(leased(), returned({ state: 'TASK-1', delay: 7 }), contextAt(T0, 3)).send?.delaySeconds).to.equal(3);
   });
 
   it('parks the machine on a negative delay and sends nothing', () => {
-    const { record, send } = step(leased(), returned({ state: 'TASK-1', delay: -1 }), clock);
+    const { record, send } = step(leased(), returned({ state: 'TASK-1', delay: -1 }), context);
     expect(record).to.include({ status: 'PARKED', state: 'TASK-1', version: 1 });
     expect(record.lastEvent.outcome).to.equal('parked');
     expect(send).to.equal(undefined);
   });
 
   it('finishes as SUCCEEDED on null, with finishedAt and expiresAt after retentionDays', () => {
-    const { record, send } = step(leased(), returned(null), clock);
+    const { record, send } = step(leased(), returned(null), context);
     expect(record).to.include({ status: 'SUCCEEDED', version: 1, finishedAt: new Date(T0 + 5000).toISOString() });
     expect(record.expiresAt).to.equal(Math.floor((T0 + 5000) / 1000) + 7 * 86_400);
     expect(record.lastEvent.outcome).to.equal('succeeded');
@@ -141,7 +133,7 @@ describe('step', () => {
   });
 
   it('fails on state ERROR with the message the handler gave', () => {
-    const { record } = step(leased(), returned({ state: 'ERROR', error: 'card declined' }), clock);
+    const { record } = step(leased(), returned({ state: 'ERROR', error: 'card declined' }), context);
     expect(record.status).to.equal('FAILED');
     expect(record.error).to.deep.equal({
       message: 'card declined',
@@ -151,16 +143,16 @@ describe('step', () => {
   });
 
   it('fails on state ERROR with a structured or missing message', () => {
-    expect(step(leased(), returned({ state: 'ERROR', message: { code: 7 } }), clock).record.error?.message).to.equal(
+    expect(step(leased(), returned({ state: 'ERROR', message: { code: 7 } }), context).record.error?.message).to.equal(
       '{"code":7}',
     );
-    expect(step(leased(), returned({ state: 'ERROR' }), clock).record.error?.message).to.equal(
+    expect(step(leased(), returned({ state: 'ERROR' }), context).record.error?.message).to.equal(
       'handler returned state ERROR',
     );
   });
 
   it('fails on a state that is not in config', () => {
-    const { record, send } = step(leased(), returned({ state: 'MARS' }), clock);
+    const { record, send } = step(leased(), returned({ state: 'MARS' }), context);
     expect(record.status).to.equal('FAILED');
     expect(record.error?.message).to.match(/'MARS'.*not in config/);
     expect(send).to.equal(undefined);
@@ -173,7 +165,7 @@ describe('step', () => {
       { state: 'TASK-1', delay: 1.5 },
       { state: 'TASK-1', delay: MAX_DELAY_SECONDS + 1 },
     ]) {
-      const { record } = step(leased(), returned(payload), clock);
+      const { record } = step(leased(), returned(payload), context);
       expect(record.status, JSON.stringify(payload)).to.equal('FAILED');
       expect(record.error?.message).to.match(/^malformed handler result/);
       expect(record.attempt).to.equal(1);
@@ -181,16 +173,16 @@ describe('step', () => {
   });
 
   it('fails when the returned object would make the record too large', () => {
-    const { record } = step(leased(), returned({ state: 'TASK-1', object: 'x'.repeat(300 * 1024) }), clock);
+    const { record } = step(leased(), returned({ state: 'TASK-1', object: 'x'.repeat(300 * 1024) }), context);
     expect(record.error?.message).to.match(/exceeds/);
   });
 
   it('retries a failed attempt with exponential backoff, keeping the version', () => {
-    const first = step(leased(), thrown('boom'), clock);
+    const first = step(leased(), thrown('boom'), context);
     expect(first.record).to.include({ status: 'RUNNING', version: 0, attempt: 2 });
     expect(first.record.lastEvent).to.deep.include({ outcome: 'retry', attempt: 2, delay: 1, error: 'boom' });
     expect(first.send).to.deep.equal({ message: { id: 'm-1', version: 0, attempt: 2 }, delaySeconds: 1 });
-    const second = step(leased({ attempt: 2 }), thrown('boom'), clock);
+    const second = step(leased({ attempt: 2 }), thrown('boom'), context);
     expect(second.send).to.deep.equal({ message: { id: 'm-1', version: 0, attempt: 3 }, delaySeconds: 2 });
     expect(second.record.wakeAt).to.equal(new Date(T0 + 5000 + 2000).toISOString());
   });
@@ -199,13 +191,13 @@ describe('step', () => {
     const record = leased({
       options: { retry: { maxAttempts: 2, backoffSeconds: 0, backoffRate: 2 }, retentionDays: 1 },
     });
-    const { record: next, send } = step(record, thrown(), clock);
+    const { record: next, send } = step(record, thrown(), context);
     expect(send?.delaySeconds).to.equal(0);
     expect(next.wakeAt).to.equal(undefined);
   });
 
   it('fails with the last error after maxAttempts', () => {
-    const { record, send } = step(leased({ attempt: 3 }), thrown('still broken'), clock);
+    const { record, send } = step(leased({ attempt: 3 }), thrown('still broken'), context);
     expect(record).to.include({ status: 'FAILED', version: 1, attempt: 3 });
     expect(record.error?.message).to.equal('still broken');
     expect(record.lastEvent).to.deep.include({ outcome: 'failed', attempt: 3, error: 'still broken' });
@@ -213,7 +205,7 @@ describe('step', () => {
   });
 
   it('does not retry a failure that is not retryable', () => {
-    expect(step(leased(), thrown('not allowed', false), clock).record.status).to.equal('FAILED');
+    expect(step(leased(), thrown('not allowed', false), context).record.status).to.equal('FAILED');
   });
 });
 
@@ -232,7 +224,7 @@ describe('resume', () => {
   const parked = machine({ status: 'PARKED', version: 2, state: 'TASK-1', lease: { token: 't', until: T0 } });
 
   it('wakes a parked machine in its state, with a message for the same version', () => {
-    const { record, send } = resume(parked, {}, clockAt(T0));
+    const { record, send } = resume(parked, {}, contextAt(T0));
     expect(record).to.include({ status: 'RUNNING', state: 'TASK-1', attempt: 1, version: 2 });
     expect(record.lease).to.equal(undefined);
     expect(record.lastEvent).to.deep.include({ outcome: 'resumed', from: 'TASK-1', to: 'TASK-1' });
@@ -240,15 +232,15 @@ describe('resume', () => {
   });
 
   it('can replace the object and the state', () => {
-    const { record } = resume(parked, { state: 'FINALIZE', object: { approved: true } }, clockAt(T0));
+    const { record } = resume(parked, { state: 'FINALIZE', object: { approved: true } }, contextAt(T0));
     expect(record.state).to.equal('FINALIZE');
     expect(record.object).to.deep.equal({ approved: true });
   });
 
   it('refuses a machine that is not parked (409) and a state outside config (400)', () => {
-    expect(() => resume(machine(), {}, clockAt(T0))).to.throw(ConflictError);
-    expect(() => resume({ ...parked, removing: true }, {}, clockAt(T0))).to.throw(ConflictError);
-    expect(() => resume(parked, { state: 'NOPE' }, clockAt(T0))).to.throw(ValidationError);
+    expect(() => resume(machine(), {}, contextAt(T0))).to.throw(ConflictError);
+    expect(() => resume({ ...parked, removing: true }, {}, contextAt(T0))).to.throw(ConflictError);
+    expect(() => resume(parked, { state: 'NOPE' }, contextAt(T0))).to.throw(ValidationError);
   });
 });
 
