@@ -1,23 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import {
   CreateQueueCommand,
-  DeleteMessageCommand,
+  DeleteMessageBatchCommand,
   DeleteQueueCommand,
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { parseMachineDefinition } from '../domain/definition';
-import { createMachine, type MachineRecord } from '../domain/machine';
-import { step } from '../domain/step';
+import { createMachine, isFinished } from '../domain/machine';
+import type { StateInvoker } from '../handlers/application/ports';
+import { createStepProcessor, parseStepMessage } from '../handlers/application/stepProcessor';
 import { functionScope, readConfig } from '../handlers/config';
-import { buildServices } from '../handlers/services';
+import { buildServices } from '../handlers/wiring';
+import { noop } from '../test-functions/faulty';
 import { mapLimit } from './stats';
 
+/** Receive loops, as many as the local event source runs. */
+const POLLERS = 8;
+
 /**
- * The ceiling for the local stack: the emulator calls one transition makes (read-and-lease, invoke
- * the no-op handler + write the previous event, send, commit, receive, delete), issued straight
- * from a loop at the same concurrency, with no SQS trigger and no serverless-offline handler
- * in between (the no-op handler itself still runs in serverless-offline).
+ * The ceiling for the local stack: the transition processor's own code (the same claim, history
+ * write, send and commit requests to the same emulators) fed by plain receive loops that take full
+ * batches and delete them in one request, with the state handler called as a plain function:
+ * no Lambda trigger, no serverless-offline, no HTTP invoke.
  */
 export async function runLimit(
   env: Record<string, string>,
@@ -27,49 +32,54 @@ export async function runLimit(
   const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `bench-limit-${randomUUID()}` }));
   const queueUrl = QueueUrl as string;
   const config = readConfig({ ...env, QUEUE_URL: queueUrl });
-  const { store, queue, invoker } = buildServices(config);
+  const services = buildServices(config);
+  const invoker: StateInvoker = {
+    invoke: async (_name, input) => ({ kind: 'returned', payload: await noop(input as never) }),
+  };
+  const processStep = createStepProcessor({
+    ...services,
+    invoker,
+    scope: functionScope(config),
+    leaseSeconds: config.leaseSeconds,
+    newToken: randomUUID,
+  });
   const definition = parseMachineDefinition(
-    { state: 'STEP', config: { STEP: 'noop' }, object: { steps: steps + 1 } },
+    { state: 'STEP', config: { STEP: 'noop' }, object: { steps } },
     functionScope(config),
   );
-  const clock = () => ({ now: Date.now(), maxQueueDelaySeconds: 900 });
 
-  const records = await mapLimit(Array.from({ length: machines }), 32, async () => {
-    const { record } = createMachine(definition, { id: `limit-${randomUUID()}`, now: Date.now() });
-    await store.create(record);
-    return record;
+  // Each machine commits `steps` steps: the noop handler finishes it at the last one.
+  const created = await mapLimit(Array.from({ length: machines }), 32, async () => {
+    const machine = createMachine(definition, { id: `limit-${randomUUID()}`, now: Date.now() });
+    await services.store.create(machine.record);
+    return machine;
   });
-
   const started = Date.now();
-  await Promise.all(
-    records.map(async (initial) => {
-      let id = initial.id;
-      for (let i = 0; i < steps; i++) {
-        const lease = { token: randomUUID(), until: Date.now() + 60_000 };
-        const record = (await store.leaseStep({ id, version: i, attempt: 1 }, lease, Date.now())) as MachineRecord;
-        const [outcome] = await Promise.all([
-          invoker.invoke(`${config.servicePrefix}noop`, { ...record, lease: undefined }),
-          store.putLatestEvent(record),
-        ]);
-        const result = step({ ...record, lease }, outcome, clock());
-        if (result.send) await queue.send(result.send);
-        await store.commit(result.record, {
-          version: record.version,
-          attempt: record.attempt,
-          token: lease.token,
-          now: Date.now(),
-        });
-        const { Messages = [] } = await sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 0 }),
-        );
-        for (const message of Messages) {
-          await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
-        }
-        id = result.record.id;
-      }
-    }),
-  );
+  await mapLimit(created, 32, ({ first }) => services.queue.send(first));
+  let committed = 0;
+  const poll = async () => {
+    while (committed < machines * steps) {
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+      );
+      if (Messages.length === 0) continue;
+      const dispositions = await Promise.all(
+        Messages.map((message) => processStep(parseStepMessage(message.Body ?? '') as never)),
+      );
+      committed += dispositions.filter((d) => d === 'committed').length;
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+        }),
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: POLLERS }, poll));
   const wallSeconds = (Date.now() - started) / 1000;
+  const records = await mapLimit(created, 32, ({ record }) => services.store.get(record.id));
+  const unfinished = records.filter((record) => !record || !isFinished(record.status)).length;
+  if (unfinished > 0) throw new Error(`limit loop: ${unfinished} machines did not finish`);
   await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
   sqs.destroy();
   const transitions = machines * steps;

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { RequestMetric } from '../handlers/aws/requestMetrics';
+import type { RequestMetric } from '../handlers/adapters/requestMetrics';
 import { freePort, type LocalStack, startLocalStack, useLocalCredentials } from '../scripts/localStack';
 import { benchDomainStep } from './domainStep';
 import { runLimit } from './limit';

@@ -1,6 +1,6 @@
 import type { Json } from './definition';
 
-/** What a state handler receives (SPEC §2). `id` + `version` identify the step: use them as an idempotency key. */
+/** What a state handler receives (docs/design.md#handler-contract). `id` + `version` identify the step: use them as an idempotency key. */
 export interface StateHandlerInput<TObject = Json> {
   id: string;
   state: string;

@@ -26,3 +26,9 @@ export const API_LEASE_SECONDS = 30;
 /** Listing page sizes. */
 export const DEFAULT_PAGE_SIZE = 25;
 export const MAX_PAGE_SIZE = 100;
+
+/**
+ * History items get their expiry when written, before the machine's end is known: they keep the
+ * machine's retention plus this margin, longer than the longest single delay (one year).
+ */
+export const HISTORY_RETENTION_MARGIN_DAYS = 400;

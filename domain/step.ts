@@ -29,15 +29,19 @@ export type Decision =
 /** What the transition processor does with `message`, given the machine's current record. */
 export function decide(record: MachineRecord | undefined, message: StepMessage, context: StepContext): Decision {
   if (!record) return { action: 'drop', reason: 'missing' };
-  const leased = hasLiveLease(record, context.now);
+  const lease = hasLiveLease(record, context.now) ? record.lease : undefined;
+  const leased = lease !== undefined;
   // Whoever holds a live lease may have died: a message for its step comes back when the lease
   // ends, to find the step committed (stale) or to take it over.
-  const untilLeaseEnds = (): Decision => ({
+  const untilLeaseEnds = (until: number): Decision => ({
     action: 'defer',
-    delaySeconds: leaseSecondsLeft(record, context),
+    delaySeconds: Math.min(
+      Math.max(Math.ceil((until - context.now) / 1000), DEFER_SECONDS),
+      context.maxQueueDelaySeconds,
+    ),
     reason: 'leased',
   });
-  if (record.removing) return leased ? untilLeaseEnds() : { action: 'delete' };
+  if (record.removing) return lease ? untilLeaseEnds(lease.until) : { action: 'delete' };
 
   const order = compareStep(message, record);
   // A message sent just before its commit can arrive before the commit lands: the lease is
@@ -50,16 +54,11 @@ export function decide(record: MachineRecord | undefined, message: StepMessage, 
       : { action: 'drop', reason: 'stale' };
   }
   if (order < 0 || record.status !== 'RUNNING') return { action: 'drop', reason: 'stale' };
-  if (leased) return untilLeaseEnds();
+  if (lease) return untilLeaseEnds(lease.until);
 
   const remaining = secondsUntil(record.wakeAt, context.now);
   if (remaining >= 1) return { action: 'wait', delaySeconds: Math.min(remaining, context.maxQueueDelaySeconds) };
   return { action: 'run' };
-}
-
-function leaseSecondsLeft(record: MachineRecord, context: StepContext): number {
-  const left = Math.ceil(((record.lease?.until ?? context.now) - context.now) / 1000);
-  return Math.min(Math.max(left, DEFER_SECONDS), context.maxQueueDelaySeconds);
 }
 
 function compareStep(message: StepMessage, record: MachineRecord): number {

@@ -1,5 +1,5 @@
 import { defaultAllowList, type FunctionScope } from '../domain/functionRef';
-import { SQS_MAX_DELAY_SECONDS } from '../domain/limits';
+import { DEFAULT_LEASE_SECONDS, INVOKE_SHARE_OF_LEASE, SQS_MAX_DELAY_SECONDS } from '../domain/limits';
 
 /** Everything the handlers read from the environment, read once and checked at cold start. */
 export interface ServiceConfig {
@@ -55,7 +55,7 @@ export function readConfig(env: Env = process.env): ServiceConfig {
     },
     servicePrefix,
     allowList: [...defaultAllowList(servicePrefix), ...extra],
-    leaseSeconds: positiveInt(env, 'LEASE_SECONDS', 70),
+    leaseSeconds: positiveInt(env, 'LEASE_SECONDS', DEFAULT_LEASE_SECONDS),
     metricsDir: optional(env, 'METRICS_DIR'),
     maxQueueDelaySeconds: Math.min(
       positiveInt(env, 'MAX_QUEUE_DELAY_SECONDS', SQS_MAX_DELAY_SECONDS),
@@ -72,4 +72,9 @@ export function functionScope(config: ServiceConfig, invokedFunctionArn?: string
     allowList: config.allowList,
     ...(accountId && /^\d{12}$/.test(accountId) ? { accountId } : {}),
   };
+}
+
+/** A step's invoke must end while its lease still holds, leaving time to commit. */
+export function invokeTimeoutMs(config: ServiceConfig): number {
+  return config.leaseSeconds * 1000 * INVOKE_SHARE_OF_LEASE;
 }

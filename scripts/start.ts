@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readConfig } from '../handlers/config';
-import { buildServices } from '../handlers/services';
+import { buildServices } from '../handlers/wiring';
 import { DEFAULT_PORTS, type LocalStack, startLocalStack, useLocalCredentials } from './localStack';
 
 /**

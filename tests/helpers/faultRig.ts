@@ -17,17 +17,18 @@ import {
   type MachineRecord,
   type StepMessage,
 } from '../../domain/machine';
-import { functionScope, readConfig } from '../../handlers/config';
+import type { FaultPoints } from '../../handlers/application/commitExecutor';
+import type { StateInvoker } from '../../handlers/application/ports';
 import {
   createStepProcessor,
-  type FaultPoints,
+  type MessageDisposition,
   parseStepMessage,
-  type StepOutcome,
-} from '../../handlers/queue/stepProcessor';
-import { buildServices, type Services } from '../../handlers/services';
+} from '../../handlers/application/stepProcessor';
+import { functionScope, readConfig } from '../../handlers/config';
+import { buildServices, type Services } from '../../handlers/wiring';
 import { currentStack } from './stack';
 
-export type Processor = (message: StepMessage) => Promise<StepOutcome>;
+export type Processor = (message: StepMessage) => Promise<MessageDisposition>;
 
 export interface DriveOptions {
   /** Each message is processed by all of these at the same moment (default: one processor). */
@@ -44,7 +45,7 @@ export interface DriveOptions {
 }
 
 export interface DriveStats {
-  outcomes: Partial<Record<StepOutcome, number>>;
+  outcomes: Partial<Record<MessageDisposition, number>>;
   crashes: number;
   delivered: number;
 }
@@ -59,6 +60,8 @@ export class FaultRig {
   /** Handler invocations per `id:version`. */
   readonly invocations = new Map<string, number>();
   private readonly sqs: SQSClient;
+  /** The real Lambda invoker, counting what it is asked to invoke. */
+  private readonly invoker: StateInvoker;
 
   private constructor(
     readonly queueUrl: string,
@@ -73,11 +76,13 @@ export class FaultRig {
       MAX_QUEUE_DELAY_SECONDS: String(maxQueueDelaySeconds),
     });
     this.services = buildServices(config);
-    const invoke = this.services.invoker.invoke.bind(this.services.invoker);
-    this.services.invoker.invoke = (name, input) => {
-      const { id, version } = input as { id: string; version: number };
-      this.invocations.set(`${id}:${version}`, (this.invocations.get(`${id}:${version}`) ?? 0) + 1);
-      return invoke(name, input);
+    const real = this.services.invoker;
+    this.invoker = {
+      invoke: (name, input) => {
+        const { id, version } = input as { id: string; version: number };
+        this.invocations.set(`${id}:${version}`, (this.invocations.get(`${id}:${version}`) ?? 0) + 1);
+        return real.invoke(name, input);
+      },
     };
     this.sqs = new SQSClient({ region: config.region, endpoint: config.endpoints.sqs });
   }
@@ -101,15 +106,12 @@ export class FaultRig {
   }
 
   processor(faults?: FaultPoints): Processor {
-    const { store, queue, invoker, config } = this.services;
     return createStepProcessor({
-      store,
-      queue,
-      invoker,
-      scope: functionScope(config),
+      ...this.services,
+      invoker: this.invoker,
+      scope: functionScope(this.services.config),
       leaseSeconds: this.leaseSeconds,
       maxQueueDelaySeconds: this.maxQueueDelaySeconds,
-      now: Date.now,
       newToken: randomUUID,
       faults,
     });

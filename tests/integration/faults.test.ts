@@ -205,7 +205,7 @@ describe('fault suite: exactly-once commits under faults', function () {
       const bystander = await rig.add(exampleWorkflow());
       const stack = currentStack();
       Object.assign(process.env, { ...stack.env, QUEUE_URL: rig.queueUrl, SERVICE_PREFIX: stack.env.SERVICE_PREFIX });
-      const { handler } = await import('../../handlers/queue/transition');
+      const { handler } = await import('../../handlers/entrypoints/queue/transitionProcessor');
       const bodies = [
         'not json at all',
         JSON.stringify({ id: 'no-such-machine', version: 0, attempt: 1 }),

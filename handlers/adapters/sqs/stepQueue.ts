@@ -1,9 +1,10 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { ScheduledMessage } from '../../domain/machine';
-import { countRequests, type MetricsTarget } from './requestMetrics';
+import type { ScheduledMessage } from '../../../domain/machine';
+import type { StepQueue } from '../../application/ports';
+import { countRequests, type MetricsTarget } from '../requestMetrics';
 
-/** The transition queue: one message per step to run, `{ id, version, attempt }`. */
-export class StepQueue {
+/** The transition queue in SQS: one message per step to run, `{ id, version, attempt }`. */
+export class SqsStepQueue implements StepQueue {
   constructor(
     private readonly client: SQSClient,
     private readonly queueUrl: string,

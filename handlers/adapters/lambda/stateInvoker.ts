@@ -1,9 +1,10 @@
 import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
-import type { InvocationResult } from '../../domain/step';
-import { countRequests, type MetricsTarget } from './requestMetrics';
+import type { InvocationResult } from '../../../domain/step';
+import type { StateInvoker } from '../../application/ports';
+import { countRequests, type MetricsTarget } from '../requestMetrics';
 
-/** Invokes state handlers synchronously and turns every way they can end into a InvocationResult. */
-export class StateInvoker {
+/** Invokes state handlers synchronously (Lambda RequestResponse) and turns every way they can end into an InvocationResult. */
+export class LambdaStateInvoker implements StateInvoker {
   constructor(private readonly client: LambdaClient) {}
 
   async invoke(functionName: string, input: unknown): Promise<InvocationResult> {

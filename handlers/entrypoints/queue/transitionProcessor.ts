@@ -1,37 +1,33 @@
 import { randomUUID } from 'node:crypto';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { recordMetric } from '../aws/requestMetrics';
-import { functionScope, readConfig } from '../config';
-import { buildServices, logger, type Services } from '../services';
-import { createStepProcessor, parseStepMessage } from './stepProcessor';
+import { recordMetric } from '../../adapters/requestMetrics';
+import { createStepProcessor, parseStepMessage } from '../../application/stepProcessor';
+import { functionScope, readConfig } from '../../config';
+import { logger } from '../../logger';
+import { buildServices, type Services } from '../../wiring';
 
 const batch = new BatchProcessor(EventType.SQS);
-let services: Services | undefined;
-let processStep: ReturnType<typeof createStepProcessor> | undefined;
+let built: { services: Services; processStep: ReturnType<typeof createStepProcessor> } | undefined;
 
 function processor(context: Context) {
-  if (!processStep) {
-    services = buildServices(readConfig(), 'transition');
-    const { config, store, queue, invoker } = services;
-    processStep = createStepProcessor({
-      store,
-      queue,
-      invoker,
+  if (!built) {
+    const services = buildServices(readConfig(), 'transition');
+    const { config } = services;
+    const processStep = createStepProcessor({
+      ...services,
       scope: functionScope(config, context.invokedFunctionArn),
       leaseSeconds: config.leaseSeconds,
-      maxQueueDelaySeconds: config.maxQueueDelaySeconds,
-      now: Date.now,
       newToken: randomUUID,
     });
+    built = { services, processStep };
   }
-  return processStep;
+  return built;
 }
 
 /** SQS-triggered transition processor; failures are reported per message (partial batch response). */
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-  const processStep = processor(context);
-  const { metricsDir } = (services as Services).config;
+  const { services, processStep } = processor(context);
   const started = Date.now();
   const processRecord = async (record: SQSRecord) => {
     const message = parseStepMessage(record.body);
@@ -43,18 +39,18 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
       });
       return;
     }
-    const outcome = await processStep(message);
-    logger.debug('step message processed', { ...message, outcome });
+    const disposition = await processStep(message);
+    logger.debug('step message processed', { ...message, disposition });
   };
   const response = await processPartialResponse(event, processRecord, batch, { context });
+  const { metricsDir } = services.config;
   if (metricsDir) {
-    const durationMs = Date.now() - started;
     recordMetric(metricsDir, {
       source: 'transition',
       service: 'trigger',
       command: 'transition',
       messages: event.Records.length,
-      durationMs,
+      durationMs: Date.now() - started,
     });
   }
   return response;

@@ -5,9 +5,9 @@ import {
   MachineNotFoundError,
   PayloadTooLargeError,
   ValidationError,
-} from '../../domain/errors';
-import { MAX_MACHINE_BYTES } from '../../domain/limits';
-import { logger } from '../services';
+} from '../../../domain/errors';
+import { MAX_MACHINE_BYTES } from '../../../domain/limits';
+import { logger } from '../../logger';
 
 /** The parts of an API Gateway proxy event (REST v1 or HTTP API v2) the API functions use. */
 export interface ProxyEvent {

@@ -1,0 +1,13 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { countRequests, type MetricsTarget } from '../requestMetrics';
+
+export function createDocumentClient(options: {
+  region: string;
+  endpoint?: string;
+  metrics?: MetricsTarget;
+}): DynamoDBDocumentClient {
+  const client = new DynamoDBClient({ region: options.region, endpoint: options.endpoint });
+  if (options.metrics) countRequests(client, 'dynamodb', options.metrics);
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}

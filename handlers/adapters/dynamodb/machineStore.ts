@@ -1,0 +1,209 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  BatchWriteCommand,
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { HISTORY_RETENTION_MARGIN_DAYS } from '../../../domain/limits';
+import type { IndexPosition } from '../../../domain/listing';
+import type { HistoryEvent, Lease, MachineRecord, MachineStatus, MachineSummary } from '../../../domain/machine';
+import type { CommitGuard, MachineStore, StatusIndexPage, StepKey } from '../../application/ports';
+import { type Condition, claimable, committable, idle, isNew, leasedBy } from './conditions';
+import { SUMMARY_FIELDS, toEvent, toHistoryItem, toRecord, toSummary } from './recordMapper';
+
+/** The status index's name (resources/dynamodb.yml). */
+export const STATUS_INDEX = 'byStatus';
+/** BatchWriteItem's limit. */
+const BATCH_WRITE_SIZE = 25;
+
+export interface TableNames {
+  machines: string;
+  history: string;
+}
+
+const isConditionFailure = (error: unknown) =>
+  error instanceof ConditionalCheckFailedException ||
+  (error as { name?: string })?.name === 'ConditionalCheckFailedException';
+
+/** Runs a conditional write; undefined when its condition did not hold. */
+async function conditionally<T>(write: Promise<T>): Promise<T | undefined> {
+  try {
+    return await write;
+  } catch (error) {
+    if (isConditionFailure(error)) return undefined;
+    throw error;
+  }
+}
+
+/** Machines and their history in DynamoDB: a record per machine, an item per history event. */
+export class DynamoMachineStore implements MachineStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tables: TableNames,
+  ) {}
+
+  async get(id: string): Promise<MachineRecord | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tables.machines, Key: { id }, ConsistentRead: true }),
+    );
+    return Item ? toRecord(Item) : undefined;
+  }
+
+  async create(record: MachineRecord): Promise<boolean> {
+    return (await this.put(record, isNew)) !== undefined;
+  }
+
+  async claimStep(step: StepKey, lease: Lease, now: number): Promise<MachineRecord | undefined> {
+    const result = await conditionally(
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tables.machines,
+          Key: { id: step.id },
+          UpdateExpression: 'SET lease = :lease',
+          ...withValues(claimable(step, now), { ':lease': lease }),
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
+    return result?.Attributes ? toRecord(result.Attributes) : undefined;
+  }
+
+  async releaseClaim(id: string, token: string): Promise<void> {
+    await conditionally(
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tables.machines,
+          Key: { id },
+          UpdateExpression: 'REMOVE lease',
+          ...leasedBy({ token }),
+        }),
+      ),
+    );
+  }
+
+  async commit(next: MachineRecord, guard: CommitGuard): Promise<boolean> {
+    return (await this.put(next, committable(guard))) !== undefined;
+  }
+
+  async deleteIfIdle(id: string, now: number): Promise<boolean> {
+    const deleted = await conditionally(
+      this.client.send(new DeleteCommand({ TableName: this.tables.machines, Key: { id }, ...idle(now) })),
+    );
+    return deleted !== undefined;
+  }
+
+  async deleteMachine(id: string): Promise<void> {
+    await this.client.send(new DeleteCommand({ TableName: this.tables.machines, Key: { id } }));
+    await this.deleteHistory(id);
+  }
+
+  async deleteHistory(id: string): Promise<void> {
+    for await (const items of this.historyPages(id, 'id, seq')) {
+      for (let i = 0; i < items.length; i += BATCH_WRITE_SIZE) {
+        let requests: Record<string, unknown[]> | undefined = {
+          [this.tables.history]: items.slice(i, i + BATCH_WRITE_SIZE).map((Key) => ({ DeleteRequest: { Key } })),
+        };
+        while (requests && Object.keys(requests).length > 0) {
+          const result = await this.client.send(new BatchWriteCommand({ RequestItems: requests as never }));
+          requests = result.UnprocessedItems as Record<string, unknown[]> | undefined;
+        }
+      }
+    }
+  }
+
+  /**
+   * History items outlive a machine that expires by at most their own TTL, which is set when they
+   * are written (the machine's end is not known yet); reads go through the machine record first.
+   */
+  async writeLatestEvent(record: MachineRecord): Promise<void> {
+    const event = record.lastEvent;
+    const retentionDays = record.options.retentionDays + HISTORY_RETENTION_MARGIN_DAYS;
+    const expiresAt = Math.floor(Date.parse(event.at) / 1000) + retentionDays * 86_400;
+    await this.client.send(
+      new PutCommand({ TableName: this.tables.history, Item: toHistoryItem(record.id, event, expiresAt) }),
+    );
+  }
+
+  async history(id: string): Promise<HistoryEvent[]> {
+    const events: HistoryEvent[] = [];
+    for await (const items of this.historyPages(id)) events.push(...items.map(toEvent));
+    return events;
+  }
+
+  async pageByStatus(status: MachineStatus, limit: number, after?: IndexPosition): Promise<StatusIndexPage> {
+    const page = await this.client.send(
+      new QueryCommand({
+        TableName: this.tables.machines,
+        IndexName: STATUS_INDEX,
+        KeyConditionExpression: '#status = :status',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':status': status },
+        ScanIndexForward: false,
+        Limit: limit,
+        ExclusiveStartKey: after,
+      }),
+    );
+    const keys = (page.Items ?? []).map(({ id, status, createdAt }) => ({ id, status, createdAt }) as IndexPosition);
+    return { keys, more: page.LastEvaluatedKey !== undefined };
+  }
+
+  async summaries(ids: string[]): Promise<MachineSummary[]> {
+    if (ids.length === 0) return [];
+    const found = new Map<string, MachineSummary>();
+    const names = Object.fromEntries(SUMMARY_FIELDS.map((field) => [`#${field}`, field]));
+    let keys: Record<string, unknown>[] | undefined = ids.map((id) => ({ id }));
+    while (keys && keys.length > 0) {
+      const result: BatchGetCommandOutput = await this.client.send(
+        new BatchGetCommand({
+          RequestItems: {
+            [this.tables.machines]: {
+              Keys: keys,
+              ProjectionExpression: Object.keys(names).join(', '),
+              ExpressionAttributeNames: names,
+            },
+          },
+        }),
+      );
+      for (const item of result.Responses?.[this.tables.machines] ?? []) {
+        const summary = toSummary(item);
+        found.set(summary.id, summary);
+      }
+      keys = result.UnprocessedKeys?.[this.tables.machines]?.Keys;
+    }
+    return ids.flatMap((id) => found.get(id) ?? []);
+  }
+
+  private put(item: MachineRecord, condition: Condition) {
+    return conditionally(
+      this.client.send(new PutCommand({ TableName: this.tables.machines, Item: item, ...condition })),
+    );
+  }
+
+  /** A machine's history items, a page at a time, oldest first. */
+  private async *historyPages(id: string, projection?: string): AsyncGenerator<Record<string, unknown>[]> {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tables.history,
+          KeyConditionExpression: 'id = :id',
+          ExpressionAttributeValues: { ':id': id },
+          ProjectionExpression: projection,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      yield page.Items ?? [];
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+}
+
+function withValues(condition: Condition, values: Record<string, unknown>): Condition {
+  return { ...condition, ExpressionAttributeValues: { ...condition.ExpressionAttributeValues, ...values } };
+}

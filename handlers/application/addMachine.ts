@@ -1,0 +1,37 @@
+import type { MachineDefinition } from '../../domain/definition';
+import { ConflictError } from '../../domain/errors';
+import { createMachine, isAwaitingFirstStep, type MachineRecord } from '../../domain/machine';
+import type { ApiDeps } from './ports';
+
+/**
+ * Adds a machine and sends its first step. The same named definition again answers the
+ * existing machine (and re-sends its first step if that may have been lost); another definition
+ * under the same name is a conflict.
+ */
+export async function addMachine(
+  deps: ApiDeps,
+  definition: MachineDefinition,
+): Promise<{ created: boolean; record: MachineRecord }> {
+  const { store, queue } = deps;
+  const now = deps.now();
+  const { record, first } = createMachine(definition, { id: definition.name ?? deps.newId(), now });
+
+  if (await store.create(record)) {
+    try {
+      await queue.send(first);
+    } catch (error) {
+      await store.deleteMachine(record.id);
+      throw error;
+    }
+    return { created: true, record };
+  }
+
+  const existing = await store.get(record.id);
+  if (!existing || existing.fingerprint !== record.fingerprint) {
+    throw new ConflictError(`a machine named '${record.id}' already exists with another definition`, {
+      name: record.id,
+    });
+  }
+  if (isAwaitingFirstStep(existing, now)) await queue.send(first);
+  return { created: false, record: existing };
+}

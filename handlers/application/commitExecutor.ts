@@ -1,0 +1,92 @@
+import type { Lease, MachineRecord, StepMessage } from '../../domain/machine';
+import type { Commit } from '../../domain/step';
+import type { MachineStore, StepQueue } from './ports';
+
+/**
+ * Places where the fault suite can make a commit "crash" (throw). Off unless a test passes them;
+ * deployed functions never do.
+ */
+export interface FaultPoints {
+  afterSend?: (message: StepMessage) => void;
+  afterCommit?: (message: StepMessage) => void;
+}
+
+/** A step someone holds: the record as claimed, and the lease that claims it. */
+export interface ClaimedStep {
+  record: MachineRecord;
+  lease: Lease;
+}
+
+export type CommitOutcome =
+  | { kind: 'committed'; record: MachineRecord }
+  /** The machine was being removed: the commit fell to us, so the machine is now deleted. */
+  | { kind: 'deleted' }
+  /** Someone else moved the machine on, or our lease ran out; `current` is what is stored now. */
+  | { kind: 'refused'; current?: MachineRecord };
+
+export interface CommitExecutor {
+  /**
+   * Commits a claimed step. `produce` computes the commit (for a step: invoke the state's function
+   * and apply the rules), while the record's previous event is written to the history.
+   */
+  commitClaimed(claimed: ClaimedStep, produce: () => Promise<Commit>): Promise<CommitOutcome>;
+  /** Commits `next` over `record` if nothing was committed since it was read (no lease, no message). */
+  commitUnclaimed(record: MachineRecord, next: MachineRecord): Promise<boolean>;
+}
+
+/**
+ * The only code that carries out a commit, in the order the exactly-once argument needs
+ * (docs/design.md#invariants-and-exactly-once):
+ * 1. the event of the commit about to be replaced is written to the history (idempotent);
+ * 2. the next step's message is sent, before the commit, so a committed step always has one;
+ * 3. the record is replaced on condition (our live lease on the same step, or the same `seq`);
+ * 4. a refused commit is re-read: a machine being removed is deleted, anything else is reported.
+ * A failure in 1-2 gives the lease back, so the step's message can be retried at once.
+ */
+export function createCommitExecutor(deps: {
+  store: MachineStore;
+  queue: StepQueue;
+  now: () => number;
+  faults?: FaultPoints;
+}): CommitExecutor {
+  const { store, queue, faults } = deps;
+
+  async function commitClaimed({ record, lease }: ClaimedStep, produce: () => Promise<Commit>) {
+    const step: StepMessage = { id: record.id, version: record.version, attempt: record.attempt };
+    let commit: Commit;
+    try {
+      [commit] = await Promise.all([produce(), store.writeLatestEvent(record)]);
+      if (commit.send) await queue.send(commit.send);
+    } catch (error) {
+      await store.releaseClaim(record.id, lease.token).catch(() => undefined);
+      throw error;
+    }
+    if (commit.send) faults?.afterSend?.(step);
+    const committed = await store.commit(commit.record, {
+      kind: 'claim',
+      version: record.version,
+      attempt: record.attempt,
+      token: lease.token,
+      now: deps.now(),
+    });
+    if (!committed) return afterRefusal(record.id);
+    faults?.afterCommit?.(step);
+    return { kind: 'committed', record: commit.record } as const;
+  }
+
+  async function afterRefusal(id: string): Promise<CommitOutcome> {
+    const current = await store.get(id);
+    if (current?.removing) {
+      await store.deleteMachine(id);
+      return { kind: 'deleted' };
+    }
+    return current ? { kind: 'refused', current } : { kind: 'refused' };
+  }
+
+  async function commitUnclaimed(record: MachineRecord, next: MachineRecord) {
+    await store.writeLatestEvent(record);
+    return store.commit(next, { kind: 'unchanged', seq: record.seq });
+  }
+
+  return { commitClaimed, commitUnclaimed };
+}

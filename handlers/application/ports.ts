@@ -1,0 +1,93 @@
+import type { IndexPosition } from '../../domain/listing';
+import type {
+  HistoryEvent,
+  Lease,
+  MachineRecord,
+  MachineStatus,
+  MachineSummary,
+  ScheduledMessage,
+} from '../../domain/machine';
+import type { InvocationResult } from '../../domain/step';
+
+/** A step of a machine: the record must be at exactly this version, attempt and status. */
+export interface StepKey {
+  id: string;
+  version: number;
+  attempt: number;
+  status: MachineStatus;
+}
+
+/**
+ * What a commit requires of the stored record (docs/design.md#the-step-algorithm):
+ * - `claim`: still at the claimed step, and our lease is still live and not given up;
+ * - `unchanged`: nothing committed since the record was read (`seq`), for writers without a lease.
+ * Neither replaces a machine that is being removed.
+ */
+export type CommitGuard =
+  | { kind: 'claim'; version: number; attempt: number; token: string; now: number }
+  | { kind: 'unchanged'; seq: number };
+
+export interface StatusIndexPage {
+  keys: IndexPosition[];
+  /** Whether the index holds more items after `keys`. */
+  more: boolean;
+}
+
+/** Where machines and their history are kept. Every write that races another is conditional. */
+export interface MachineStore {
+  get(id: string): Promise<MachineRecord | undefined>;
+  /** False when a machine with this id already exists. */
+  create(record: MachineRecord): Promise<boolean>;
+  /**
+   * Sets `lease` on the machine and returns the leased record, if and only if decide() would say
+   * 'run' for `step` at `now`: it exists at that version, attempt and status, is not being
+   * removed, has no live lease and is due. Undefined otherwise.
+   */
+  claimStep(step: StepKey, lease: Lease, now: number): Promise<MachineRecord | undefined>;
+  /** Gives up the lease `token`, if it is still held. */
+  releaseClaim(id: string, token: string): Promise<void>;
+  /** Replaces the record with `next` if `guard` holds; false when it does not. */
+  commit(next: MachineRecord, guard: CommitGuard): Promise<boolean>;
+  /** Writes the record's `lastEvent` to the history; idempotent (keyed by its `seq`). */
+  writeLatestEvent(record: MachineRecord): Promise<void>;
+  /** Deletes the machine unless a handler holds a live lease on it; false otherwise or if missing. */
+  deleteIfIdle(id: string, now: number): Promise<boolean>;
+  /** Deletes the machine record and its history. */
+  deleteMachine(id: string): Promise<void>;
+  deleteHistory(id: string): Promise<void>;
+  /** The written history, oldest first (the record's `lastEvent` may not be in it yet). */
+  history(id: string): Promise<HistoryEvent[]>;
+  /** One page of machines with `status`, newest first. */
+  pageByStatus(status: MachineStatus, limit: number, after?: IndexPosition): Promise<StatusIndexPage>;
+  /** Summaries of the machines `ids`, in the order given; machines deleted meanwhile are left out. */
+  summaries(ids: string[]): Promise<MachineSummary[]>;
+}
+
+/** The transition queue: one message per step to run. */
+export interface StepQueue {
+  send(message: ScheduledMessage): Promise<void>;
+}
+
+/** Runs a state's function and reports every way it can end as an InvocationResult (never throws). */
+export interface StateInvoker {
+  invoke(functionName: string, input: unknown): Promise<InvocationResult>;
+}
+
+/** Adapters and settings a use case needs; built once per container by handlers/wiring.ts. */
+export interface Ports {
+  store: MachineStore;
+  queue: StepQueue;
+  invoker: StateInvoker;
+}
+
+/** Time and ids come in from outside, so use cases can be tested with fixed ones. */
+export interface Environment {
+  now: () => number;
+  newId: () => string;
+}
+
+/** What the API's use cases are given. */
+export interface ApiDeps extends Ports, Environment {
+  /** Longest single queue delay (SQS's 900 s cap, shorter in tests). */
+  maxQueueDelaySeconds: number;
+}

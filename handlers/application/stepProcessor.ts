@@ -1,0 +1,127 @@
+import { type FunctionScope, resolveFunction } from '../../domain/functionRef';
+import { DEFER_SECONDS } from '../../domain/limits';
+import { type Lease, type MachineRecord, type StepMessage, stepMessageSchema } from '../../domain/machine';
+import { type Decision, decide, type InvocationResult, type StepContext, step } from '../../domain/step';
+import { type CommitExecutor, createCommitExecutor, type FaultPoints } from './commitExecutor';
+import type { MachineStore, StateInvoker, StepQueue } from './ports';
+
+export interface StepProcessorDeps {
+  store: MachineStore;
+  queue: StepQueue;
+  invoker: StateInvoker;
+  scope: FunctionScope;
+  leaseSeconds: number;
+  maxQueueDelaySeconds: number;
+  now: () => number;
+  newToken: () => string;
+  faults?: FaultPoints;
+}
+
+/** Pauses before looking again for the commit an early message overtook. */
+const EARLY_RETRY_MS = [10, 30, 60];
+/**
+ * Claim attempts per message. A claim can fail on a record that is free a moment later (a lease
+ * just ended), or because our own claim's response was lost and the SDK's retry found our lease.
+ */
+const CLAIM_ROUNDS = 2;
+
+/** What became of one message; logged, and asserted on by tests. */
+export type MessageDisposition =
+  | 'dropped:missing'
+  | 'dropped:stale'
+  | 'deleted'
+  | 'deferred'
+  | 'waiting'
+  | 'committed'
+  | 'commit-refused';
+
+export function parseStepMessage(body: string): StepMessage | undefined {
+  try {
+    const parsed = stepMessageSchema.safeParse(JSON.parse(body));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The transition processor's work for one message (docs/design.md#the-step-algorithm): claim
+ * the step, or read and decide what the message is; run the state's function; hand the result
+ * to the commit executor. A step whose commit did not happen is redone from a message.
+ */
+export function createStepProcessor(deps: StepProcessorDeps) {
+  const { store, queue, invoker } = deps;
+  const leaseMs = deps.leaseSeconds * 1000;
+  const executor: CommitExecutor = createCommitExecutor({ store, queue, now: deps.now, faults: deps.faults });
+  const context = (): StepContext => ({ now: deps.now(), maxQueueDelaySeconds: deps.maxQueueDelaySeconds });
+  const newLease = (): Lease => ({ token: deps.newToken(), until: deps.now() + leaseMs });
+
+  async function processStep(message: StepMessage): Promise<MessageDisposition> {
+    for (let round = 0; round < CLAIM_ROUNDS; round++) {
+      // The common case in one request: the step is due and free, so claim it straight away.
+      const lease = newLease();
+      const claimed = await store.claimStep({ ...message, status: 'RUNNING' }, lease, deps.now());
+      if (claimed) return run(claimed, lease, message);
+      const decision = await decideAfterEarlyRetries(message);
+      if (decision.action !== 'run') return carryOut(decision, message);
+      // The record changed between the claim and the read (a lease ended): claim again.
+    }
+    // Still racing: never acknowledge a step nobody may hold; look again in a second.
+    await queue.send({ message, delaySeconds: DEFER_SECONDS });
+    return 'deferred';
+  }
+
+  /**
+   * decide() on a fresh read. A message that overtook its own commit usually finds it landed a
+   * few milliseconds later: look again briefly before putting it back on the queue for a second.
+   */
+  async function decideAfterEarlyRetries(message: StepMessage): Promise<Decision> {
+    let decision = decide(await store.get(message.id), message, context());
+    for (const pause of EARLY_RETRY_MS) {
+      if (decision.action !== 'defer' || decision.reason !== 'early') break;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      decision = decide(await store.get(message.id), message, context());
+    }
+    return decision;
+  }
+
+  async function carryOut(decision: Exclude<Decision, { action: 'run' }>, message: StepMessage) {
+    if (decision.action === 'drop') return `dropped:${decision.reason}` as const;
+    if (decision.action === 'delete') {
+      await store.deleteMachine(message.id);
+      return 'deleted';
+    }
+    await queue.send({ message, delaySeconds: decision.delaySeconds });
+    return decision.action === 'defer' ? 'deferred' : 'waiting';
+  }
+
+  async function run(record: MachineRecord, lease: Lease, message: StepMessage): Promise<MessageDisposition> {
+    const outcome = await executor.commitClaimed({ record, lease }, async () =>
+      step({ ...record, lease }, await invokeHandler(record), context()),
+    );
+    if (outcome.kind !== 'refused') return outcome.kind;
+    // Our lease ran out before the commit. If nobody moved the step on, it has to be redone; the
+    // message already sent for the next step is stale and will be dropped.
+    const { current } = outcome;
+    if (current && current.version === message.version && current.attempt === message.attempt) {
+      await queue.send({ message, delaySeconds: 0 });
+    }
+    return 'commit-refused';
+  }
+
+  function invokeHandler(record: MachineRecord): Promise<InvocationResult> {
+    const reference = record.config[record.state] ?? '';
+    const functionName = resolveFunction(reference, deps.scope);
+    if (!functionName) {
+      return Promise.resolve({
+        kind: 'failed',
+        message: `function '${reference}' of state '${record.state}' is not on this service's allow-list`,
+        retryable: false,
+      });
+    }
+    const { id, state, object, config, version, attempt } = record;
+    return invoker.invoke(functionName, { id, state, object, config, version, attempt });
+  }
+
+  return processStep;
+}

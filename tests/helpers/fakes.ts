@@ -1,0 +1,202 @@
+import type { IndexPosition } from '../../domain/listing';
+import {
+  type HistoryEvent,
+  hasLiveLease,
+  type Lease,
+  type MachineRecord,
+  type MachineStatus,
+  type MachineSummary,
+  type ScheduledMessage,
+} from '../../domain/machine';
+import type { InvocationResult } from '../../domain/step';
+import type {
+  ApiDeps,
+  CommitGuard,
+  MachineStore,
+  StateInvoker,
+  StatusIndexPage,
+  StepKey,
+  StepQueue,
+} from '../../handlers/application/ports';
+import { T0 } from './factories';
+
+type Hook = () => void | Promise<void>;
+
+/**
+ * The MachineStore port in memory, with DynamoDB's conditional-write semantics as the adapter
+ * implements them (docs/design.md#the-record). `before[method]` runs first on each call, so a
+ * test can throw there (a failing request) or change records (a concurrent writer).
+ */
+export class InMemoryMachineStore implements MachineStore {
+  readonly records = new Map<string, MachineRecord>();
+  /** History events per machine, by seq. */
+  readonly events = new Map<string, Map<number, HistoryEvent>>();
+  readonly calls: string[] = [];
+  before: Partial<Record<keyof MachineStore, Hook>> = {};
+
+  put(record: MachineRecord): MachineRecord {
+    this.records.set(record.id, structuredClone(record));
+    return record;
+  }
+
+  private async enter(method: keyof MachineStore) {
+    this.calls.push(method);
+    await this.before[method]?.();
+  }
+
+  private copy(id: string): MachineRecord | undefined {
+    const record = this.records.get(id);
+    return record && structuredClone(record);
+  }
+
+  async get(id: string) {
+    await this.enter('get');
+    return this.copy(id);
+  }
+
+  async create(record: MachineRecord) {
+    await this.enter('create');
+    if (this.records.has(record.id)) return false;
+    this.put(record);
+    return true;
+  }
+
+  async claimStep(step: StepKey, lease: Lease, now: number) {
+    await this.enter('claimStep');
+    const record = this.records.get(step.id);
+    const claimable =
+      record !== undefined &&
+      record.version === step.version &&
+      record.attempt === step.attempt &&
+      record.status === step.status &&
+      !record.removing &&
+      !hasLiveLease(record, now) &&
+      (record.wakeAt === undefined || Date.parse(record.wakeAt) <= now);
+    if (!claimable) return undefined;
+    record.lease = { ...lease };
+    return this.copy(step.id);
+  }
+
+  async releaseClaim(id: string, token: string) {
+    await this.enter('releaseClaim');
+    const record = this.records.get(id);
+    if (record?.lease?.token === token) delete record.lease;
+  }
+
+  async commit(next: MachineRecord, guard: CommitGuard) {
+    await this.enter('commit');
+    const record = this.records.get(next.id);
+    if (!record || record.removing) return false;
+    const holds =
+      guard.kind === 'claim'
+        ? record.version === guard.version &&
+          record.attempt === guard.attempt &&
+          record.lease?.token === guard.token &&
+          record.lease.until > guard.now
+        : record.seq === guard.seq;
+    if (holds) this.put(next);
+    return holds;
+  }
+
+  async writeLatestEvent(record: MachineRecord) {
+    await this.enter('writeLatestEvent');
+    const events = this.events.get(record.id) ?? new Map<number, HistoryEvent>();
+    events.set(record.lastEvent.seq, structuredClone(record.lastEvent));
+    this.events.set(record.id, events);
+  }
+
+  async deleteIfIdle(id: string, now: number) {
+    await this.enter('deleteIfIdle');
+    const record = this.records.get(id);
+    if (!record || hasLiveLease(record, now)) return false;
+    this.records.delete(id);
+    return true;
+  }
+
+  async deleteMachine(id: string) {
+    await this.enter('deleteMachine');
+    this.records.delete(id);
+    this.events.delete(id);
+  }
+
+  async deleteHistory(id: string) {
+    await this.enter('deleteHistory');
+    this.events.delete(id);
+  }
+
+  async history(id: string): Promise<HistoryEvent[]> {
+    await this.enter('history');
+    return [...(this.events.get(id)?.values() ?? [])].sort((a, b) => a.seq - b.seq);
+  }
+
+  async pageByStatus(status: MachineStatus, limit: number, after?: IndexPosition): Promise<StatusIndexPage> {
+    await this.enter('pageByStatus');
+    const keys = [...this.records.values()]
+      .filter((record) => record.status === status)
+      .map(({ id, createdAt }) => ({ id, status, createdAt }))
+      .sort((a, b) => (a.createdAt === b.createdAt ? 0 : a.createdAt < b.createdAt ? 1 : -1))
+      .filter((key) => after === undefined || key.createdAt < after.createdAt);
+    return { keys: keys.slice(0, limit), more: keys.length > limit };
+  }
+
+  async summaries(ids: string[]): Promise<MachineSummary[]> {
+    await this.enter('summaries');
+    return ids.flatMap((id) => {
+      const record = this.records.get(id);
+      if (!record) return [];
+      const { name, state, status, version, createdAt, updatedAt, expiresAt } = record;
+      return [{ id, name, state, status, version, createdAt, updatedAt, expiresAt }];
+    });
+  }
+}
+
+/** The StepQueue port: records what was sent; `failNext` makes the next send throw. */
+export class RecordingQueue implements StepQueue {
+  readonly sent: ScheduledMessage[] = [];
+  failNext?: Error;
+
+  async send(message: ScheduledMessage) {
+    if (this.failNext) {
+      const error = this.failNext;
+      this.failNext = undefined;
+      throw error;
+    }
+    this.sent.push(structuredClone(message));
+  }
+}
+
+/** The StateInvoker port: answers each call with the next scripted result (the last one repeats). */
+export class ScriptedInvoker implements StateInvoker {
+  readonly calls: { functionName: string; input: Record<string, unknown> }[] = [];
+  /** Runs during each invocation, after it is recorded: a test can change the store here. */
+  during?: Hook;
+
+  constructor(private readonly results: InvocationResult[]) {}
+
+  async invoke(functionName: string, input: unknown) {
+    this.calls.push({ functionName, input: input as Record<string, unknown> });
+    await this.during?.();
+    const result = this.results.length > 1 ? this.results.shift() : this.results[0];
+    if (!result) throw new Error('ScriptedInvoker: no result scripted');
+    return result;
+  }
+}
+
+/** Deps for the API use cases over fakes, at a fixed time. */
+export function fakeApiDeps(overrides: Partial<ApiDeps> = {}) {
+  let ids = 0;
+  const now = () => T0;
+  const store = new InMemoryMachineStore();
+  const queue = new RecordingQueue();
+  const invoker = new ScriptedInvoker([{ kind: 'returned', payload: null }]);
+  const deps = {
+    store,
+    queue,
+    invoker,
+    now,
+    newId: () => `id-${++ids}`,
+    maxQueueDelaySeconds: 900,
+    ...overrides,
+  };
+  return { deps, store, queue, invoker };
+}

@@ -1,0 +1,343 @@
+import { expect } from 'chai';
+import { DEFER_SECONDS } from '../../../domain/limits';
+import type { MachineRecord, StepMessage } from '../../../domain/machine';
+import type { InvocationResult } from '../../../domain/step';
+import type { FaultPoints } from '../../../handlers/application/commitExecutor';
+import { createStepProcessor, parseStepMessage } from '../../../handlers/application/stepProcessor';
+import { machine, scope, T0 } from '../../helpers/factories';
+import { InMemoryMachineStore, RecordingQueue, ScriptedInvoker } from '../../helpers/fakes';
+
+const LEASE_SECONDS = 60;
+const toTask1: InvocationResult = { kind: 'returned', payload: { state: 'TASK-1', delay: 5 } };
+const message = (overrides: Partial<StepMessage> = {}): StepMessage => ({
+  id: 'm-1',
+  version: 0,
+  attempt: 1,
+  ...overrides,
+});
+
+function setup({
+  results = [toTask1],
+  record = machine(),
+  now = T0,
+  faults,
+}: {
+  results?: InvocationResult[];
+  record?: MachineRecord | null;
+  now?: number;
+  faults?: FaultPoints;
+} = {}) {
+  const store = new InMemoryMachineStore();
+  if (record) store.put(record);
+  const queue = new RecordingQueue();
+  const invoker = new ScriptedInvoker(results);
+  let tokens = 0;
+  const clock = { now };
+  const processStep = createStepProcessor({
+    store,
+    queue,
+    invoker,
+    scope,
+    leaseSeconds: LEASE_SECONDS,
+    maxQueueDelaySeconds: 900,
+    now: () => clock.now,
+    newToken: () => `token-${++tokens}`,
+    faults,
+  });
+  return { store, queue, invoker, processStep, clock };
+}
+
+describe('the step processor', () => {
+  describe('a due step nobody holds', () => {
+    it('claims it in one request, invokes the state function, sends the next step, then commits', async () => {
+      const { store, queue, invoker, processStep } = setup();
+
+      expect(await processStep(message())).to.equal('committed');
+
+      expect(store.calls).to.deep.equal(['claimStep', 'writeLatestEvent', 'commit']);
+      expect(invoker.calls).to.deep.equal([
+        {
+          functionName: 'svc-dev-prepare',
+          input: {
+            id: 'm-1',
+            state: 'START',
+            object: { orderId: 42 },
+            config: machine().config,
+            version: 0,
+            attempt: 1,
+          },
+        },
+      ]);
+      expect(queue.sent).to.deep.equal([{ message: { id: 'm-1', version: 1, attempt: 1 }, delaySeconds: 5 }]);
+      const committed = store.records.get('m-1');
+      expect(committed).to.include({ state: 'TASK-1', version: 1, attempt: 1, status: 'RUNNING', seq: 1 });
+      expect(committed?.lease).to.equal(undefined);
+      expect(committed?.lastEvent).to.include({ outcome: 'transition', from: 'START', to: 'TASK-1', delay: 5 });
+    });
+
+    it('writes the event of the commit it replaces to the history', async () => {
+      const { store, processStep } = setup();
+      await processStep(message());
+      expect((await store.history('m-1')).map((event) => event.outcome)).to.deep.equal(['created']);
+    });
+
+    it('sends nothing when the machine finishes', async () => {
+      const { store, queue, processStep } = setup({ results: [{ kind: 'returned', payload: null }] });
+      expect(await processStep(message())).to.equal('committed');
+      expect(queue.sent).to.deep.equal([]);
+      expect(store.records.get('m-1')).to.include({ status: 'SUCCEEDED', version: 1 });
+    });
+
+    it('schedules a retry of the same step after a retryable failure', async () => {
+      const { store, queue, processStep } = setup({ results: [{ kind: 'failed', message: 'boom', retryable: true }] });
+      expect(await processStep(message())).to.equal('committed');
+      expect(queue.sent).to.deep.equal([{ message: { id: 'm-1', version: 0, attempt: 2 }, delaySeconds: 1 }]);
+      expect(store.records.get('m-1')).to.include({ version: 0, attempt: 2, status: 'RUNNING' });
+    });
+
+    it('fails a machine whose function is not on the allow-list, without invoking anything', async () => {
+      const { store, invoker, processStep } = setup({
+        record: machine({ config: { START: 'arn:aws:lambda:us-east-1:123456789012:function:elsewhere' } }),
+      });
+      expect(await processStep(message())).to.equal('committed');
+      expect(invoker.calls).to.deep.equal([]);
+      expect(store.records.get('m-1')?.error?.message).to.equal(
+        "function 'arn:aws:lambda:us-east-1:123456789012:function:elsewhere' of state 'START' is not on this service's allow-list",
+      );
+    });
+    it('fails a machine whose state has no function in its config, without invoking anything', async () => {
+      const { store, invoker, processStep } = setup({ record: machine({ state: 'GONE' }) });
+      expect(await processStep(message())).to.equal('committed');
+      expect(invoker.calls).to.deep.equal([]);
+      expect(store.records.get('m-1')).to.include({ status: 'FAILED' });
+      expect(store.records.get('m-1')?.error?.message).to.equal(
+        "function '' of state 'GONE' is not on this service's allow-list",
+      );
+    });
+  });
+
+  describe('a message that is not the current step', () => {
+    it('is dropped when the machine does not exist', async () => {
+      const { queue, processStep } = setup({ record: null });
+      expect(await processStep(message())).to.equal('dropped:missing');
+      expect(queue.sent).to.deep.equal([]);
+    });
+
+    it('is dropped when the step was already committed', async () => {
+      const { store, invoker, processStep } = setup({ record: machine({ version: 2 }) });
+      expect(await processStep(message({ version: 1 }))).to.equal('dropped:stale');
+      expect(invoker.calls).to.deep.equal([]);
+      expect(store.records.get('m-1')?.version).to.equal(2);
+    });
+
+    it('is dropped when it is ahead of a step nobody holds (its sender died before committing)', async () => {
+      const { processStep } = setup();
+      expect(await processStep(message({ version: 1 }))).to.equal('dropped:stale');
+    });
+
+    it('is looked at again and run once the commit it overtook lands', async () => {
+      const { store, queue, processStep } = setup({
+        record: machine({ lease: { token: 'other', until: T0 + 30_000 } }),
+      });
+      let reads = 0;
+      store.before.get = () => {
+        if (++reads === 2) store.put(machine({ version: 1, seq: 1 }));
+      };
+      expect(await processStep(message({ version: 1 }))).to.equal('committed');
+      expect(reads).to.equal(2);
+      expect(store.records.get('m-1')).to.include({ version: 2, state: 'TASK-1' });
+      expect(queue.sent.map((sent) => sent.message)).to.deep.equal([message({ version: 2 })]);
+    });
+
+    it('is deferred for a second when the commit it overtook has still not landed', async () => {
+      const { store, queue, processStep } = setup({
+        record: machine({ lease: { token: 'other', until: T0 + 30_000 } }),
+      });
+      expect(await processStep(message({ version: 1 }))).to.equal('deferred');
+      expect(store.calls.filter((call) => call === 'get')).to.have.length(4);
+      expect(queue.sent).to.deep.equal([{ message: message({ version: 1 }), delaySeconds: DEFER_SECONDS }]);
+    });
+
+    it('is deferred until the lease ends when another processor holds the step', async () => {
+      const { queue, invoker, processStep } = setup({
+        record: machine({ lease: { token: 'other', until: T0 + 30_000 } }),
+      });
+      expect(await processStep(message())).to.equal('deferred');
+      expect(invoker.calls).to.deep.equal([]);
+      expect(queue.sent).to.deep.equal([{ message: message(), delaySeconds: 30 }]);
+    });
+
+    it('waits again when the machine sleeps longer than one queue delay', async () => {
+      const wakeAt = new Date(T0 + 2_000_000).toISOString();
+      const { queue, processStep } = setup({ record: machine({ wakeAt }) });
+      expect(await processStep(message())).to.equal('waiting');
+      expect(queue.sent).to.deep.equal([{ message: message(), delaySeconds: 900 }]);
+    });
+  });
+
+  describe('a machine being removed', () => {
+    it('is deleted with its history when no handler runs', async () => {
+      const { store, processStep } = setup({ record: machine({ removing: true }) });
+      await store.writeLatestEvent(machine());
+      expect(await processStep(message())).to.equal('deleted');
+      expect(store.records.has('m-1')).to.equal(false);
+      expect(store.events.has('m-1')).to.equal(false);
+    });
+
+    it('is deleted by the step that was running when its commit is refused', async () => {
+      const { store, queue, invoker, processStep } = setup();
+      invoker.during = () => {
+        const record = store.records.get('m-1') as MachineRecord;
+        store.put({ ...record, removing: true });
+      };
+      expect(await processStep(message())).to.equal('deleted');
+      expect(store.records.has('m-1')).to.equal(false);
+      // The next step's message was already sent; it finds nothing and is dropped.
+      expect(queue.sent).to.have.length(1);
+    });
+  });
+
+  describe('a claim that races', () => {
+    /** Another processor holds the step during the first claim and lets go before the read. */
+    function heldThenReleased(
+      store: InMemoryMachineStore,
+      { heldAgainAtSecondClaim }: { heldAgainAtSecondClaim: boolean },
+    ) {
+      let claims = 0;
+      const hold = () => {
+        const record = store.records.get('m-1') as MachineRecord;
+        store.put({ ...record, lease: { token: 'other', until: T0 + 60_000 } });
+      };
+      store.before.claimStep = () => {
+        claims++;
+        if (claims === 1 || heldAgainAtSecondClaim) hold();
+      };
+      store.before.get = () => {
+        const { lease: _released, ...record } = store.records.get('m-1') as MachineRecord;
+        store.put(record);
+      };
+      return () => claims;
+    }
+
+    it('runs the step when the one-request claim missed but the step turns out to be free', async () => {
+      const { store, processStep } = setup();
+      const claims = heldThenReleased(store, { heldAgainAtSecondClaim: false });
+      expect(await processStep(message())).to.equal('committed');
+      expect(claims()).to.equal(2);
+    });
+
+    it('defers the message when another processor claims the step between the read and the claim', async () => {
+      const { store, queue, invoker, processStep } = setup();
+      const claims = heldThenReleased(store, { heldAgainAtSecondClaim: true });
+      expect(await processStep(message())).to.equal('deferred');
+      expect(claims()).to.equal(2);
+      expect(invoker.calls).to.deep.equal([]);
+      expect(queue.sent).to.deep.equal([{ message: message(), delaySeconds: DEFER_SECONDS }]);
+    });
+
+    it('never acknowledges a step whose claim keeps failing while decide() says it is free', async () => {
+      const { store, queue, processStep } = setup();
+      // As when our own claim landed but its response was lost: the SDK's retry finds the lease.
+      store.claimStep = async () => undefined;
+      expect(await processStep(message())).to.equal('deferred');
+      expect(queue.sent).to.deep.equal([{ message: message(), delaySeconds: DEFER_SECONDS }]);
+    });
+  });
+
+  describe('a commit refused because the lease ran out', () => {
+    it('sends the same step again when nobody moved the machine on', async () => {
+      const { store, queue, invoker, processStep, clock } = setup();
+      invoker.during = () => {
+        clock.now = T0 + LEASE_SECONDS * 1000 + 1;
+      };
+      expect(await processStep(message())).to.equal('commit-refused');
+      expect(queue.sent.map((sent) => sent.message)).to.deep.equal([message({ version: 1 }), message()]);
+      expect(store.records.get('m-1')?.version).to.equal(0);
+    });
+
+    it('sends nothing more when another processor already committed the step', async () => {
+      const { store, queue, invoker, processStep } = setup();
+      invoker.during = () => {
+        store.put(machine({ version: 1, seq: 1, state: 'TASK-1' }));
+      };
+      expect(await processStep(message())).to.equal('commit-refused');
+      expect(queue.sent.map((sent) => sent.message)).to.deep.equal([message({ version: 1 })]);
+    });
+
+    it('sends nothing more when the machine is gone', async () => {
+      const { store, queue, invoker, processStep } = setup();
+      invoker.during = () => {
+        store.records.delete('m-1');
+      };
+      expect(await processStep(message())).to.equal('commit-refused');
+      expect(queue.sent).to.have.length(1);
+    });
+  });
+
+  describe('a processing error', () => {
+    it('gives the lease back and reports the error, so SQS retries the message', async () => {
+      const { store, queue, processStep } = setup();
+      queue.failNext = new Error('SQS is down');
+      let failure: unknown;
+      await processStep(message()).catch((error) => {
+        failure = error;
+      });
+      expect((failure as Error).message).to.equal('SQS is down');
+      expect(store.records.get('m-1')?.lease).to.equal(undefined);
+      expect(store.calls).to.include('releaseClaim');
+    });
+
+    it('still reports the error when giving the lease back fails too', async () => {
+      const { store, queue, processStep } = setup();
+      queue.failNext = new Error('SQS is down');
+      store.before.releaseClaim = () => {
+        throw new Error('DynamoDB is down');
+      };
+      let failure: unknown;
+      await processStep(message()).catch((error) => {
+        failure = error;
+      });
+      expect((failure as Error).message).to.equal('SQS is down');
+    });
+  });
+
+  describe('fault points', () => {
+    it('are passed the step after the send and after the commit', async () => {
+      const seen: string[] = [];
+      const { processStep } = setup({
+        faults: {
+          afterSend: (step) => seen.push(`send ${step.version}`),
+          afterCommit: (step) => seen.push(`commit ${step.version}`),
+        },
+      });
+      await processStep(message());
+      expect(seen).to.deep.equal(['send 0', 'commit 0']);
+    });
+
+    it('skip the send point when the commit sends nothing', async () => {
+      const seen: string[] = [];
+      const { processStep } = setup({
+        results: [{ kind: 'returned', payload: null }],
+        faults: { afterSend: () => seen.push('send') },
+      });
+      await processStep(message());
+      expect(seen).to.deep.equal([]);
+    });
+  });
+});
+
+describe('parseStepMessage', () => {
+  it('reads a step message', () => {
+    expect(parseStepMessage('{"id":"m-1","version":2,"attempt":1}')).to.deep.equal({
+      id: 'm-1',
+      version: 2,
+      attempt: 1,
+    });
+  });
+
+  it('refuses bodies that are not JSON or not step messages', () => {
+    expect(parseStepMessage('not json')).to.equal(undefined);
+    expect(parseStepMessage('{"id":"m-1","version":2}')).to.equal(undefined);
+    expect(parseStepMessage('{"id":"m-1","version":2,"attempt":1,"extra":true}')).to.equal(undefined);
+  });
+});
