@@ -3,8 +3,16 @@ import { z } from 'zod';
 import { type FieldIssue, PayloadTooLargeError, ValidationError } from './errors';
 import { type FunctionScope, isWellFormedReference, resolveFunction } from './functionRef';
 import { MAX_MACHINE_BYTES } from './limits';
+import { storableIssues } from './storable';
 
-export const stateNameSchema = z.string().min(1).max(128);
+/** A machine's name, which is also its id and a path segment of the API: `.` and `..` cannot be. */
+export const MACHINE_NAME = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,128}$/;
+
+export const stateNameSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters (line breaks, tabs, ...)');
 
 const functionReferenceSchema = z
   .string()
@@ -23,10 +31,7 @@ export const machineOptionsSchema = z.strictObject({
 
 export const machineDefinitionSchema = z
   .strictObject({
-    name: z
-      .string()
-      .regex(/^[A-Za-z0-9._-]{1,128}$/, 'must be 1-128 of A-Z a-z 0-9 . _ -')
-      .optional(),
+    name: z.string().regex(MACHINE_NAME, 'must be 1-128 of A-Z a-z 0-9 . _ -, and not . or ..').optional(),
     state: stateNameSchema,
     object: z.json().default({}),
     config: z
@@ -69,6 +74,9 @@ export function fieldIssues(error: z.ZodError): FieldIssue[] {
  * or PayloadTooLargeError (413).
  */
 export function parseMachineDefinition(input: unknown, scope: FunctionScope): MachineDefinition {
+  // First, as everything after it recurses: data nested thousands of levels deep would overflow it.
+  const unstorable = storableIssues(input, '', { levelsAbove: 1 });
+  if (unstorable.length > 0) throw new ValidationError('invalid machine definition', unstorable);
   const size = byteLength(input);
   if (size > MAX_MACHINE_BYTES) {
     throw new PayloadTooLargeError(`machine definition is ${size} bytes; the limit is ${MAX_MACHINE_BYTES}`, {

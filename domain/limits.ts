@@ -32,3 +32,17 @@ export const MAX_PAGE_SIZE = 100;
  * machine's retention plus this margin, longer than the longest single delay (one year).
  */
 export const HISTORY_RETENTION_MARGIN_DAYS = 400;
+
+/** DynamoDB's item size limit, as it counts (domain/storable.ts). */
+export const MAX_ITEM_BYTES = 400 * 1024;
+/**
+ * What a committed machine record may take, leaving room under MAX_ITEM_BYTES for what a later
+ * write adds to it without a check of its own: a lease, a removal mark, a failure's error.
+ */
+export const MAX_RECORD_BYTES = MAX_ITEM_BYTES - 8 * 1024;
+/** DynamoDB's limit on nested maps and lists. */
+export const MAX_NESTING_DEPTH = 32;
+/** The smallest magnitude DynamoDB stores, other than 0 (its largest, 1e126, is past 2^53). */
+export const MIN_NUMBER_MAGNITUDE = 1e-130;
+/** Error text kept from a handler's failure (in the record and its history event). */
+export const MAX_ERROR_CHARS = 1000;

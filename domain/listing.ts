@@ -1,14 +1,20 @@
 import { z } from 'zod';
-import { fieldIssues } from './definition';
+import { fieldIssues, MACHINE_NAME } from './definition';
 import { ValidationError } from './errors';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './limits';
 import { ALIVE_STATUSES, type MachineStatus, STATUSES } from './machine';
 
-const indexKeySchema = z.strictObject({ id: z.string(), status: z.enum(STATUSES), createdAt: z.string() });
+const indexKeySchema = z.strictObject({
+  id: z.string().regex(MACHINE_NAME),
+  status: z.enum(STATUSES),
+  createdAt: z.string().min(1).max(64),
+});
 export type IndexPosition = z.infer<typeof indexKeySchema>;
 
-/** Per status: `null` = exhausted, absent = not started, a key = continue after it. */
-const cursorSchema = z.partialRecord(z.enum(STATUSES), indexKeySchema.nullable());
+/** Per status: `null` = exhausted, absent = not started, a key of that status = continue after it. */
+const cursorSchema = z
+  .partialRecord(z.enum(STATUSES), indexKeySchema.nullable())
+  .refine((cursor) => Object.entries(cursor).every(([status, key]) => key === null || key?.status === status));
 export type ListCursor = z.infer<typeof cursorSchema>;
 
 const listQuerySchema = z.object({

@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { definitionFingerprint, type Json, type MachineDefinition, type MachineOptions } from './definition';
+import {
+  byteLength,
+  definitionFingerprint,
+  type Json,
+  type MachineDefinition,
+  type MachineOptions,
+} from './definition';
+import { PayloadTooLargeError } from './errors';
+import { MAX_MACHINE_BYTES, MAX_RECORD_BYTES } from './limits';
+import { itemSize } from './storable';
 
 export const STATUSES = ['RUNNING', 'PARKED', 'SUCCEEDED', 'FAILED'] as const;
 export type MachineStatus = (typeof STATUSES)[number];
@@ -106,7 +115,38 @@ export function createMachine(
     createdAt: at,
     updatedAt: at,
   };
+  assertFits(record);
   return { record, first: { message: { id, version: 0, attempt: 1 }, delaySeconds: 0 } };
+}
+
+/**
+ * Why `record` is too large to be a machine, if it is: its object and config over
+ * MAX_MACHINE_BYTES of JSON (the documented limit, as Step Functions' 256 KB of state), or the
+ * whole record over MAX_RECORD_BYTES as DynamoDB counts it (maps, lists and numbers weigh more
+ * there than in JSON).
+ */
+export function oversize(record: MachineRecord): PayloadTooLargeError | undefined {
+  const json = byteLength(record.object) + byteLength(record.config);
+  if (json > MAX_MACHINE_BYTES) {
+    return new PayloadTooLargeError(
+      `the machine's object and config take ${json} bytes of JSON; the limit is ${MAX_MACHINE_BYTES}`,
+      { bytes: json, limit: MAX_MACHINE_BYTES },
+    );
+  }
+  const stored = itemSize(record as unknown as Record<string, unknown>);
+  if (stored > MAX_RECORD_BYTES) {
+    return new PayloadTooLargeError(
+      `the machine takes ${stored} bytes as DynamoDB stores it; the limit is ${MAX_RECORD_BYTES}`,
+      { bytes: stored, limit: MAX_RECORD_BYTES },
+    );
+  }
+  return undefined;
+}
+
+/** Throws PayloadTooLargeError (413) for a record too large to be stored. */
+export function assertFits(record: MachineRecord): void {
+  const error = oversize(record);
+  if (error) throw error;
 }
 
 export function isFinished(status: MachineStatus): boolean {

@@ -1,15 +1,18 @@
 import { z } from 'zod';
-import { byteLength, type Json, stateNameSchema } from './definition';
+import { type Json, stateNameSchema } from './definition';
 import { ConflictError, ValidationError } from './errors';
-import { DEFER_SECONDS, MAX_DELAY_SECONDS, MAX_MACHINE_BYTES } from './limits';
+import { DEFER_SECONDS, MAX_DELAY_SECONDS, MAX_ERROR_CHARS } from './limits';
 import {
+  assertFits,
   type HistoryEvent,
   hasLiveLease,
   type MachineRecord,
+  oversize,
   type ScheduledMessage,
   type StepMessage,
   withEvent,
 } from './machine';
+import { storableIssues } from './storable';
 
 export interface StepContext {
   /** Epoch milliseconds. */
@@ -101,17 +104,33 @@ export function step(record: MachineRecord, outcome: InvocationResult, context: 
       ? retry(record, outcome.message, context)
       : fail(record, outcome.message, context);
   }
+  // Checked before zod, whose recursion a deeply nested result would overflow.
+  const unstorable = storableIssues(outcome.payload, 'result', { levelsAbove: 1 });
+  if (unstorable.length > 0) {
+    return fail(
+      record,
+      `malformed handler result: ${unstorable.map((i) => `${i.path} ${i.message}`).join('; ')}`,
+      context,
+    );
+  }
   const parsed = handlerResultSchema.safeParse(outcome.payload);
   if (!parsed.success) {
     return fail(record, `malformed handler result: ${z.prettifyError(parsed.error).replaceAll('\n', ' ')}`, context);
   }
   const result = parsed.data;
   if (result === null) return finish(record, context);
+  const commit = afterResult(record, result, context);
+  // A record DynamoDB would refuse must never be written: the machine fails with its last data.
+  const tooLarge = oversize(commit.record);
+  return tooLarge ? fail(record, `handler result too large: ${tooLarge.message}`, context) : commit;
+}
 
+function afterResult(
+  record: MachineRecord,
+  result: { state: string; object?: Json; delay?: number; error?: unknown; message?: unknown },
+  context: StepContext,
+): Commit {
   const object = result.object === undefined ? record.object : result.object;
-  if (byteLength(object) + byteLength(record.config) > MAX_MACHINE_BYTES) {
-    return fail(record, `malformed handler result: object exceeds ${MAX_MACHINE_BYTES} bytes`, context);
-  }
   if (result.state === 'ERROR') {
     const reason = describe(result.error) ?? describe(result.message) ?? 'handler returned state ERROR';
     return fail({ ...record, object }, reason, context);
@@ -120,6 +139,11 @@ export function step(record: MachineRecord, outcome: InvocationResult, context: 
     return fail({ ...record, object }, `handler returned state '${result.state}', which is not in config`, context);
   }
   return advance(record, result.state, object, result.delay ?? 0, context);
+}
+
+/** Error text as kept in the record and its history: at most MAX_ERROR_CHARS characters. */
+export function truncateError(message: string): string {
+  return message.length <= MAX_ERROR_CHARS ? message : `${message.slice(0, MAX_ERROR_CHARS - 1)}…`;
 }
 
 function describe(value: unknown): string | undefined {
@@ -146,7 +170,8 @@ function advance(record: MachineRecord, to: string, object: Json, delay: number,
   };
 }
 
-function retry(record: MachineRecord, message: string, context: StepContext): Commit {
+function retry(record: MachineRecord, error: string, context: StepContext): Commit {
+  const message = truncateError(error);
   const attempt = record.attempt + 1;
   const delay = backoffSeconds(record.options.retry, record.attempt);
   const event: Omit<HistoryEvent, 'seq' | 'at'> = {
@@ -168,7 +193,8 @@ export function backoffSeconds(retry: { backoffSeconds: number; backoffRate: num
   return Math.min(Math.ceil(retry.backoffSeconds * retry.backoffRate ** (failedAttempt - 1)), MAX_DELAY_SECONDS);
 }
 
-function fail(record: MachineRecord, message: string, context: StepContext): Commit {
+function fail(record: MachineRecord, error: string, context: StepContext): Commit {
+  const message = truncateError(error);
   const version = record.version + 1;
   const event: Omit<HistoryEvent, 'seq' | 'at'> = {
     outcome: 'failed',
@@ -245,17 +271,18 @@ export function resume(
     from: record.state,
     to: state,
   };
-  return {
-    record: {
-      ...clearStep(record),
-      state,
-      object: input.object === undefined ? record.object : input.object,
-      status: 'RUNNING',
-      attempt: 1,
-      ...withEvent(record, event, context.now),
-    },
-    send: schedule({ id: record.id, version: record.version, attempt: 1 }, 0, context),
+  const unstorable = input.object === undefined ? [] : storableIssues(input.object, 'object');
+  if (unstorable.length > 0) throw new ValidationError('invalid resume request', unstorable);
+  const resumed: MachineRecord = {
+    ...clearStep(record),
+    state,
+    object: input.object === undefined ? record.object : input.object,
+    status: 'RUNNING',
+    attempt: 1,
+    ...withEvent(record, event, context.now),
   };
+  assertFits(resumed);
+  return { record: resumed, send: schedule({ id: record.id, version: record.version, attempt: 1 }, 0, context) };
 }
 
 /**

@@ -11,3 +11,8 @@ declare module 'dynalite' {
   function dynalite(options?: DynaliteOptions): Server;
   export default dynalite;
 }
+
+declare module 'dynalite/db' {
+  /** The item's size as DynamoDB counts it, from its marshalled attribute values. */
+  export function itemSize(item: unknown): number;
+}

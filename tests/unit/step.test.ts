@@ -172,9 +172,49 @@ describe('step', () => {
     }
   });
 
-  it('fails when the returned object would make the record too large', () => {
+  it('fails, keeping its last data, when the returned object is over 256 KiB of JSON', () => {
     const { record } = step(leased(), returned({ state: 'TASK-1', object: 'x'.repeat(300 * 1024) }), context);
-    expect(record.error?.message).to.match(/exceeds/);
+    expect(record.status).to.equal('FAILED');
+    expect(record.object).to.deep.equal(leased().object);
+    expect(record.error?.message).to.match(
+      /^handler result too large: the machine's object and config take 30\d{4} bytes of JSON; the limit is 262144$/,
+    );
+  });
+
+  it('fails when the returned object is small as JSON but over the limit as DynamoDB stores it', () => {
+    // Lists of lists: 7 bytes of JSON per `[[[]]],`, 12 bytes in DynamoDB (3 per list, 1 per element).
+    const object = { lists: Array.from({ length: 35_000 }, () => [[[]]]) };
+    expect(JSON.stringify(object).length).to.be.lessThan(256 * 1024);
+    const { record } = step(leased(), returned({ state: 'TASK-1', object }), context);
+    expect(record.status).to.equal('FAILED');
+    expect(record.error?.message).to.match(/as DynamoDB stores it; the limit is 401408$/);
+  });
+
+  it('fails, without retrying, a result DynamoDB could not store', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 5000; i++) deep = [deep];
+    for (const [object, why] of [
+      [deep, `result.object${'.0'.repeat(32)} is nested more than 32 levels deep`],
+      [{ n: 2 ** 60 }, 'result.object.n number 1152921504606847000 is beyond'],
+      [{ n: 1e-200 }, 'result.object.n number 1e-200 is closer to 0 than DynamoDB stores'],
+      [JSON.parse('{"__proto__": 1}'), 'result.object.__proto__ is not a key that can be stored'],
+      [{ text: '\ud800' }, 'result.object.text has a lone UTF-16 surrogate'],
+    ] as const) {
+      const { record, send } = step(leased(), returned({ state: 'TASK-1', object }), context);
+      expect(record.status).to.equal('FAILED');
+      expect(send).to.equal(undefined);
+      expect(record.error?.message).to.include(`malformed handler result: ${why}`);
+    }
+  });
+
+  it('keeps at most 1000 characters of an error, in the record and in its event', () => {
+    const failed = step(leased({ attempt: 3 }), thrown('e'.repeat(5000)), context).record;
+    expect(failed.error?.message).to.have.length(1000);
+    expect(failed.error?.message.endsWith('…')).to.equal(true);
+    expect(failed.lastEvent.error).to.equal(failed.error?.message);
+    const retried = step(leased(), thrown('r'.repeat(1001)), context).record;
+    expect(retried.lastEvent.error).to.have.length(1000);
+    expect(step(leased(), thrown('r'.repeat(1000)), context).record.lastEvent.error).to.equal('r'.repeat(1000));
   });
 
   it('retries a failed attempt with exponential backoff, keeping the version', () => {

@@ -9,5 +9,8 @@ export function createDocumentClient(options: {
 }): DynamoDBDocumentClient {
   const client = new DynamoDBClient({ region: options.region, endpoint: options.endpoint });
   if (options.metrics) countRequests(client, 'dynamodb', options.metrics);
-  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  return DynamoDBDocumentClient.from(client, {
+    // A plain object with a `constructor` key is data to store, not a class instance to refuse.
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true },
+  });
 }

@@ -1,4 +1,5 @@
 import type { Context } from 'aws-lambda';
+import { MACHINE_NAME } from '../../../domain/definition';
 import {
   ConflictError,
   DomainError,
@@ -7,6 +8,7 @@ import {
   ValidationError,
 } from '../../../domain/errors';
 import { MAX_MACHINE_BYTES } from '../../../domain/limits';
+import { storableIssues } from '../../../domain/storable';
 import { logger } from '../../logger';
 
 /** The parts of an API Gateway proxy event (REST v1 or HTTP API v2) the API functions use. */
@@ -74,13 +76,18 @@ function parseBody(event: ProxyEvent): unknown {
       limit: MAX_MACHINE_BYTES,
     });
   }
+  let body: unknown;
   try {
-    return JSON.parse(text);
+    body = JSON.parse(text);
   } catch (error) {
     throw new ValidationError('request body is not valid JSON', [
       { path: '(body)', message: (error as Error).message },
     ]);
   }
+  // Before any schema: data nested thousands of levels deep would overflow zod's recursion.
+  const unstorable = storableIssues(body, '', { levelsAbove: 1 });
+  if (unstorable.length > 0) throw new ValidationError('request body cannot be stored', unstorable);
+  return body;
 }
 
 function errorResult(error: unknown): HttpResult {
@@ -107,5 +114,10 @@ function respond(result: HttpResult): ProxyResult {
 export function machineId(request: HttpRequest): string {
   const id = request.path.id;
   if (!id) throw new ValidationError('missing machine id', [{ path: 'id', message: 'required in the path' }]);
+  if (!MACHINE_NAME.test(id)) {
+    throw new ValidationError('invalid machine id', [
+      { path: 'id', message: 'a machine id is a name (1-128 of A-Z a-z 0-9 . _ -) or a UUID' },
+    ]);
+  }
   return id;
 }

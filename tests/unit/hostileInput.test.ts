@@ -1,0 +1,155 @@
+import { expect } from 'chai';
+import { parseMachineDefinition } from '../../domain/definition';
+import { type DomainError, PayloadTooLargeError, ValidationError } from '../../domain/errors';
+import { MAX_RECORD_BYTES } from '../../domain/limits';
+import { parseListQuery } from '../../domain/listing';
+import { createMachine } from '../../domain/machine';
+import { resume } from '../../domain/step';
+import { type HttpRequest, httpHandler, machineId } from '../../handlers/entrypoints/http/httpHandler';
+import { contextAt, definition, machine, scope, T0 } from '../helpers/factories';
+
+/** The error a call throws, or undefined. */
+function thrown(call: () => unknown): DomainError | undefined {
+  try {
+    call();
+  } catch (error) {
+    return error as DomainError;
+  }
+  return undefined;
+}
+
+const nested = (levels: number): unknown => {
+  let value: unknown = 1;
+  for (let i = 0; i < levels; i++) value = { a: value };
+  return value;
+};
+
+const valid = { state: 'START', config: { START: 'prepare' } };
+
+describe('hostile input is refused with the field named, before anything is written', () => {
+  describe('machine definitions', () => {
+    const cases: [string, unknown, string][] = [
+      ['an object nested 10,000 levels deep', { ...valid, object: nested(10_000) }, 'object.a.a'],
+      ['an object nested 33 levels deep', { ...valid, object: nested(33) }, 'object.a.a'],
+      [
+        'an integer past 2^53',
+        JSON.parse(`{"state":"START","config":{"START":"prepare"},"object":{"n":9007199254740993}}`),
+        'object.n',
+      ],
+      ['a number closer to 0 than 1e-130', { ...valid, object: { n: 1e-200 } }, 'object.n'],
+      [
+        'a __proto__ key',
+        JSON.parse('{"state":"START","config":{"START":"prepare"},"object":{"__proto__":{"x":1}}}'),
+        'object.__proto__',
+      ],
+      [
+        'a __proto__ key in config',
+        JSON.parse('{"state":"START","config":{"START":"prepare","__proto__":"x"}}'),
+        'config.__proto__',
+      ],
+      ['a lone surrogate', { ...valid, object: { s: '\ud800' } }, 'object.s'],
+      ['the name .', { ...valid, name: '.' }, 'name'],
+      ['the name ..', { ...valid, name: '..' }, 'name'],
+      ['a line break in a state name', { state: 'A\nB', config: { 'A\nB': 'prepare' } }, 'state'],
+    ];
+    for (const [what, input, path] of cases) {
+      it(`refuses ${what} (400, ${path})`, () => {
+        const error = thrown(() => parseMachineDefinition(input, scope));
+        expect(error).to.be.instanceOf(ValidationError);
+        expect((error as ValidationError).details.map((issue) => issue.path)).to.satisfy((paths: string[]) =>
+          paths.some((p) => p.startsWith(path)),
+        );
+      });
+    }
+
+    it('keeps a constructor key, which DynamoDB stores as it is', () => {
+      const parsed = parseMachineDefinition({ ...valid, object: { constructor: 'Bob' } }, scope);
+      expect(parsed.object).to.deep.equal({ constructor: 'Bob' });
+    });
+
+    it('accepts 32 levels of nesting in the object', () => {
+      expect(parseMachineDefinition({ ...valid, object: nested(31) }, scope).object).to.deep.equal(nested(31));
+    });
+
+    it('refuses with 413 a definition under 256 KiB of JSON that DynamoDB would store as more than 400 KB', () => {
+      const object = { lists: Array.from({ length: 35_000 }, () => [[[]]]) };
+      const parsed = parseMachineDefinition({ ...valid, object }, scope);
+      const error = thrown(() => createMachine(parsed, { id: 'm', now: T0 }));
+      expect(error).to.be.instanceOf(PayloadTooLargeError);
+      expect(error?.details).to.deep.include({ limit: MAX_RECORD_BYTES });
+    });
+  });
+
+  describe('resume', () => {
+    const parked = () => machine({ status: 'PARKED', version: 1 });
+
+    it('refuses an object DynamoDB cannot store (400, object...)', () => {
+      const error = thrown(() => resume(parked(), { object: nested(40) as never }, contextAt(T0)));
+      expect(error).to.be.instanceOf(ValidationError);
+      expect((error as ValidationError).details[0]?.path).to.match(/^object\.a/);
+    });
+
+    it('refuses with 413 an object over 256 KiB of JSON', () => {
+      const error = thrown(() => resume(parked(), { object: { s: 'x'.repeat(270 * 1024) } }, contextAt(T0)));
+      expect(error).to.be.instanceOf(PayloadTooLargeError);
+    });
+
+    it('refuses with 413 an object that fits alone but not with a large config', () => {
+      const config = {
+        START: 'prepare',
+        ...Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`S${i}`.padEnd(120, 'x'), 'prepare'])),
+      };
+      const error = thrown(() =>
+        resume(machine({ status: 'PARKED', config }), { object: { s: 'x'.repeat(140 * 1024) } }, contextAt(T0)),
+      );
+      expect(error).to.be.instanceOf(PayloadTooLargeError);
+    });
+  });
+
+  describe('the HTTP API', () => {
+    const request = (id: string) => ({ path: { id } }) as unknown as HttpRequest;
+
+    it('refuses machine ids that cannot exist (400, id) instead of asking DynamoDB', () => {
+      for (const id of ['x'.repeat(2100), '.', '..', 'a/b', 'with space']) {
+        expect(thrown(() => machineId(request(id)))?.details, id).to.deep.equal([
+          { path: 'id', message: 'a machine id is a name (1-128 of A-Z a-z 0-9 . _ -) or a UUID' },
+        ]);
+      }
+      expect(machineId(request('5cdb3b00-9b4f-430f-900a-9935316747b2'))).to.equal(
+        '5cdb3b00-9b4f-430f-900a-9935316747b2',
+      );
+    });
+
+    it('refuses a body nested thousands of levels deep with 400, without overflowing the stack', async () => {
+      const body = `${'['.repeat(5000)}${']'.repeat(5000)}`;
+      const result = await httpHandler(async () => ({ status: 200 }))({ body }, {} as never);
+      expect(result.statusCode).to.equal(400);
+      expect(JSON.parse(result.body)).to.include({ error: 'request body cannot be stored', code: 'VALIDATION_FAILED' });
+    });
+  });
+});
+
+describe('list tokens', () => {
+  const token = (cursor: unknown) => Buffer.from(JSON.stringify(cursor)).toString('base64url');
+  const key = { id: 'm-1', status: 'RUNNING', createdAt: '2026-01-01T00:00:00.000Z' };
+
+  it('refuses a well-formed token whose key is of another status, or empty (400, nextToken)', () => {
+    for (const cursor of [
+      { RUNNING: { ...key, status: 'PARKED' } },
+      { RUNNING: { ...key, id: '' } },
+      { RUNNING: { ...key, createdAt: '' } },
+      { RUNNING: { ...key, id: 'x'.repeat(3000) } },
+    ]) {
+      const error = thrown(() => parseListQuery({ nextToken: token(cursor) }));
+      expect(error, JSON.stringify(cursor)).to.be.instanceOf(ValidationError);
+      expect((error as ValidationError).details.map((issue) => issue.path)).to.deep.equal(['nextToken']);
+    }
+  });
+
+  it('accepts the tokens it issues', () => {
+    expect(parseListQuery({ nextToken: token({ RUNNING: key, PARKED: null }) }).cursor).to.deep.equal({
+      RUNNING: key,
+      PARKED: null,
+    });
+  });
+});
