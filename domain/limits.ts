@@ -20,6 +20,8 @@ export const DEFER_SECONDS = 1;
 export const DEFAULT_LEASE_SECONDS = 70;
 /** The share of its lease a step may spend in the handler, leaving the rest to commit. */
 export const INVOKE_SHARE_OF_LEASE = 0.8;
+/** How long a throttled step waits before it is tried again (its attempt is not used up). */
+export const THROTTLE_RETRY_SECONDS = 2;
 /** How long an API call (resume, redrive, wake) holds a machine while it sends and commits. */
 export const API_LEASE_SECONDS = 30;
 

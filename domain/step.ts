@@ -75,7 +75,12 @@ function secondsUntil(wakeAt: string | undefined, now: number): number {
 /** What a state handler gave back. */
 export type InvocationResult =
   | { kind: 'returned'; payload: unknown }
-  | { kind: 'failed'; message: string; retryable: boolean };
+  | { kind: 'failed'; message: string; retryable: boolean }
+  /** Lambda refused to run it now (concurrency limits): not the handler's failure, not an attempt. */
+  | { kind: 'throttled'; message: string };
+
+/** What the handler itself made of the step: everything but a throttle, which never ran it. */
+export type HandlerOutcome = Exclude<InvocationResult, { kind: 'throttled' }>;
 
 const handlerResultSchema = z.union([
   z.null(),
@@ -98,7 +103,7 @@ export interface Commit {
  * (without a lease) and, unless the machine finished or parked, the next message to send.
  * Pure: the caller performs the I/O.
  */
-export function step(record: MachineRecord, outcome: InvocationResult, context: StepContext): Commit {
+export function step(record: MachineRecord, outcome: HandlerOutcome, context: StepContext): Commit {
   if (outcome.kind === 'failed') {
     return outcome.retryable && record.attempt < record.options.retry.maxAttempts
       ? retry(record, outcome.message, context)

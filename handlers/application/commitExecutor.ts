@@ -22,14 +22,17 @@ export type CommitOutcome =
   /** The machine was being removed: the commit fell to us, so the machine is now deleted. */
   | { kind: 'deleted' }
   /** Someone else moved the machine on, or our lease ran out; `current` is what is stored now. */
-  | { kind: 'refused'; current?: MachineRecord };
+  | { kind: 'refused'; current?: MachineRecord }
+  /** There was nothing to commit: the lease was given back, the step is as it was. */
+  | { kind: 'released' };
 
 export interface CommitExecutor {
   /**
    * Commits a claimed step. `produce` computes the commit (for a step: invoke the state's function
-   * and apply the rules), while the record's previous event is written to the history.
+   * and apply the rules), while the record's previous event is written to the history; when it
+   * gives nothing to commit, the lease is given back.
    */
-  commitClaimed(claimed: ClaimedStep, produce: () => Promise<Commit>): Promise<CommitOutcome>;
+  commitClaimed(claimed: ClaimedStep, produce: () => Promise<Commit | undefined>): Promise<CommitOutcome>;
   /** Commits `next` over `record` if nothing was committed since it was read (no lease, no message). */
   commitUnclaimed(record: MachineRecord, next: MachineRecord): Promise<boolean>;
 }
@@ -51,15 +54,23 @@ export function createCommitExecutor(deps: {
 }): CommitExecutor {
   const { store, queue, faults } = deps;
 
-  async function commitClaimed({ record, lease }: ClaimedStep, produce: () => Promise<Commit>) {
+  async function commitClaimed(
+    { record, lease }: ClaimedStep,
+    produce: () => Promise<Commit | undefined>,
+  ): Promise<CommitOutcome> {
     const step: StepMessage = { id: record.id, version: record.version, attempt: record.attempt };
-    let commit: Commit;
+    const release = () => store.releaseClaim(record.id, lease.token);
+    let commit: Commit | undefined;
     try {
       [commit] = await Promise.all([produce(), store.writeLatestEvent(record)]);
-      if (commit.send) await queue.send(commit.send);
+      if (commit?.send) await queue.send(commit.send);
     } catch (error) {
-      await store.releaseClaim(record.id, lease.token).catch(() => undefined);
+      await release().catch(() => undefined);
       throw error;
+    }
+    if (!commit) {
+      await release();
+      return { kind: 'released' };
     }
     if (commit.send) faults?.afterSend?.(step);
     const committed = await store.commit(commit.record, {

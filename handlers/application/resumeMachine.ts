@@ -24,7 +24,7 @@ export async function resumeMachine(
   if (!claimed) throw changedMeanwhile(id);
   const outcome = await createCommitExecutor(deps).commitClaimed({ record: claimed, lease }, async () => commit);
   if (outcome.kind === 'deleted') throw new MachineNotFoundError(id);
-  if (outcome.kind === 'refused') throw changedMeanwhile(id);
+  if (outcome.kind !== 'committed') throw changedMeanwhile(id);
   return outcome.record;
 }
 

@@ -1,5 +1,5 @@
 import { type FunctionScope, resolveFunction } from '../../domain/functionRef';
-import { DEFER_SECONDS } from '../../domain/limits';
+import { DEFER_SECONDS, THROTTLE_RETRY_SECONDS } from '../../domain/limits';
 import { type Lease, type MachineRecord, type StepMessage, stepMessageSchema } from '../../domain/machine';
 import { type Decision, decide, type InvocationResult, type StepContext, step } from '../../domain/step';
 import { type CommitExecutor, createCommitExecutor, type FaultPoints } from './commitExecutor';
@@ -33,7 +33,9 @@ export type MessageDisposition =
   | 'deferred'
   | 'waiting'
   | 'committed'
-  | 'commit-refused';
+  | 'commit-refused'
+  /** Lambda throttled the handler: the step was given back, to be tried again, its attempt unused. */
+  | 'throttled';
 
 export function parseStepMessage(body: string): StepMessage | undefined {
   try {
@@ -96,9 +98,14 @@ export function createStepProcessor(deps: StepProcessorDeps) {
   }
 
   async function run(record: MachineRecord, lease: Lease, message: StepMessage): Promise<MessageDisposition> {
-    const outcome = await executor.commitClaimed({ record, lease }, async () =>
-      step({ ...record, lease }, await invokeHandler(record), context()),
-    );
+    const outcome = await executor.commitClaimed({ record, lease }, async () => {
+      const result = await invokeHandler(record);
+      return result.kind === 'throttled' ? undefined : step({ ...record, lease }, result, context());
+    });
+    if (outcome.kind === 'released') {
+      await queue.send({ message, delaySeconds: THROTTLE_RETRY_SECONDS });
+      return 'throttled';
+    }
     if (outcome.kind !== 'refused') return outcome.kind;
     // Our lease ran out before the commit. If nobody moved the step on, it has to be redone; the
     // message already sent for the next step is stale and will be dropped.

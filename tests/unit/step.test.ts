@@ -2,13 +2,13 @@ import { expect } from 'chai';
 import { ConflictError, ValidationError } from '../../domain/errors';
 import { DEFER_SECONDS, MAX_DELAY_SECONDS } from '../../domain/limits';
 import type { MachineRecord } from '../../domain/machine';
-import { backoffSeconds, decide, type InvocationResult, requestRemoval, resume, step } from '../../domain/step';
+import { backoffSeconds, decide, type HandlerOutcome, requestRemoval, resume, step } from '../../domain/step';
 import { contextAt, machine, T0 } from '../helpers/factories';
 
 const leased = (overrides: Partial<MachineRecord> = {}) =>
   machine({ lease: { token: 'tok', until: T0 + 60_000 }, ...overrides });
-const returned = (payload: unknown): InvocationResult => ({ kind: 'returned', payload });
-const thrown = (message = 'boom', retryable = true): InvocationResult => ({ kind: 'failed', message, retryable });
+const returned = (payload: unknown): HandlerOutcome => ({ kind: 'returned', payload });
+const thrown = (message = 'boom', retryable = true): HandlerOutcome => ({ kind: 'failed', message, retryable });
 const current = { id: 'm-1', version: 0, attempt: 1 };
 
 describe('decide', () => {

@@ -3,6 +3,9 @@ import type { InvocationResult } from '../../../domain/step';
 import type { StateInvoker } from '../../application/ports';
 import { countRequests, type MetricsTarget } from '../requestMetrics';
 
+/** Lambda's answers that mean "not now" rather than "it failed" (its concurrency limits). */
+const THROTTLES = new Set(['TooManyRequestsException', 'ThrottlingException', 'EC2ThrottledException']);
+
 /** Invokes state handlers synchronously (Lambda RequestResponse) and turns every way they can end into an InvocationResult. */
 export class LambdaStateInvoker implements StateInvoker {
   constructor(private readonly client: LambdaClient) {}
@@ -18,7 +21,9 @@ export class LambdaStateInvoker implements StateInvoker {
         }),
       );
     } catch (error) {
-      return { kind: 'failed', message: `invoke failed: ${(error as Error).message}`, retryable: true };
+      const { name, message } = error as Error;
+      if (THROTTLES.has(name)) return { kind: 'throttled', message: `${name}: ${message}` };
+      return { kind: 'failed', message: `invoke failed: ${message}`, retryable: true };
     }
     const text = response.Payload ? new TextDecoder().decode(response.Payload) : '';
     if (response.FunctionError) {

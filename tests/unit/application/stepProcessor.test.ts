@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { DEFER_SECONDS } from '../../../domain/limits';
+import { DEFER_SECONDS, THROTTLE_RETRY_SECONDS } from '../../../domain/limits';
 import type { MachineRecord, StepMessage } from '../../../domain/machine';
 import type { InvocationResult } from '../../../domain/step';
 import type { FaultPoints } from '../../../handlers/application/commitExecutor';
@@ -113,6 +113,19 @@ describe('the step processor', () => {
       expect(store.records.get('m-1')?.error?.message).to.equal(
         "function '' of state 'GONE' is not on this service's allow-list",
       );
+    });
+  });
+
+  describe('a throttled handler', () => {
+    it('gives the step back and tries it again later, without using up an attempt', async () => {
+      const { store, queue, processStep } = setup({
+        results: [{ kind: 'throttled', message: 'TooManyRequestsException: Rate exceeded' }],
+      });
+      expect(await processStep(message())).to.equal('throttled');
+      const record = store.records.get('m-1');
+      expect(record).to.include({ version: 0, attempt: 1, seq: 0, status: 'RUNNING' });
+      expect(record?.lease).to.equal(undefined);
+      expect(queue.sent).to.deep.equal([{ message: message(), delaySeconds: THROTTLE_RETRY_SECONDS }]);
     });
   });
 
