@@ -25,6 +25,9 @@ export const THROTTLE_RETRY_SECONDS = 2;
 /** How long an API call (resume, redrive, wake) holds a machine while it sends and commits. */
 export const API_LEASE_SECONDS = 30;
 
+/** Receives of a step message before SQS dead-letters it (serverless.yml `custom.queues`). */
+export const DEFAULT_MAX_RECEIVE_COUNT = 5;
+
 /** Listing page sizes. */
 export const DEFAULT_PAGE_SIZE = 25;
 export const MAX_PAGE_SIZE = 100;

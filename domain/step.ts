@@ -303,3 +303,25 @@ export function requestRemoval(
   const event: Omit<HistoryEvent, 'seq' | 'at'> = { outcome: 'removal', version: record.version, from: record.state };
   return { action: 'mark', record: { ...record, removing: true, ...withEvent(record, event, now) } };
 }
+
+/**
+ * A step message SQS gave up on (it failed `receives` times and went to the dead-letter queue).
+ * Its machine would wait for it forever: if the message was still the current step of a
+ * RUNNING machine, the machine fails, saying so; a machine being removed is deleted. Anything
+ * else (a stale copy, a finished machine) needs nothing. While a handler holds the machine, the
+ * answer waits ('later').
+ */
+export function deadLetter(
+  record: MachineRecord | undefined,
+  message: StepMessage,
+  receives: number,
+  context: StepContext,
+): { action: 'ignore' } | { action: 'delete' } | { action: 'later' } | { action: 'fail'; record: MachineRecord } {
+  if (!record) return { action: 'ignore' };
+  // A copy of the step may be running right now: its commit settles the step, or fails it later.
+  if (hasLiveLease(record, context.now)) return { action: 'later' };
+  if (record.removing) return { action: 'delete' };
+  if (record.status !== 'RUNNING' || compareStep(message, record) !== 0) return { action: 'ignore' };
+  const reason = `step ${message.version} (attempt ${message.attempt}) dead-lettered after ${receives} receives`;
+  return { action: 'fail', record: fail(clearStep(record), reason, context).record };
+}

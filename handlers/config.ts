@@ -1,5 +1,10 @@
 import { defaultAllowList, type FunctionScope } from '../domain/functionRef';
-import { DEFAULT_LEASE_SECONDS, INVOKE_SHARE_OF_LEASE, SQS_MAX_DELAY_SECONDS } from '../domain/limits';
+import {
+  DEFAULT_LEASE_SECONDS,
+  DEFAULT_MAX_RECEIVE_COUNT,
+  INVOKE_SHARE_OF_LEASE,
+  SQS_MAX_DELAY_SECONDS,
+} from '../domain/limits';
 
 /** Everything the handlers read from the environment, read once and checked at cold start. */
 export interface ServiceConfig {
@@ -12,6 +17,8 @@ export interface ServiceConfig {
   servicePrefix: string;
   allowList: string[];
   leaseSeconds: number;
+  /** Receives of a step message before SQS moves it to the dead-letter queue (the redrive policy). */
+  maxReceiveCount: number;
   maxQueueDelaySeconds: number;
   /** Set by the benchmark only: where to count AWS requests for its cost model. */
   metricsDir?: string;
@@ -56,6 +63,7 @@ export function readConfig(env: Env = process.env): ServiceConfig {
     servicePrefix,
     allowList: [...defaultAllowList(servicePrefix), ...extra],
     leaseSeconds: positiveInt(env, 'LEASE_SECONDS', DEFAULT_LEASE_SECONDS),
+    maxReceiveCount: positiveInt(env, 'MAX_RECEIVE_COUNT', DEFAULT_MAX_RECEIVE_COUNT),
     metricsDir: optional(env, 'METRICS_DIR'),
     maxQueueDelaySeconds: Math.min(
       positiveInt(env, 'MAX_QUEUE_DELAY_SECONDS', SQS_MAX_DELAY_SECONDS),

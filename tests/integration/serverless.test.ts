@@ -70,9 +70,29 @@ describe('the Serverless project', function () {
       expect(Number(queue.VisibilityTimeout)).to.be.at.least(6 * Number(processor.Timeout));
     });
 
-    it('reports batch item failures from the transition processor and uses no emulator endpoints', () => {
-      const mapping = ofType('AWS::Lambda::EventSourceMapping')[0]?.Properties;
-      expect(mapping.FunctionResponseTypes).to.deep.equal(['ReportBatchItemFailures']);
+    it('keeps steps 14 days, the longest SQS allows, so an outage of days loses none', () => {
+      expect(template.Resources.TransitionQueue?.Properties.MessageRetentionPeriod).to.equal(1209600);
+      expect(template.Resources.DeadLetterQueue?.Properties.MessageRetentionPeriod).to.equal(1209600);
+    });
+
+    it("lets the processor send to the queue that triggers it past Lambda's recursive loop detection", () => {
+      expect(template.Resources.TransitionLambdaFunction?.Properties.RecursiveLoop).to.equal('Allow');
+      const others = ofType('AWS::Lambda::Function').filter((f) => f.Properties.RecursiveLoop === 'Allow');
+      expect(others).to.have.length(1);
+    });
+
+    it('consumes the dead-letter queue with a function that fails the machines whose step died', () => {
+      const mappings = ofType('AWS::Lambda::EventSourceMapping').map((m) => m.Properties);
+      expect(mappings.map((m) => [m.EventSourceArn, m.FunctionName])).to.have.deep.members([
+        [{ 'Fn::GetAtt': ['TransitionQueue', 'Arn'] }, { 'Fn::GetAtt': ['TransitionLambdaFunction', 'Arn'] }],
+        [{ 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] }, { 'Fn::GetAtt': ['DeadLettersLambdaFunction', 'Arn'] }],
+      ]);
+    });
+
+    it('reports batch item failures from the queue consumers and uses no emulator endpoints', () => {
+      for (const mapping of ofType('AWS::Lambda::EventSourceMapping')) {
+        expect(mapping.Properties.FunctionResponseTypes).to.deep.equal(['ReportBatchItemFailures']);
+      }
       const env = template.Resources.TransitionLambdaFunction?.Properties.Environment.Variables;
       expect(env).to.include({ DYNAMODB_ENDPOINT: '', SQS_ENDPOINT: '', LAMBDA_ENDPOINT: '' });
       expect(env.QUEUE_URL).to.deep.equal({ Ref: 'TransitionQueue' });
