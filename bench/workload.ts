@@ -1,4 +1,6 @@
-import type { HistoryEvent } from '../domain/machine';
+import { ApiClient } from '../client/apiClient';
+import { pollUntil } from '../client/poll';
+import { MAX_PAGE_SIZE } from '../domain/limits';
 import { mapLimit, quantile } from './stats';
 
 export interface WorkloadResult {
@@ -11,29 +13,12 @@ export interface WorkloadResult {
   addToFirstStepMs: number;
 }
 
-async function call<T>(apiUrl: string, method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${apiUrl}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
-}
-
 /** Ids of ours that are still alive, from the status index (cheap to poll, unlike a get per machine). */
-async function stillAlive(apiUrl: string, ids: Set<string>): Promise<number> {
+async function stillAlive(api: ApiClient, ids: Set<string>): Promise<number> {
   let alive = 0;
-  let token: string | undefined;
-  do {
-    const page = await call<{ items: { id: string }[]; nextToken?: string }>(
-      apiUrl,
-      'GET',
-      `/machines?limit=100${token ? `&nextToken=${encodeURIComponent(token)}` : ''}`,
-    );
+  for await (const page of api.pages({ limit: MAX_PAGE_SIZE })) {
     alive += page.items.filter((item) => ids.has(item.id)).length;
-    token = page.nextToken;
-  } while (token);
+  }
   return alive;
 }
 
@@ -46,18 +31,17 @@ export async function runWorkload(
   { machines, steps, timeoutMs }: { machines: number; steps: number; timeoutMs: number },
 ): Promise<WorkloadResult> {
   const definition = { state: 'STEP', config: { STEP: 'noop' }, object: { steps } };
-  const ids = await mapLimit(Array.from({ length: machines }), 32, async () => {
-    return (await call<{ id: string }>(apiUrl, 'POST', '/machines', definition)).id;
-  });
+  const api = new ApiClient({ endpoint: apiUrl });
+  const ids = await mapLimit(Array.from({ length: machines }), 32, async () => (await api.addMachine(definition)).id);
   const pending = new Set(ids);
-  const deadline = Date.now() + timeoutMs;
-  while ((await stillAlive(apiUrl, pending)) > 0) {
-    if (Date.now() > deadline) throw new Error(`workload did not finish within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  await pollUntil(
+    () => stillAlive(api, pending),
+    (alive) => alive === 0,
+    { timeoutMs, intervalMs: 200, what: 'the workload to finish (machines still alive)' },
+  );
 
   const histories = await mapLimit(ids, 16, async (id) => {
-    const { events } = await call<{ events: HistoryEvent[] }>(apiUrl, 'GET', `/machines/${id}/history`);
+    const { events } = await api.history(id);
     return events.map((event) => Date.parse(event.at));
   });
   const latencies: number[] = [];

@@ -1,42 +1,29 @@
+import { ApiClient, type RawResponse } from '../../client/apiClient';
+import { pollUntil } from '../../client/poll';
+import { isFinished } from '../../domain/machine';
 import { currentStack } from './stack';
 
-export interface ApiResponse<T = any> {
-  status: number;
-  body: T;
-  text: string;
-  contentType: string | null;
+export type ApiResponse<T = any> = RawResponse<T>;
+
+let client: ApiClient | undefined;
+
+/** The shared API client, pointed at the test stack: typed routes and `pages()` for listings. */
+export function apiClient(): ApiClient {
+  const { apiUrl } = currentStack();
+  if (client?.endpoint !== apiUrl) client = new ApiClient({ endpoint: apiUrl });
+  return client;
 }
 
-/** Calls the local API; a JSON body is parsed into `body`. */
-export async function api<T = any>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>> {
-  const response = await fetch(`${currentStack().apiUrl}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await response.text();
-  const contentType = response.headers.get('content-type');
-  const parsed = contentType?.includes('application/json') && text ? JSON.parse(text) : undefined;
-  return { status: response.status, body: parsed as T, text, contentType };
+/**
+ * Calls the local API and returns its answer whatever the status (a JSON body is parsed into
+ * `body`), so tests can assert on status codes and raw bodies; a string body is sent as is.
+ */
+export function api<T = any>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>> {
+  return apiClient().send<T>(method, path, body);
 }
 
 /** Polls `read` until `done` holds for its value, or fails with the last value after `timeoutMs`. */
-export async function waitFor<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  { timeoutMs = 30_000, intervalMs = 100, what = 'condition' } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T = await read();
-  while (!done(last)) {
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(last)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-    last = await read();
-  }
-  return last;
-}
+export const waitFor = pollUntil;
 
 export const getMachine = (id: string) => api('GET', `/machines/${id}`);
 
@@ -44,7 +31,7 @@ export const getMachine = (id: string) => api('GET', `/machines/${id}`);
 export async function waitUntilFinished(id: string, timeoutMs = 30_000) {
   const response = await waitFor(
     () => getMachine(id),
-    (r) => r.status === 200 && ['SUCCEEDED', 'FAILED'].includes(r.body.status),
+    (r) => r.status === 200 && isFinished(r.body.status),
     { timeoutMs, what: `machine ${id} to finish` },
   );
   return response.body;

@@ -1,6 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { expect } from 'chai';
-import { api, exampleWorkflow, getMachine, waitFor, waitUntilFinished } from '../helpers/api';
+import { MAX_PAGE_SIZE } from '../../domain/limits';
+import { api, apiClient, exampleWorkflow, getMachine, waitFor, waitUntilFinished } from '../helpers/api';
+
+/** The ids of every machine listed for `status` (the alive ones without), across all pages. */
+const listedIds = async (status?: 'PARKED') =>
+  (await apiClient().listAll({ ...(status ? { status } : {}), limit: MAX_PAGE_SIZE })).map((m) => m.id);
 
 describe('HTTP API on the local stack', function () {
   this.timeout(60_000);
@@ -38,14 +43,11 @@ describe('HTTP API on the local stack', function () {
       expect(moved.body).to.include({ status: 'RUNNING' });
       expect(moved.body).not.to.have.property('lease');
 
-      const listed = await api('GET', '/machines?limit=100');
-      expect(listed.status).to.equal(200);
-      expect(listed.body.items.map((m: { id: string }) => m.id)).to.include(added.body.id);
+      expect(await listedIds()).to.include(added.body.id);
 
       const finished = await waitUntilFinished(added.body.id);
       expect(finished.object.trail).to.deep.equal(['START', 'TASK-1', 'TASK-2b']);
-      const afterwards = await api('GET', '/machines?limit=100');
-      expect(afterwards.body.items.map((m: { id: string }) => m.id)).not.to.include(added.body.id);
+      expect(await listedIds()).not.to.include(added.body.id);
     });
   });
 
@@ -117,9 +119,7 @@ describe('HTTP API on the local stack', function () {
         { what: 'the machine to park' },
       );
       expect(parked.body).to.include({ state: 'FINALIZE', version: 1 });
-      expect((await api('GET', '/machines?status=PARKED&limit=100')).body.items.map((m: any) => m.id)).to.include(
-        added.body.id,
-      );
+      expect(await listedIds('PARKED')).to.include(added.body.id);
 
       expect((await api('POST', `/machines/${added.body.id}/resume`, { state: 'NOPE' })).status).to.equal(400);
       const resumed = await api('POST', `/machines/${added.body.id}/resume`, { object: { approved: true } });

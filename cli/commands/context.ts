@@ -1,0 +1,15 @@
+import type { ApiClient } from '../../client/apiClient';
+
+/** What every command runs with: the API, the output mode and where its output goes. */
+export interface CommandContext {
+  api: ApiClient;
+  /** --json: print JSON for scripts instead of text for people. */
+  json: boolean;
+  /** Writes to standard output, one call per line (or block of lines). */
+  write(text: string): void;
+}
+
+/** Prints `value` as JSON under --json, else the text `human` makes. */
+export function print(ctx: CommandContext, value: unknown, human: () => string): void {
+  ctx.write(ctx.json ? JSON.stringify(value, null, 2) : human());
+}

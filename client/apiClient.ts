@@ -1,0 +1,240 @@
+/**
+ * The one HTTP client of the API, shared by the CLI, the benchmark and the tests. Every request
+ * goes through `send`, so request signing (e.g. SigV4 for API Gateway IAM auth) is one
+ * `transformRequest` hook, applied to every route.
+ */
+import type { FieldIssue } from '../domain/errors';
+import type { HistoryEvent, MachineStatus, MachineSummary, MachineView } from '../domain/machine';
+
+/** A request as it will be sent; `transformRequest` may rewrite it (add headers, sign it). */
+export interface ApiRequest {
+  method: string;
+  url: URL;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+export type RequestTransform = (request: ApiRequest) => ApiRequest | Promise<ApiRequest>;
+
+export interface ApiClientOptions {
+  /** The API's base URL, e.g. http://127.0.0.1:3000 or https://<api-id>.execute-api.<region>.amazonaws.com/prod */
+  endpoint: string;
+  /** Per request; 30 s unless told. */
+  timeoutMs?: number;
+  /** Applied to every request just before it is sent. */
+  transformRequest?: RequestTransform;
+  /** For tests: a fetch of their own. */
+  fetch?: typeof globalThis.fetch;
+}
+
+/** Any answer of the API, whatever its status; `body` is the parsed JSON when it is JSON. */
+export interface RawResponse<T = unknown> {
+  status: number;
+  body: T | undefined;
+  text: string;
+  contentType: string | null;
+}
+
+/** The API answered with an error status; `message`, `code` and `details` come from its JSON body. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly code: string | undefined,
+    /** The field issues of a validation error; empty for other errors. */
+    readonly details: FieldIssue[],
+    /** The parsed body (or the text, when it was not JSON). */
+    readonly body: unknown,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  static from(response: RawResponse): ApiError {
+    const body = response.body as { error?: unknown; code?: unknown; details?: unknown } | undefined;
+    const message = typeof body?.error === 'string' ? body.error : `HTTP ${response.status}`;
+    const code = typeof body?.code === 'string' ? body.code : undefined;
+    const details = Array.isArray(body?.details) ? (body.details as FieldIssue[]) : [];
+    return new ApiError(response.status, message, code, details, response.body ?? response.text);
+  }
+}
+
+/** No answer at all: nothing listening, DNS, TLS, or the request timed out. */
+export class ApiUnreachableError extends Error {
+  constructor(
+    readonly endpoint: string,
+    /** The system error code (ECONNREFUSED, ENOTFOUND, ...) or the error's message. */
+    readonly reason: string,
+  ) {
+    super(`cannot reach ${endpoint} (${reason})`);
+    this.name = 'ApiUnreachableError';
+  }
+}
+
+export interface ListQuery {
+  /** One status; none lists the alive machines (RUNNING and PARKED). */
+  status?: MachineStatus;
+  /** Page size, 1 to MAX_PAGE_SIZE; the API's DEFAULT_PAGE_SIZE unless told. */
+  limit?: number;
+}
+
+export interface MachinePage {
+  items: MachineSummary[];
+  nextToken?: string;
+}
+
+export interface MachineHistory {
+  id: string;
+  events: HistoryEvent[];
+}
+
+export interface ResumeRequest {
+  object?: unknown;
+  state?: string;
+}
+
+/** Deleted now (`removing: false`, HTTP 204), or when its running step ends (`removing: true`, 202). */
+export interface DeleteResult {
+  id: string;
+  removing: boolean;
+}
+
+const machinePath = (id: string, suffix = '') => `/machines/${encodeURIComponent(id)}${suffix}`;
+
+export class ApiClient {
+  readonly endpoint: string;
+  private readonly timeoutMs: number;
+  private readonly transformRequest: RequestTransform | undefined;
+  private readonly fetch: typeof globalThis.fetch;
+
+  constructor(options: ApiClientOptions) {
+    this.endpoint = options.endpoint.replace(/\/+$/, '');
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.transformRequest = options.transformRequest;
+    this.fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  }
+
+  /**
+   * Sends one request and returns the answer whatever its status: the low-level call the typed
+   * methods are built on, and what tests use to assert on status codes and raw bodies. A string
+   * body is sent as is (malformed JSON included); anything else as JSON. Throws only
+   * ApiUnreachableError, when there is no answer.
+   */
+  async send<T = unknown>(method: string, path: string, body?: unknown): Promise<RawResponse<T>> {
+    let request: ApiRequest = {
+      method,
+      url: new URL(`${this.endpoint}${path}`),
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    };
+    if (this.transformRequest) request = await this.transformRequest(request);
+    let response: Response;
+    let text: string;
+    try {
+      response = await this.fetch(request.url, {
+        method: request.method,
+        headers: request.headers,
+        body: request.body,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      text = await response.text();
+    } catch (error) {
+      const reason = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+      throw new ApiUnreachableError(this.endpoint, reason);
+    }
+    const contentType = response.headers.get('content-type');
+    return { status: response.status, body: parseJson(contentType, text) as T | undefined, text, contentType };
+  }
+
+  /** Sends one request; an error status throws ApiError, a success returns the raw answer. */
+  async request<T = unknown>(method: string, path: string, body?: unknown): Promise<RawResponse<T>> {
+    const response = await this.send<T>(method, path, body);
+    if (response.status >= 400) throw ApiError.from(response);
+    return response;
+  }
+
+  /** Sends one request that must answer with JSON, and returns it. */
+  async json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await this.request<T>(method, path, body);
+    if (response.body === undefined) {
+      throw new ApiError(
+        response.status,
+        `expected JSON, got ${response.contentType ?? 'no content type'}`,
+        undefined,
+        [],
+        response.text,
+      );
+    }
+    return response.body;
+  }
+
+  /** POST /machines: the new machine (201), or the existing one added with the same name and definition (200). */
+  addMachine(definition: unknown): Promise<MachineView> {
+    return this.json('POST', '/machines', definition);
+  }
+
+  /** GET /machines: one page, newest first. */
+  listPage(query: ListQuery & { nextToken?: string } = {}): Promise<MachinePage> {
+    const params = new URLSearchParams();
+    if (query.status !== undefined) params.set('status', query.status);
+    if (query.limit !== undefined) params.set('limit', String(query.limit));
+    if (query.nextToken !== undefined) params.set('nextToken', query.nextToken);
+    const search = params.size > 0 ? `?${params}` : '';
+    return this.json('GET', `/machines${search}`);
+  }
+
+  /** Every page of GET /machines for `query`, following nextToken to the end. */
+  async *pages(query: ListQuery = {}): AsyncGenerator<MachinePage, void, undefined> {
+    let nextToken: string | undefined;
+    do {
+      const page = await this.listPage({ ...query, ...(nextToken === undefined ? {} : { nextToken }) });
+      yield page;
+      if (page.nextToken !== undefined && page.nextToken === nextToken) {
+        throw new Error(`the API answered the same nextToken twice (${nextToken}); stopping`);
+      }
+      nextToken = page.nextToken;
+    } while (nextToken !== undefined);
+  }
+
+  /** Every machine GET /machines lists for `query`, across all pages. */
+  async listAll(query: ListQuery = {}): Promise<MachineSummary[]> {
+    const items: MachineSummary[] = [];
+    for await (const page of this.pages(query)) items.push(...page.items);
+    return items;
+  }
+
+  /** GET /machines/{id} */
+  getMachine(id: string): Promise<MachineView> {
+    return this.json('GET', machinePath(id));
+  }
+
+  /** GET /machines/{id}/history: every event, oldest first. */
+  history(id: string): Promise<MachineHistory> {
+    return this.json('GET', machinePath(id, '/history'));
+  }
+
+  /** GET /machines/{id}/diagram: Mermaid stateDiagram-v2 text. */
+  async diagram(id: string): Promise<string> {
+    return (await this.request('GET', machinePath(id, '/diagram'))).text;
+  }
+
+  /** POST /machines/{id}/resume: wakes a PARKED machine (202), optionally with new data or in another state. */
+  resume(id: string, request: ResumeRequest = {}): Promise<MachineView> {
+    return this.json('POST', machinePath(id, '/resume'), request);
+  }
+
+  /** DELETE /machines/{id} */
+  async deleteMachine(id: string): Promise<DeleteResult> {
+    const response = await this.request<{ removing?: boolean }>('DELETE', machinePath(id));
+    return { id, removing: response.body?.removing === true };
+  }
+}
+
+function parseJson(contentType: string | null, text: string): unknown {
+  if (!text || !contentType?.includes('application/json')) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

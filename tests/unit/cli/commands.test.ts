@@ -1,0 +1,158 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { add } from '../../../cli/commands/add';
+import type { CommandContext } from '../../../cli/commands/context';
+import { deleteMachine } from '../../../cli/commands/delete';
+import { list } from '../../../cli/commands/list';
+import { resume } from '../../../cli/commands/resume';
+import { watch } from '../../../cli/commands/watch';
+import { CliError } from '../../../cli/errors';
+import { ApiClient } from '../../../client/apiClient';
+import { FakeServer } from '../client/fakeServer';
+
+const machine = (overrides: Record<string, unknown> = {}) => ({
+  id: 'm-1',
+  state: 'START',
+  status: 'RUNNING',
+  version: 0,
+  attempt: 1,
+  object: {},
+  createdAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-01T00:00:00.000Z',
+  handlerRunning: false,
+  ...overrides,
+});
+
+describe('cli commands against a local server', () => {
+  let server: FakeServer;
+  let out: string[];
+  const context = (json = false): CommandContext => ({
+    api: new ApiClient({ endpoint: server.url }),
+    json,
+    write: (text) => out.push(text),
+  });
+
+  beforeEach(async () => {
+    server = await new FakeServer().start();
+    out = [];
+  });
+  afterEach(() => server.stop());
+
+  describe('list', () => {
+    const summary = (id: string) => ({ id, state: 'S', status: 'FAILED', version: 1, createdAt: id, updatedAt: id });
+
+    it('prints one page, and says when there is more', async () => {
+      server.reply = () => ({ status: 200, body: { items: [summary('b')], nextToken: 'p2' } });
+      await list(context(), { status: 'FAILED', all: false, limit: '1' });
+      expect(server.requests.map((r) => r.url)).to.deep.equal(['/machines?status=FAILED&limit=1']);
+      expect(out[0]?.split('\n').slice(1)).to.deep.equal(['b         FAILED  S      1        b', '(more: use --all)']);
+    });
+
+    it('--all follows nextToken and prints { items } as JSON', async () => {
+      server.reply = (r) =>
+        r.url.includes('nextToken')
+          ? { status: 200, body: { items: [summary('a')] } }
+          : { status: 200, body: { items: [summary('b')], nextToken: 'p2' } };
+      await list(context(true), { all: true, limit: '25' });
+      expect(server.requests.map((r) => r.url)).to.deep.equal([
+        '/machines?limit=25',
+        '/machines?limit=25&nextToken=p2',
+      ]);
+      expect(JSON.parse(out[0] ?? '')).to.deep.equal({ items: [summary('b'), summary('a')] });
+    });
+  });
+
+  describe('watch', () => {
+    it('prints each new event once, then the outcome, and returns 0 for SUCCEEDED', async () => {
+      const events = [
+        { seq: 0, outcome: 'created', at: '2026-01-01T00:00:00.000Z', version: 0, to: 'START' },
+        { seq: 1, outcome: 'transition', at: '2026-01-01T00:00:00.500Z', version: 1, from: 'START', to: 'END' },
+        { seq: 2, outcome: 'succeeded', at: '2026-01-01T00:00:01.000Z', version: 2, from: 'END' },
+      ];
+      let gets = 0;
+      server.reply = (r) => {
+        if (r.url.endsWith('/history')) return { status: 200, body: { id: 'm-1', events: events.slice(0, gets + 1) } };
+        gets++;
+        return {
+          status: 200,
+          body: gets < 3 ? machine({ version: gets - 1 }) : machine({ status: 'SUCCEEDED', state: 'END', version: 2 }),
+        };
+      };
+      expect(await watch(context(), 'm-1', { intervalMs: 1 })).to.equal(0);
+      expect(out).to.deep.equal([
+        'watching m-1 (state START, RUNNING)',
+        '   +0.0s  v0 created    START',
+        '   +0.5s  v1 transition START -> END',
+        '   +1.0s  v2 succeeded  END',
+        'SUCCEEDED in state END after 2 steps',
+      ]);
+    });
+
+    it('returns 1 for FAILED and prints JSON lines under --json', async () => {
+      server.reply = (r) =>
+        r.url.endsWith('/history')
+          ? { status: 200, body: { id: 'm-1', events: [] } }
+          : { status: 200, body: machine({ status: 'FAILED' }) };
+      expect(await watch(context(true), 'm-1', { intervalMs: 1 })).to.equal(1);
+      expect(JSON.parse(out[0] ?? '')).to.deep.equal({ watching: 'm-1' });
+      expect(JSON.parse(out[1] ?? '').status).to.equal('FAILED');
+    });
+
+    it('fails with "was deleted" when the machine disappears while watched', async () => {
+      let gets = 0;
+      server.reply = (r) => {
+        if (r.url.endsWith('/history')) return { status: 200, body: { id: 'm-1', events: [] } };
+        return ++gets === 1 ? { status: 200, body: machine() } : { status: 404, body: { error: 'no machine' } };
+      };
+      const error = await watch(context(), 'm-1', { intervalMs: 1 }).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(CliError);
+      expect((error as CliError).message).to.equal('m-1 was deleted');
+    });
+  });
+
+  describe('add', () => {
+    let dir: string;
+    before(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'fsm-unit-'));
+    });
+    after(() => rm(dir, { recursive: true, force: true }));
+
+    it('posts the file as is and prints what was added', async () => {
+      const file = join(dir, 'fsm.json');
+      await writeFile(file, '{"state":"START","config":{"START":"prepare"}}');
+      server.reply = () => ({ status: 201, body: machine() });
+      await add(context(), file);
+      expect(server.requests[0]?.body).to.equal('{"state":"START","config":{"START":"prepare"}}');
+      expect(out).to.deep.equal(['added m-1 (RUNNING, state START)']);
+    });
+
+    it('reads standard input for -, and refuses what is not JSON before calling the API', async () => {
+      server.reply = () => ({ status: 201, body: machine() });
+      await add(context(), '-', async () => '{"state":"S"}');
+      expect(server.requests[0]?.body).to.equal('{"state":"S"}');
+      const error = await add(context(), '-', async () => '{').catch((e: unknown) => e);
+      expect((error as CliError).message).to.match(/^- is not valid JSON: /);
+      const missing = await add(context(), join(dir, 'absent.json')).catch((e: unknown) => e);
+      expect((missing as CliError).message).to.match(/^cannot read .*absent\.json: ENOENT/);
+      expect(server.requests).to.have.length(1);
+    });
+  });
+
+  it('resume sends --object and --state, and refuses --object that is not JSON', async () => {
+    server.reply = () => ({ status: 202, body: machine({ state: 'T' }) });
+    await resume(context(), 'm-1', { object: '{"a":1}', state: 'T' });
+    expect(server.requests[0]?.body).to.equal('{"object":{"a":1},"state":"T"}');
+    expect(out).to.deep.equal(['resumed m-1 (RUNNING, state T)']);
+    const error = await resume(context(), 'm-1', { object: '{' }).catch((e: unknown) => e);
+    expect((error as CliError).message).to.match(/^--object is not valid JSON/);
+    expect(server.requests).to.have.length(1);
+  });
+
+  it('delete prints { id, deleted, removing } as JSON', async () => {
+    server.reply = () => ({ status: 202, body: { id: 'm-1', removing: true } });
+    await deleteMachine(context(true), 'm-1');
+    expect(JSON.parse(out[0] ?? '')).to.deep.equal({ id: 'm-1', deleted: false, removing: true });
+  });
+});
