@@ -1,6 +1,7 @@
 import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { expect } from 'chai';
+import type { MachineRecord } from '../../domain/machine';
 import { api, exampleWorkflow, waitFor } from '../helpers/api';
 import { crashOncePerStep, type DriveStats, FaultRig, newStats } from '../helpers/faultRig';
 import { currentStack } from '../helpers/stack';
@@ -172,6 +173,7 @@ describe('fault suite: exactly-once commits under faults', function () {
           what: 'the handler to start',
         },
       );
+      const before = (await rig.get(id)) as MachineRecord;
       const deleted = await api('DELETE', `/machines/${id}`);
       expect(deleted.status).to.equal(202);
       expect((await api('DELETE', `/machines/${id}`)).status).to.equal(202);
@@ -179,7 +181,7 @@ describe('fault suite: exactly-once commits under faults', function () {
       expect(stats.outcomes.deleted).to.equal(1);
       expect(stats.outcomes.committed ?? 0).to.equal(0);
       expect((await api('GET', `/machines/${id}`)).status).to.equal(404);
-      expect(await rig.services.store.history(id)).to.deep.equal([]);
+      expect(await rig.storedHistory(before)).to.deep.equal([]);
     });
 
     it('answers 204 while it waits on a delay, and the pending message is then dropped', async () => {
@@ -191,10 +193,12 @@ describe('fault suite: exactly-once commits under faults', function () {
         (r) => (r?.version ?? 0) >= 1 && !r?.lease,
         { what: 'the first step' },
       );
+      const before = (await rig.get(id)) as MachineRecord;
+      expect(await rig.storedHistory(before)).to.have.length(1);
       expect((await api('DELETE', `/machines/${id}`)).status).to.equal(204);
       await driving;
       expect(await rig.get(id)).to.equal(undefined);
-      expect(await rig.services.store.history(id)).to.deep.equal([]);
+      expect(await rig.storedHistory(before)).to.deep.equal([]);
       expect(stats.outcomes.committed).to.equal(1);
     });
   });
