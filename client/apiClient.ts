@@ -88,6 +88,17 @@ export interface MachineHistory {
   events: HistoryEvent[];
 }
 
+/** One page of GET /machines/{id}/history; today's API answers every event and no nextToken. */
+export interface HistoryPage extends MachineHistory {
+  nextToken?: string;
+}
+
+export interface HistoryQuery {
+  /** Events per page, when the API pages history (it ignores the parameter until it does). */
+  limit?: number;
+  nextToken?: string;
+}
+
 export interface ResumeRequest {
   object?: unknown;
   state?: string;
@@ -120,11 +131,17 @@ export class ApiClient {
    * body is sent as is (malformed JSON included); anything else as JSON. Throws only
    * ApiUnreachableError, when there is no answer.
    */
-  async send<T = unknown>(method: string, path: string, body?: unknown): Promise<RawResponse<T>> {
+  async send<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    /** Extra request headers, e.g. `accept`. */
+    headers: Record<string, string> = {},
+  ): Promise<RawResponse<T>> {
     let request: ApiRequest = {
       method,
       url: new URL(`${this.endpoint}${path}`),
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
       ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
     };
     if (this.transformRequest) request = await this.transformRequest(request);
@@ -147,8 +164,13 @@ export class ApiClient {
   }
 
   /** Sends one request; an error status throws ApiError, a success returns the raw answer. */
-  async request<T = unknown>(method: string, path: string, body?: unknown): Promise<RawResponse<T>> {
-    const response = await this.send<T>(method, path, body);
+  async request<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<RawResponse<T>> {
+    const response = await this.send<T>(method, path, body, headers);
     if (response.status >= 400) throw ApiError.from(response);
     return response;
   }
@@ -208,14 +230,63 @@ export class ApiClient {
     return this.json('GET', machinePath(id));
   }
 
-  /** GET /machines/{id}/history: every event, oldest first. */
-  history(id: string): Promise<MachineHistory> {
-    return this.json('GET', machinePath(id, '/history'));
+  /** GET /machines/{id}/history: every event, oldest first (following nextToken, should the API page). */
+  async history(id: string): Promise<MachineHistory> {
+    const first = await this.historyPage(id);
+    if (first.nextToken === undefined) return first;
+    const events = [...first.events];
+    let nextToken: string | undefined = first.nextToken;
+    while (nextToken !== undefined) {
+      const page: HistoryPage = await this.historyPage(id, { nextToken });
+      events.push(...page.events);
+      if (page.nextToken === nextToken) {
+        throw new Error(`the API answered the same history nextToken twice (${nextToken}); stopping`);
+      }
+      nextToken = page.nextToken;
+    }
+    return { id, events };
+  }
+
+  /** One page of GET /machines/{id}/history; `limit` and `nextToken` are sent only when given. */
+  historyPage(id: string, query: HistoryQuery = {}): Promise<HistoryPage> {
+    const params = new URLSearchParams();
+    if (query.limit !== undefined) params.set('limit', String(query.limit));
+    if (query.nextToken !== undefined) params.set('nextToken', query.nextToken);
+    return this.json('GET', machinePath(id, `/history${params.size > 0 ? `?${params}` : ''}`));
   }
 
   /** GET /machines/{id}/diagram: Mermaid stateDiagram-v2 text. */
   async diagram(id: string): Promise<string> {
     return (await this.request('GET', machinePath(id, '/diagram'))).text;
+  }
+
+  /**
+   * GET /machines/{id}/diagram as SVG (`?format=svg`, `Accept: image/svg+xml`), the current state
+   * highlighted. An API that answers anything but SVG (one older than the SVG diagrams) throws
+   * ApiError with code `SVG_UNSUPPORTED`.
+   */
+  async diagramSvg(id: string): Promise<string> {
+    const response = await this.request('GET', machinePath(id, '/diagram?format=svg'), undefined, {
+      accept: 'image/svg+xml',
+    });
+    if (!response.contentType?.startsWith('image/svg+xml')) {
+      throw new ApiError(
+        response.status,
+        `expected an SVG diagram, got ${response.contentType ?? 'no content type'}`,
+        'SVG_UNSUPPORTED',
+        [],
+        response.text,
+      );
+    }
+    return response.text;
+  }
+
+  /**
+   * POST /machines/{id}/redrive: runs a FAILED machine's failed step again. An API without the
+   * route answers 404 with no `code` (MACHINE_NOT_FOUND is the machine missing).
+   */
+  redrive(id: string): Promise<MachineView> {
+    return this.json('POST', machinePath(id, '/redrive'), {});
   }
 
   /** POST /machines/{id}/resume: wakes a PARKED machine (202), optionally with new data or in another state. */
