@@ -1,0 +1,33 @@
+// dev probe: stack + console + screenshots (not committed)
+import { writeFileSync } from 'node:fs';
+import { startConsole } from './console/server';
+import { startTestStack } from './tests/helpers/stack';
+import { launchChromium } from './tests/browser/chromium';
+(async () => {
+  const stack = await startTestStack();
+  console.log('stack', stack.apiUrl);
+  const c = await startConsole({ endpoint: stack.apiUrl });
+  console.log('console', c.url);
+  writeFileSync('/tmp/bm/dev-console.json', JSON.stringify({ api: stack.apiUrl, url: c.url, pid: process.pid }));
+  const b = await launchChromium();
+  const ctx = await b.newContext({ viewport: { width: 1280, height: 800 } });
+  const p = await ctx.newPage();
+  p.on('console', (m) => console.log('[browser]', m.text()));
+  p.on('pageerror', (e) => console.log('[pageerror]', e.message));
+  await p.goto(c.url);
+  await p.waitForSelector('#rows');
+  await p.click('#add-toggle');
+  await p.click('text=Insert the example');
+  await p.click('button:has-text("Add machine")');
+  await p.waitForSelector('#machine-status [data-machine-status], #machine-status .badge');
+  await p.waitForSelector('#machine-status[data-machine-status="SUCCEEDED"]', { timeout: 30000 });
+  await p.waitForFunction(() => (document.getElementById('diagram') as HTMLImageElement).dataset.status === 'SUCCEEDED');
+  await p.screenshot({ path: '/tmp/bm/machine.png', fullPage: true });
+  await p.goto(c.origin + '/');
+  await p.waitForSelector('tr[data-id]');
+  await p.screenshot({ path: '/tmp/bm/list.png', fullPage: true });
+  await p.setViewportSize({ width: 390, height: 844 });
+  await p.screenshot({ path: '/tmp/bm/list-narrow.png', fullPage: true });
+  await b.close();
+  console.log('ready; keeping running');
+})().catch((e) => { console.error(e); process.exit(1); });
