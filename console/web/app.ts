@@ -224,13 +224,14 @@ document.addEventListener('click', (event) => {
 });
 window.addEventListener('popstate', () => render());
 
-function render(): void {
+/** Draws the page of the current URL; after a navigation, focus moves to its content (as a page load would reset it). */
+function render(moveFocus = true): void {
   stopPolling();
   const main = byId('main');
   const match = location.pathname.match(/^\/machines\/([^/]+)$/);
   if (match?.[1]) machineView(main, decodeURIComponent(match[1]));
   else listView(main);
-  main.focus({ preventScroll: true });
+  if (moveFocus) main.focus({ preventScroll: true });
 }
 
 function showFlash(container: HTMLElement): void {
@@ -353,6 +354,9 @@ function listView(main: HTMLElement): void {
           onclick: () => {
             status = value;
             page = 1;
+            for (const b of filters.querySelectorAll('button')) {
+              b.setAttribute('aria-pressed', String(b.dataset.status === status));
+            }
             sync();
           },
         },
@@ -989,4 +993,4 @@ function jsonView(value: unknown, path: string, open: Set<string>): HTMLElement 
 void call<{ endpoint: string }>('GET', '/api/info').then((answer) => {
   if (answer.status === 200) byId('endpoint').textContent = `API ${answer.body.endpoint}`;
 });
-render();
+render(false);

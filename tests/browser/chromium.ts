@@ -8,5 +8,7 @@ import { type Browser, chromium as playwright } from 'playwright-core';
  */
 export async function launchChromium(): Promise<Browser> {
   const executablePath = await chromium.executablePath();
-  return playwright.launch({ executablePath, args: chromium.args, headless: true });
+  // --single-process suits Lambda; here it makes closing a second browser context kill the browser.
+  const args = chromium.args.filter((arg) => arg !== '--single-process');
+  return playwright.launch({ executablePath, args, headless: true });
 }
