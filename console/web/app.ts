@@ -389,7 +389,7 @@ function listView(main: HTMLElement): void {
           h(
             'td',
             {},
-            h('a', { href: `/machines/${encodeURIComponent(m.id)}`, class: 'mono' }, m.id),
+            h('a', { href: `/machines/${encodeURIComponent(m.id)}`, class: 'mono', title: m.id }, m.id),
             m.name && m.name !== m.id ? h('div', { class: 'sub' }, m.name) : null,
           ),
           h('td', {}, badge(m.status)),
