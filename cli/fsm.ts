@@ -4,6 +4,7 @@ import { ApiClient } from '../client/apiClient';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../domain/limits';
 import { type MachineStatus, STATUSES } from '../domain/machine';
 import { add } from './commands/add';
+import { consoleCommand } from './commands/console';
 import type { CommandContext } from './commands/context';
 import { deleteMachine } from './commands/delete';
 import { diagram } from './commands/diagram';
@@ -56,9 +57,12 @@ program
 
 program
   .command('diagram')
-  .description("print a machine's Mermaid state diagram")
+  .description(
+    "print a machine's Mermaid state diagram, or with --svg the same drawn as SVG (fsm diagram <id> --svg > m.svg)",
+  )
   .argument('<id>')
-  .action((id: string) => diagram(context(), id));
+  .option('--svg', 'print SVG, the current state highlighted', false)
+  .action((id: string, options: { svg: boolean }) => diagram(context(), id, options));
 
 program
   .command('delete')
@@ -83,6 +87,20 @@ program
   .option('--interval <ms>', 'poll interval', '500')
   .action(async (id: string, options: { interval: string }) => {
     process.exitCode = await watch(context(), id, { intervalMs: Number(options.interval) });
+  });
+
+program
+  .command('console')
+  .description('open the web console for the API (127.0.0.1 only; machines live, diagrams, history, actions)')
+  .option('--port <n>', 'port on 127.0.0.1 (0: any free one)', '0')
+  .option('--no-open', 'print the URL but do not open a browser')
+  .action(async (options: { port: string; open: boolean }) => {
+    const running = await consoleCommand(context(), options);
+    const stop = () => {
+      void running.stop().then(() => process.exit(0));
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
   });
 
 program.parseAsync().catch((error: unknown) => {

@@ -90,6 +90,15 @@ export interface MachineHistory {
   nextToken?: string;
 }
 
+/** One page of GET /machines/{id}/history. */
+export type HistoryPage = MachineHistory;
+
+export interface HistoryQuery {
+  /** Events per page (1-1000, default 100). */
+  limit?: number;
+  nextToken?: string;
+}
+
 export interface ResumeRequest {
   object?: unknown;
   state?: string;
@@ -122,11 +131,17 @@ export class ApiClient {
    * body is sent as is (malformed JSON included); anything else as JSON. Throws only
    * ApiUnreachableError, when there is no answer.
    */
-  async send<T = unknown>(method: string, path: string, body?: unknown): Promise<RawResponse<T>> {
+  async send<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    /** Extra request headers, e.g. `accept`. */
+    headers: Record<string, string> = {},
+  ): Promise<RawResponse<T>> {
     let request: ApiRequest = {
       method,
       url: new URL(`${this.endpoint}${path}`),
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
       ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
     };
     if (this.transformRequest) request = await this.transformRequest(request);
@@ -149,8 +164,13 @@ export class ApiClient {
   }
 
   /** Sends one request; an error status throws ApiError, a success returns the raw answer. */
-  async request<T = unknown>(method: string, path: string, body?: unknown): Promise<RawResponse<T>> {
-    const response = await this.send<T>(method, path, body);
+  async request<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<RawResponse<T>> {
+    const response = await this.send<T>(method, path, body, headers);
     if (response.status >= 400) throw ApiError.from(response);
     return response;
   }
@@ -203,7 +223,7 @@ export class ApiClient {
   }
 
   /** GET /machines/{id}/history: one page of events, oldest first. */
-  historyPage(id: string, page: { limit?: number; nextToken?: string } = {}): Promise<MachineHistory> {
+  historyPage(id: string, page: HistoryQuery = {}): Promise<HistoryPage> {
     const params = new URLSearchParams();
     if (page.limit !== undefined) params.set('limit', String(page.limit));
     if (page.nextToken !== undefined) params.set('nextToken', page.nextToken);
@@ -222,6 +242,35 @@ export class ApiClient {
   /** GET /machines/{id}/diagram: Mermaid stateDiagram-v2 text. */
   async diagram(id: string): Promise<string> {
     return (await this.request('GET', machinePath(id, '/diagram'))).text;
+  }
+
+  /**
+   * GET /machines/{id}/diagram as SVG (`?format=svg`, `Accept: image/svg+xml`), the current state
+   * highlighted. An API that answers anything but SVG (one older than the SVG diagrams) throws
+   * ApiError with code `SVG_UNSUPPORTED`.
+   */
+  async diagramSvg(id: string): Promise<string> {
+    const response = await this.request('GET', machinePath(id, '/diagram?format=svg'), undefined, {
+      accept: 'image/svg+xml',
+    });
+    if (!response.contentType?.startsWith('image/svg+xml')) {
+      throw new ApiError(
+        response.status,
+        `expected an SVG diagram, got ${response.contentType ?? 'no content type'}`,
+        'SVG_UNSUPPORTED',
+        [],
+        response.text,
+      );
+    }
+    return response.text;
+  }
+
+  /**
+   * POST /machines/{id}/redrive: runs a FAILED machine's failed step again. An API without the
+   * route answers 404 with no `code` (MACHINE_NOT_FOUND is the machine missing).
+   */
+  redrive(id: string): Promise<MachineView> {
+    return this.json('POST', machinePath(id, '/redrive'), {});
   }
 
   /** POST /machines/{id}/resume: wakes a PARKED machine (202), optionally with new data or in another state. */

@@ -1,0 +1,91 @@
+import { expect } from 'chai';
+import { decorateSvg, diagramMarks, diagramSvg, escapeXml } from '../../domain/diagramSvg';
+import type { HistoryEvent } from '../../domain/machine';
+import { machine } from '../helpers/factories';
+
+const at = '2026-01-01T00:00:00.000Z';
+const event = (seq: number, e: Omit<HistoryEvent, 'seq' | 'at' | 'version'>): HistoryEvent => ({
+  seq,
+  at,
+  version: seq,
+  ...e,
+});
+
+/** The `<g class="node ...">` opening tag of the state labelled `label`. */
+function nodeTag(svg: string, label: string): string {
+  const tag = svg.match(new RegExp(`<g class="[^"]*" data-id="s\\d+" data-label="${label}"[^>]*>`));
+  expect(tag, `a node labelled ${label}`).to.not.equal(null);
+  return (tag as RegExpMatchArray)[0];
+}
+
+describe('diagramSvg', function () {
+  // The first render loads the renderer and its layout engine.
+  this.timeout(20_000);
+
+  const finished = [
+    event(0, { outcome: 'created', to: 'START' }),
+    event(1, { outcome: 'transition', from: 'START', to: 'TASK-1' }),
+    event(2, { outcome: 'retry', from: 'TASK-1', attempt: 2, error: 'boom' }),
+    event(3, { outcome: 'transition', from: 'TASK-1', to: 'FINALIZE' }),
+    event(4, { outcome: 'succeeded', from: 'FINALIZE' }),
+  ];
+
+  it('draws every state as an SVG, the current one marked with its status, and loads nothing', async () => {
+    const svg = await diagramSvg(
+      machine({
+        state: 'FINALIZE',
+        status: 'SUCCEEDED',
+        config: { START: 'a', 'TASK-1': 'b', NEVER: 'c', FINALIZE: 'd' },
+      }),
+      finished,
+    );
+    expect(svg).to.match(/^<svg role="img" [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    expect(svg.trimEnd()).to.match(/<\/svg>$/);
+    expect(svg).to.include('<title>State diagram: FINALIZE is SUCCEEDED</title>');
+    expect(svg).to.include('data-state="FINALIZE" data-status="SUCCEEDED"');
+    expect(svg).not.to.include('@import');
+    expect(svg).not.to.match(/https?:\/\/(?!www\.w3\.org)/);
+    expect(nodeTag(svg, 'FINALIZE')).to.include('class="node visited current succeeded"');
+    expect(nodeTag(svg, 'START')).to.include('class="node visited"');
+    expect(nodeTag(svg, 'TASK-1')).to.include('class="node visited"');
+    expect(nodeTag(svg, 'NEVER')).to.include('class="node unvisited"');
+    expect(svg).to.include('g.node.current > rect { fill: #bbf7d0; stroke: #15803d;');
+    expect(svg).to.match(/<polyline class="edge" data-from="s1" data-to="s1"[^>]* data-label="retry"/);
+  });
+
+  it('escapes state names and colours a failed, parked or running machine', async () => {
+    const record = machine({ state: 'a<b>&"c\'', status: 'FAILED', config: { 'a<b>&"c\'': 'x' } });
+    const svg = await diagramSvg(record, [
+      event(0, { outcome: 'created', to: 'a<b>&"c\'' }),
+      event(1, { outcome: 'failed', from: 'a<b>&"c\'' }),
+    ]);
+    expect(svg).to.include('data-state="a&#60;b&#62;&#38;&#34;c&#39;"');
+    expect(svg).not.to.include('a<b>');
+    expect(svg).to.include('class="node visited current failed"');
+    expect(svg).to.include('fill: #fecaca');
+    expect(svg).to.match(/data-to="_end"[^>]* data-label="failed"/);
+
+    const marks = diagramMarks(machine({ status: 'PARKED' }), []);
+    const parked = decorateSvg(
+      '<svg x="1"><style></style><g class="node" data-id="s0" data-label="START"></svg>',
+      marks,
+    );
+    expect(parked).to.include('<g class="node visited current parked" data-id="s0"');
+    expect(parked).to.include('fill: #bfdbfe');
+  });
+
+  it('marks nothing when the current state is not in config', () => {
+    const marks = diagramMarks(machine({ state: 'MARS', status: 'RUNNING' }), [
+      { seq: 0, at, version: 0, outcome: 'created', to: 'MARS' },
+    ]);
+    expect(marks.current).to.equal(undefined);
+    expect([...marks.visited]).to.deep.equal([]);
+    const svg = decorateSvg('<svg><style></style><g class="node" data-id="s0" data-label="START"></svg>', marks);
+    expect(svg).to.include('<g class="node unvisited" data-id="s0"');
+    expect(svg).to.include('fill: #fde68a');
+  });
+
+  it('escapes all five XML specials', () => {
+    expect(escapeXml(`<>&"'x`)).to.equal('&#60;&#62;&#38;&#34;&#39;x');
+  });
+});
