@@ -86,6 +86,8 @@ export interface MachinePage {
 export interface MachineHistory {
   id: string;
   events: HistoryEvent[];
+  /** Present when more events follow: pass it back for the next page. */
+  nextToken?: string;
 }
 
 export interface ResumeRequest {
@@ -189,16 +191,8 @@ export class ApiClient {
   }
 
   /** Every page of GET /machines for `query`, following nextToken to the end. */
-  async *pages(query: ListQuery = {}): AsyncGenerator<MachinePage, void, undefined> {
-    let nextToken: string | undefined;
-    do {
-      const page = await this.listPage({ ...query, ...(nextToken === undefined ? {} : { nextToken }) });
-      yield page;
-      if (page.nextToken !== undefined && page.nextToken === nextToken) {
-        throw new Error(`the API answered the same nextToken twice (${nextToken}); stopping`);
-      }
-      nextToken = page.nextToken;
-    } while (nextToken !== undefined);
+  pages(query: ListQuery = {}): AsyncGenerator<MachinePage, void, undefined> {
+    return follow((nextToken) => this.listPage({ ...query, ...(nextToken === undefined ? {} : { nextToken }) }));
   }
 
   /** Every machine GET /machines lists for `query`, across all pages. */
@@ -213,9 +207,21 @@ export class ApiClient {
     return this.json('GET', machinePath(id));
   }
 
-  /** GET /machines/{id}/history: every event, oldest first. */
-  history(id: string): Promise<MachineHistory> {
-    return this.json('GET', machinePath(id, '/history'));
+  /** GET /machines/{id}/history: one page of events, oldest first. */
+  historyPage(id: string, page: { limit?: number; nextToken?: string } = {}): Promise<MachineHistory> {
+    const params = new URLSearchParams();
+    if (page.limit !== undefined) params.set('limit', String(page.limit));
+    if (page.nextToken !== undefined) params.set('nextToken', page.nextToken);
+    const search = params.size > 0 ? `?${params}` : '';
+    return this.json('GET', machinePath(id, `/history${search}`));
+  }
+
+  /** Every event of a machine's history, oldest first, across all pages. */
+  async history(id: string): Promise<MachineHistory> {
+    const events: HistoryEvent[] = [];
+    const pages = follow((nextToken) => this.historyPage(id, nextToken === undefined ? {} : { nextToken }));
+    for await (const page of pages) events.push(...page.events);
+    return { id, events };
   }
 
   /** GET /machines/{id}/diagram: Mermaid stateDiagram-v2 text. */
@@ -252,4 +258,19 @@ function parseJson(contentType: string | null, text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** Every page from `fetchPage`, following nextToken to the end (and refusing to loop on one token). */
+async function* follow<T extends { nextToken?: string }>(
+  fetchPage: (nextToken: string | undefined) => Promise<T>,
+): AsyncGenerator<T, void, undefined> {
+  let nextToken: string | undefined;
+  do {
+    const page = await fetchPage(nextToken);
+    yield page;
+    if (page.nextToken !== undefined && page.nextToken === nextToken) {
+      throw new Error(`the API answered the same nextToken twice (${nextToken}); stopping`);
+    }
+    nextToken = page.nextToken;
+  } while (nextToken !== undefined);
 }

@@ -6,7 +6,7 @@
 
 const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const FUNCTION_ARN =
-  /^arn:aws[a-z-]*:lambda:([a-z0-9-]+):(\d{12}):function:([A-Za-z0-9_-]{1,64})(?::[A-Za-z0-9_$-]{1,128})?$/;
+  /^arn:(aws[a-z-]*):lambda:([a-z0-9-]+):(\d{12}):function:([A-Za-z0-9_-]{1,64})(?::[A-Za-z0-9_$-]{1,128})?$/;
 
 export interface FunctionScope {
   /** `<service>-<stage>-`: the prefix that turns a short key into this service's function name. */
@@ -16,8 +16,14 @@ export interface FunctionScope {
    * the others match a function name (of a bare reference, or of an ARN in `accountId`).
    */
   allowList: readonly string[];
-  /** The account the service runs in, when known; ARNs of other accounts never match name patterns. */
+  /**
+   * Where the service runs, when known (from the running function's ARN): ARNs of another
+   * account, region or partition never match name patterns, so a name on the allow-list cannot
+   * be reached in another account, region or partition by writing its ARN.
+   */
   accountId?: string;
+  region?: string;
+  partition?: string;
 }
 
 export function isWellFormedReference(reference: string): boolean {
@@ -28,10 +34,13 @@ export function isWellFormedReference(reference: string): boolean {
 export function resolveFunction(reference: string, scope: FunctionScope): string | undefined {
   const arn = FUNCTION_ARN.exec(reference);
   if (arn) {
-    const [, , account, name] = arn as unknown as [string, string, string, string];
-    const sameAccount = scope.accountId === undefined || scope.accountId === account;
+    const [, partition, region, account, name] = arn as unknown as [string, string, string, string, string];
+    const local =
+      (scope.accountId === undefined || scope.accountId === account) &&
+      (scope.region === undefined || scope.region === region) &&
+      (scope.partition === undefined || scope.partition === partition);
     const allowed = scope.allowList.some((pattern) =>
-      pattern.startsWith('arn:') ? globMatches(pattern, reference) : sameAccount && globMatches(pattern, name),
+      pattern.startsWith('arn:') ? globMatches(pattern, reference) : local && globMatches(pattern, name),
     );
     return allowed ? reference : undefined;
   }

@@ -36,6 +36,13 @@ export const DEFAULT_MAX_RECEIVE_COUNT = 5;
 /** Listing page sizes. */
 export const DEFAULT_PAGE_SIZE = 25;
 export const MAX_PAGE_SIZE = 100;
+/** History page sizes: a page stays far below Lambda's 6 MB response and DynamoDB's 1 MB query page. */
+export const DEFAULT_HISTORY_PAGE_SIZE = 100;
+export const MAX_HISTORY_PAGE_SIZE = 1000;
+/** The most events a diagram is drawn from (the oldest ones); it says so when there are more. */
+export const MAX_DIAGRAM_EVENTS = 2000;
+/** History items a deleted machine's purge removes per request (then it goes on from the queue). */
+export const HISTORY_PURGE_BATCH = 1000;
 
 /**
  * History items get their expiry when written, before the machine's end is known: they keep the

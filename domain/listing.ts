@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { fieldIssues, MACHINE_NAME } from './definition';
 import { ValidationError } from './errors';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './limits';
+import { DEFAULT_HISTORY_PAGE_SIZE, DEFAULT_PAGE_SIZE, MAX_HISTORY_PAGE_SIZE, MAX_PAGE_SIZE } from './limits';
 import { ALIVE_STATUSES, type MachineStatus, STATUSES } from './machine';
 
 const indexKeySchema = z.strictObject({
@@ -66,20 +66,27 @@ function invalidToken(message: string): ValidationError {
   return new ValidationError('invalid list query', [{ path: 'nextToken', message }]);
 }
 
-function decodeCursor(token: string): ListCursor {
-  let json: unknown;
+/** A token's JSON, or undefined when it is not one of ours. */
+function decodeToken(token: string): unknown {
   try {
-    json = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+    return JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
   } catch {
-    throw invalidToken('not a token this API issued');
+    return undefined;
   }
-  const parsed = cursorSchema.safeParse(json);
+}
+
+function decodeCursor(token: string): ListCursor {
+  const parsed = cursorSchema.safeParse(decodeToken(token));
   if (!parsed.success) throw invalidToken('not a token this API issued');
   return parsed.data;
 }
 
+function encodeToken(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
 export function encodeCursor(cursor: ListCursor): string {
-  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+  return encodeToken(cursor);
 }
 
 export interface StatusPage {
@@ -131,4 +138,27 @@ export function pendingStatuses(request: ListRequest): { status: MachineStatus; 
     if (position === null) return [];
     return [position === undefined ? { status } : { status, after: position }];
   });
+}
+
+const historyQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(MAX_HISTORY_PAGE_SIZE).default(DEFAULT_HISTORY_PAGE_SIZE),
+  nextToken: z.string().max(64).optional(),
+});
+const historyCursorSchema = z.strictObject({ after: z.number().int().min(0) });
+
+/** Checks `GET /machines/{id}/history` query parameters: a page size and where to go on. */
+export function parseHistoryQuery(query: Record<string, string | undefined>): { limit: number; after?: number } {
+  const parsed = historyQuerySchema.safeParse(query);
+  if (!parsed.success) throw new ValidationError('invalid history query', fieldIssues(parsed.error));
+  const { limit, nextToken } = parsed.data;
+  if (nextToken === undefined) return { limit };
+  const cursor = historyCursorSchema.safeParse(decodeToken(nextToken));
+  if (!cursor.success) {
+    throw new ValidationError('invalid history query', [{ path: 'nextToken', message: 'not a token this API issued' }]);
+  }
+  return { limit, after: cursor.data.after };
+}
+
+export function encodeHistoryToken(after: number): string {
+  return encodeToken({ after });
 }

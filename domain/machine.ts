@@ -113,8 +113,13 @@ export type StepMessage = z.infer<typeof stepMessageSchema>;
 
 /** A message to send and how long SQS should hold it back; `delaySeconds` is already capped for SQS. */
 export interface ScheduledMessage {
-  message: StepMessage;
+  message: StepMessage | PurgeMessage;
   delaySeconds: number;
+}
+
+/** A step message to send: what the rules of a step (and resume, redrive, wake) schedule. */
+export interface ScheduledStep extends ScheduledMessage {
+  message: StepMessage;
 }
 
 /** The step a message asks for, or a record is at; `woken` 0 when absent. */
@@ -242,7 +247,44 @@ export function isAwaitingFirstStep(record: MachineRecord, now: number): boolean
 
 /** The history of a machine: the written events plus the latest one, which lives in the record. */
 export function fullHistory(record: MachineRecord, written: HistoryEvent[]): HistoryEvent[] {
+  return merged(record, written, true);
+}
+
+function merged(record: MachineRecord, written: HistoryEvent[], withLatest: boolean): HistoryEvent[] {
   const bySeq = new Map(written.filter((event) => event.seq <= record.seq).map((event) => [event.seq, event]));
-  bySeq.set(record.lastEvent.seq, record.lastEvent);
+  if (withLatest) bySeq.set(record.lastEvent.seq, record.lastEvent);
   return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
 }
+
+/**
+ * One page of a machine's history, oldest first, from a page of written events (those after
+ * `after`, in order, `more` when the table holds more): the record's latest event joins the page
+ * it belongs to. `next` is where the following page starts, when there is one.
+ */
+export function historyPage(
+  record: MachineRecord,
+  written: { events: HistoryEvent[]; more: boolean },
+  { after, limit }: { after?: number; limit: number },
+): { events: HistoryEvent[]; next?: number } {
+  const lastWritten = written.events.at(-1)?.seq ?? -1;
+  const withLatest = !written.more || record.lastEvent.seq <= lastWritten;
+  const events = merged(record, written.events, withLatest).filter((event) => after === undefined || event.seq > after);
+  const page = events.slice(0, limit);
+  const next = page.at(-1)?.seq;
+  return (events.length > limit || written.more) && next !== undefined ? { events: page, next } : { events: page };
+}
+
+/** Which machine a history belongs to: a name can be used again once its machine is deleted. */
+export type HistoryOwner = Pick<MachineRecord, 'id' | 'createdAt'>;
+
+/**
+ * The key of one machine's history items: its id and when it was created, so the history of a
+ * deleted machine, still being purged, is never mixed with that of a new machine of the same name.
+ */
+export function historyKey(owner: HistoryOwner): string {
+  return `${owner.id}/${owner.createdAt}`;
+}
+
+/** A queue message asking for the next batch of a deleted machine's history to be purged. */
+export const purgeMessageSchema = z.strictObject({ purgeHistory: z.string().min(1).max(512) });
+export type PurgeMessage = z.infer<typeof purgeMessageSchema>;

@@ -10,7 +10,7 @@ import {
   hasLiveLease,
   type MachineRecord,
   oversize,
-  type ScheduledMessage,
+  type ScheduledStep,
   type StepMessage,
   stepOf,
   withEvent,
@@ -94,7 +94,7 @@ const handlerResultSchema = z.union([
 
 export interface Commit {
   record: MachineRecord;
-  send?: ScheduledMessage;
+  send?: ScheduledStep;
 }
 
 /**
@@ -303,7 +303,7 @@ function wakeAtAfter(delay: number, context: StepContext): Pick<MachineRecord, '
   return delay > 0 ? { wakeAt: new Date(context.now + delay * 1000).toISOString() } : {};
 }
 
-function schedule(message: StepMessage, delay: number, context: StepContext): ScheduledMessage {
+function schedule(message: StepMessage, delay: number, context: StepContext): ScheduledStep {
   return { message, delaySeconds: Math.min(Math.max(delay, 0), context.maxQueueDelaySeconds) };
 }
 
@@ -312,7 +312,7 @@ export function resume(
   record: MachineRecord,
   input: { object?: Json; state?: string },
   context: StepContext,
-): { record: MachineRecord; send: ScheduledMessage } {
+): { record: MachineRecord; send: ScheduledStep } {
   if (record.status !== 'PARKED' || record.removing) {
     throw new ConflictError(`machine '${record.id}' is ${record.status}, not PARKED`, { status: record.status });
   }
@@ -362,7 +362,7 @@ export function redrive(
   input: { object?: Json; state?: string },
   context: StepContext,
   by?: string,
-): { record: MachineRecord; send: ScheduledMessage } {
+): { record: MachineRecord; send: ScheduledStep } {
   if (record.removing) throw beingRemoved(record);
   if (record.status !== 'FAILED') {
     throw new ConflictError(
@@ -416,7 +416,7 @@ export function isWaiting(record: MachineRecord, now: number): boolean {
  * `woken`: the message the wait scheduled names the step as it was and is now stale, so exactly
  * one of the two runs it.
  */
-export function wake(record: MachineRecord, context: StepContext): { record: MachineRecord; send: ScheduledMessage } {
+export function wake(record: MachineRecord, context: StepContext): { record: MachineRecord; send: ScheduledStep } {
   if (record.removing) throw beingRemoved(record);
   if (record.status !== 'RUNNING') {
     throw new ConflictError(`machine '${record.id}' is ${record.status}, not RUNNING: it waits for no step`, {

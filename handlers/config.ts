@@ -72,13 +72,14 @@ export function readConfig(env: Env = process.env): ServiceConfig {
   };
 }
 
-/** The allow-list scope for a request, with the account taken from the running function's ARN. */
+/** The allow-list scope for a request, with the account, region and partition taken from the running function's ARN. */
 export function functionScope(config: ServiceConfig, invokedFunctionArn?: string): FunctionScope {
-  const accountId = invokedFunctionArn?.split(':')[4];
+  const [, partition, , region, accountId] = invokedFunctionArn?.split(':') ?? [];
+  const known = accountId !== undefined && /^\d{12}$/.test(accountId);
   return {
     servicePrefix: config.servicePrefix,
     allowList: config.allowList,
-    ...(accountId && /^\d{12}$/.test(accountId) ? { accountId } : {}),
+    ...(known ? { accountId, region, partition } : {}),
   };
 }
 

@@ -2,6 +2,7 @@ import type { MachineDefinition } from '../../domain/definition';
 import { ConflictError } from '../../domain/errors';
 import { createMachine, isAwaitingFirstStep, type MachineRecord } from '../../domain/machine';
 import type { ApiDeps } from './ports';
+import { removeMachine } from './removeMachine';
 
 /**
  * Adds a machine and sends its first step. The same named definition again answers the
@@ -20,7 +21,7 @@ export async function addMachine(
     try {
       await queue.send(first);
     } catch (error) {
-      await store.deleteMachine(record.id);
+      await removeMachine(deps, record);
       throw error;
     }
     return { created: true, record };

@@ -1,6 +1,6 @@
 import { ConflictError, MachineNotFoundError } from '../../domain/errors';
 import { API_LEASE_SECONDS } from '../../domain/limits';
-import { type MachineRecord, type ScheduledMessage, stepOf } from '../../domain/machine';
+import { type MachineRecord, type ScheduledStep, stepOf } from '../../domain/machine';
 import { createCommitExecutor } from './commitExecutor';
 import type { ApiDeps, StepKey } from './ports';
 
@@ -14,7 +14,7 @@ export async function commitAsApi(
   deps: ApiDeps,
   read: MachineRecord,
   claim: Pick<StepKey, 'status' | 'waiting'>,
-  commit: { record: MachineRecord; send: ScheduledMessage },
+  commit: { record: MachineRecord; send: ScheduledStep },
   action: string,
 ): Promise<MachineRecord> {
   const now = deps.now();

@@ -1,6 +1,7 @@
 import { type Lease, type MachineRecord, type StepMessage, stepOf } from '../../domain/machine';
 import type { Commit } from '../../domain/step';
 import type { MachineStore, StepQueue } from './ports';
+import { removeMachine } from './removeMachine';
 
 /**
  * Places where the fault suite can make a commit "crash" (throw). Off unless a test passes them;
@@ -89,7 +90,7 @@ export function createCommitExecutor(deps: {
   async function afterRefusal(id: string): Promise<CommitOutcome> {
     const current = await store.get(id);
     if (current?.removing) {
-      await store.deleteMachine(id);
+      await removeMachine(deps, current);
       return { kind: 'deleted' };
     }
     return current ? { kind: 'refused', current } : { kind: 'refused' };

@@ -1,7 +1,9 @@
 import { ConflictError, MachineNotFoundError } from '../../domain/errors';
+import { historyKey } from '../../domain/machine';
 import { requestRemoval } from '../../domain/step';
 import { createCommitExecutor } from './commitExecutor';
 import type { ApiDeps } from './ports';
+import { purgeHistory } from './removeMachine';
 
 /** Rounds of read-and-write before giving up on a machine that keeps changing under us. */
 const ROUNDS = 5;
@@ -21,7 +23,7 @@ export async function deleteMachine(deps: ApiDeps, id: string): Promise<'deleted
     const removal = requestRemoval(record, now);
     if (removal.action === 'pending') return 'removing';
     if (removal.action === 'delete' && (await store.deleteIfIdle(id, now))) {
-      await store.deleteHistory(id);
+      await purgeHistory(deps, historyKey(record));
       return 'deleted';
     }
     if (removal.action === 'mark' && (await executor.commitUnclaimed(record, removal.record))) return 'removing';

@@ -2,6 +2,7 @@ import type { MachineRecord, StepMessage } from '../../domain/machine';
 import { deadLetter } from '../../domain/step';
 import { createCommitExecutor } from './commitExecutor';
 import type { ApiDeps } from './ports';
+import { removeMachine } from './removeMachine';
 
 /** Rounds of read-and-write before leaving the message to SQS to deliver again. */
 const ROUNDS = 3;
@@ -26,7 +27,7 @@ export async function handleDeadLetter(
     if (outcome.action === 'ignore') return 'ignored';
     if (outcome.action === 'later') break;
     if (outcome.action === 'delete') {
-      await deps.store.deleteMachine(message.id);
+      await removeMachine(deps, record as MachineRecord);
       return 'deleted';
     }
     if (await executor.commitUnclaimed(record as MachineRecord, outcome.record)) return 'failed';

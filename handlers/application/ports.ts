@@ -1,6 +1,7 @@
 import type { IndexPosition } from '../../domain/listing';
 import type {
   HistoryEvent,
+  HistoryOwner,
   Lease,
   MachineRecord,
   MachineStatus,
@@ -60,11 +61,18 @@ export interface MachineStore {
   writeLatestEvent(record: MachineRecord): Promise<void>;
   /** Deletes the machine unless a handler holds a live lease on it; false otherwise or if missing. */
   deleteIfIdle(id: string, now: number): Promise<boolean>;
-  /** Deletes the machine record and its history. */
-  deleteMachine(id: string): Promise<void>;
-  deleteHistory(id: string): Promise<void>;
-  /** The written history, oldest first (the record's `lastEvent` may not be in it yet). */
-  history(id: string): Promise<HistoryEvent[]>;
+  /** Deletes the machine record (its history is purged apart: `purgeHistory`). */
+  deleteRecord(id: string): Promise<void>;
+  /** Deletes up to `maxItems` items of the history `key` (domain historyKey); true when more are left. */
+  purgeHistory(key: string, maxItems: number): Promise<boolean>;
+  /**
+   * A page of the written history, oldest first, of events after `after`: the record's
+   * `lastEvent` may not be written yet (domain historyPage adds it).
+   */
+  history(
+    owner: HistoryOwner,
+    page: { after?: number; limit: number },
+  ): Promise<{ events: HistoryEvent[]; more: boolean }>;
   /** One page of machines with `status`, newest first. */
   pageByStatus(status: MachineStatus, limit: number, after?: IndexPosition): Promise<StatusIndexPage>;
   /** Summaries of the machines `ids`, in the order given; machines deleted meanwhile are left out. */

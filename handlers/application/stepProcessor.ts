@@ -1,9 +1,12 @@
+import type { z } from 'zod';
 import { type FunctionScope, resolveFunction } from '../../domain/functionRef';
 import { DEFER_SECONDS, THROTTLE_RETRY_SECONDS } from '../../domain/limits';
 import {
   compareSteps,
   type Lease,
   type MachineRecord,
+  type PurgeMessage,
+  purgeMessageSchema,
   type StepMessage,
   stepMessageSchema,
 } from '../../domain/machine';
@@ -18,6 +21,7 @@ import {
 } from '../../domain/step';
 import { type CommitExecutor, createCommitExecutor, type FaultPoints } from './commitExecutor';
 import type { MachineStore, StateInvoker, StepQueue } from './ports';
+import { removeMachine } from './removeMachine';
 
 export interface StepProcessorDeps {
   store: MachineStore;
@@ -52,8 +56,17 @@ export type MessageDisposition =
   | 'throttled';
 
 export function parseStepMessage(body: string): StepMessage | undefined {
+  return parseWith(stepMessageSchema, body);
+}
+
+/** A request to go on purging a deleted machine's history (application/removeMachine.ts). */
+export function parsePurgeMessage(body: string): PurgeMessage | undefined {
+  return parseWith(purgeMessageSchema, body);
+}
+
+function parseWith<T>(schema: z.ZodType<T>, body: string): T | undefined {
   try {
-    const parsed = stepMessageSchema.safeParse(JSON.parse(body));
+    const parsed = schema.safeParse(JSON.parse(body));
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
@@ -78,8 +91,8 @@ export function createStepProcessor(deps: StepProcessorDeps) {
       const lease = newLease();
       const claimed = await store.claimStep({ ...message, status: 'RUNNING' }, lease, deps.now());
       if (claimed) return run(claimed, lease, message);
-      const decision = await decideAfterEarlyRetries(message);
-      if (decision.action !== 'run') return carryOut(decision, message);
+      const { decision, record } = await decideAfterEarlyRetries(message);
+      if (decision.action !== 'run') return carryOut(decision, record, message);
       // The record changed between the claim and the read (a lease ended): claim again.
     }
     // Still racing: never acknowledge a step nobody may hold; look again in a second.
@@ -91,20 +104,26 @@ export function createStepProcessor(deps: StepProcessorDeps) {
    * decide() on a fresh read. A message that overtook its own commit usually finds it landed a
    * few milliseconds later: look again briefly before putting it back on the queue for a second.
    */
-  async function decideAfterEarlyRetries(message: StepMessage): Promise<Decision> {
-    let decision = decide(await store.get(message.id), message, context());
+  async function decideAfterEarlyRetries(message: StepMessage) {
+    let record = await store.get(message.id);
+    let decision = decide(record, message, context());
     for (const pause of EARLY_RETRY_MS) {
       if (decision.action !== 'defer' || decision.reason !== 'early') break;
       await new Promise((resolve) => setTimeout(resolve, pause));
-      decision = decide(await store.get(message.id), message, context());
+      record = await store.get(message.id);
+      decision = decide(record, message, context());
     }
-    return decision;
+    return { decision, record };
   }
 
-  async function carryOut(decision: Exclude<Decision, { action: 'run' }>, message: StepMessage) {
+  async function carryOut(
+    decision: Exclude<Decision, { action: 'run' }>,
+    record: MachineRecord | undefined,
+    message: StepMessage,
+  ) {
     if (decision.action === 'drop') return `dropped:${decision.reason}` as const;
     if (decision.action === 'delete') {
-      await store.deleteMachine(message.id);
+      await removeMachine(deps, record as MachineRecord);
       return 'deleted';
     }
     await queue.send({ message, delaySeconds: decision.delaySeconds });

@@ -1,7 +1,9 @@
 import type { IndexPosition } from '../../domain/listing';
 import {
   type HistoryEvent,
+  type HistoryOwner,
   hasLiveLease,
+  historyKey,
   type Lease,
   type MachineRecord,
   type MachineStatus,
@@ -30,7 +32,7 @@ type Hook = () => void | Promise<void>;
  */
 export class InMemoryMachineStore implements MachineStore {
   readonly records = new Map<string, MachineRecord>();
-  /** History events per machine, by seq. */
+  /** History events per history key (domain historyKey), by seq. */
   readonly events = new Map<string, Map<number, HistoryEvent>>();
   readonly calls: string[] = [];
   before: Partial<Record<keyof MachineStore, Hook>> = {};
@@ -104,9 +106,10 @@ export class InMemoryMachineStore implements MachineStore {
 
   async writeLatestEvent(record: MachineRecord) {
     await this.enter('writeLatestEvent');
-    const events = this.events.get(record.id) ?? new Map<number, HistoryEvent>();
+    const key = historyKey(record);
+    const events = this.events.get(key) ?? new Map<number, HistoryEvent>();
     events.set(record.lastEvent.seq, structuredClone(record.lastEvent));
-    this.events.set(record.id, events);
+    this.events.set(key, events);
   }
 
   async deleteIfIdle(id: string, now: number) {
@@ -117,20 +120,31 @@ export class InMemoryMachineStore implements MachineStore {
     return true;
   }
 
-  async deleteMachine(id: string) {
-    await this.enter('deleteMachine');
+  async deleteRecord(id: string) {
+    await this.enter('deleteRecord');
     this.records.delete(id);
-    this.events.delete(id);
   }
 
-  async deleteHistory(id: string) {
-    await this.enter('deleteHistory');
-    this.events.delete(id);
+  async purgeHistory(key: string, maxItems: number) {
+    await this.enter('purgeHistory');
+    const events = this.events.get(key);
+    if (!events) return false;
+    for (const seq of [...events.keys()].sort((a, b) => a - b).slice(0, maxItems)) events.delete(seq);
+    if (events.size === 0) this.events.delete(key);
+    return events.size > 0;
   }
 
-  async history(id: string): Promise<HistoryEvent[]> {
+  async history(owner: HistoryOwner, { after, limit }: { after?: number; limit: number }) {
     await this.enter('history');
-    return [...(this.events.get(id)?.values() ?? [])].sort((a, b) => a.seq - b.seq);
+    const all = [...(this.events.get(historyKey(owner))?.values() ?? [])]
+      .filter((event) => after === undefined || event.seq > after)
+      .sort((a, b) => a.seq - b.seq);
+    return { events: all.slice(0, limit), more: all.length > limit };
+  }
+
+  /** Every history event written for `owner`, oldest first. */
+  historyOf(owner: HistoryOwner): HistoryEvent[] {
+    return [...(this.events.get(historyKey(owner))?.values() ?? [])].sort((a, b) => a.seq - b.seq);
   }
 
   async pageByStatus(status: MachineStatus, limit: number, after?: IndexPosition): Promise<StatusIndexPage> {

@@ -11,14 +11,15 @@ import {
 import { parseMachineDefinition } from '../../domain/definition';
 import {
   createMachine,
-  fullHistory,
   type HistoryEvent,
+  type HistoryOwner,
   isFinished,
   type MachineRecord,
   type StepMessage,
 } from '../../domain/machine';
 import type { FaultPoints } from '../../handlers/application/commitExecutor';
 import type { StateInvoker } from '../../handlers/application/ports';
+import { readMachineWithHistory } from '../../handlers/application/readMachine';
 import {
   createStepProcessor,
   type MessageDisposition,
@@ -131,10 +132,15 @@ export class FaultRig {
     return this.services.store.get(id);
   }
 
+  /** The machine's whole history, or none when it is gone. */
   async history(id: string): Promise<HistoryEvent[]> {
     const record = await this.get(id);
-    const written = await this.services.store.history(id);
-    return record ? fullHistory(record, written) : written;
+    return record ? (await readMachineWithHistory(this.services.store, id, Date.now())).events : [];
+  }
+
+  /** The history items still stored for a machine as it was (e.g. before it was deleted). */
+  async storedHistory(owner: HistoryOwner): Promise<HistoryEvent[]> {
+    return (await this.services.store.history(owner, { limit: 1000 })).events;
   }
 
   async allFinished(ids: string[]): Promise<boolean> {

@@ -1,6 +1,7 @@
 import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { expect } from 'chai';
+import type { MachineRecord } from '../../domain/machine';
 import { deleteMachine } from '../../handlers/application/deleteMachine';
 import { redriveMachine } from '../../handlers/application/redriveMachine';
 import { wakeMachine } from '../../handlers/application/wakeMachine';
@@ -175,6 +176,7 @@ describe('fault suite: exactly-once commits under faults', function () {
           what: 'the handler to start',
         },
       );
+      const before = (await rig.get(id)) as MachineRecord;
       const deleted = await api('DELETE', `/machines/${id}`);
       expect(deleted.status).to.equal(202);
       expect((await api('DELETE', `/machines/${id}`)).status).to.equal(202);
@@ -182,7 +184,7 @@ describe('fault suite: exactly-once commits under faults', function () {
       expect(stats.outcomes.deleted).to.equal(1);
       expect(stats.outcomes.committed ?? 0).to.equal(0);
       expect((await api('GET', `/machines/${id}`)).status).to.equal(404);
-      expect(await rig.services.store.history(id)).to.deep.equal([]);
+      expect(await rig.storedHistory(before)).to.deep.equal([]);
     });
 
     it('answers 204 while it waits on a delay, and the pending message is then dropped', async () => {
@@ -194,10 +196,12 @@ describe('fault suite: exactly-once commits under faults', function () {
         (r) => (r?.version ?? 0) >= 1 && !r?.lease,
         { what: 'the first step' },
       );
+      const before = (await rig.get(id)) as MachineRecord;
+      expect(await rig.storedHistory(before)).to.have.length(1);
       expect((await api('DELETE', `/machines/${id}`)).status).to.equal(204);
       await driving;
       expect(await rig.get(id)).to.equal(undefined);
-      expect(await rig.services.store.history(id)).to.deep.equal([]);
+      expect(await rig.storedHistory(before)).to.deep.equal([]);
       expect(stats.outcomes.committed).to.equal(1);
     });
   });
@@ -325,6 +329,7 @@ describe('fault suite: exactly-once commits under faults', function () {
 
     it('leaves nothing behind when a delete races a redrive', async () => {
       const ids = await failedMachines(6);
+      const owners = (await Promise.all(ids.map((id) => rig.get(id)))) as MachineRecord[];
       // Half asked delete-then-redrive, half the other way round, all at the same moment.
       await Promise.all(
         ids.map((id, i) => {
@@ -337,7 +342,9 @@ describe('fault suite: exactly-once commits under faults', function () {
       // Steps of a redriven machine still in the queue find nothing and are dropped.
       await new Promise((resolve) => setTimeout(resolve, 500));
       let left = 0;
-      for (const id of ids) left += (await rig.services.store.history(id)).length + ((await rig.get(id)) ? 1 : 0);
+      for (const owner of owners) {
+        left += (await rig.storedHistory(owner)).length + ((await rig.get(owner.id)) ? 1 : 0);
+      }
       expect(left).to.equal(0);
       record('redrive racing delete', ids.length, 'redrive and delete at once', stats, { lost: 0, doubled: left });
     });

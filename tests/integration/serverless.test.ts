@@ -35,7 +35,7 @@ describe('the Serverless project', function () {
 
     const ofType = (type: string) => Object.values(template.Resources).filter((r) => r.Type === type);
 
-    it('has on-demand tables with point-in-time recovery, encryption and TTL', () => {
+    it('has on-demand tables with point-in-time recovery, encryption, TTL and deletion protection', () => {
       const tables = ofType('AWS::DynamoDB::Table');
       expect(tables.map((t) => t.Properties.TableName)).to.have.members(Object.values(tableNames('prod')));
       for (const { Properties } of tables) {
@@ -43,6 +43,7 @@ describe('the Serverless project', function () {
         expect(Properties.PointInTimeRecoverySpecification).to.deep.equal({ PointInTimeRecoveryEnabled: true });
         expect(Properties.SSESpecification).to.deep.equal({ SSEEnabled: true });
         expect(Properties.TimeToLiveSpecification).to.deep.equal({ AttributeName: 'expiresAt', Enabled: true });
+        expect(Properties.DeletionProtectionEnabled).to.equal(true);
       }
     });
 

@@ -61,3 +61,24 @@ describe('isWellFormedReference', () => {
     expect(isWellFormedReference('')).to.equal(false);
   });
 });
+
+describe('resolveFunction in a known region and partition', () => {
+  const here = {
+    servicePrefix: 'svc-prod-',
+    allowList: ['svc-prod-prepare'],
+    accountId: '123456789012',
+    region: 'us-east-1',
+    partition: 'aws',
+  };
+  const arn = (partition: string, region: string) =>
+    `arn:${partition}:lambda:${region}:123456789012:function:svc-prod-prepare`;
+
+  it("accepts this service's function by its ARN here", () => {
+    expect(resolveFunction(arn('aws', 'us-east-1'), here)).to.equal(arn('aws', 'us-east-1'));
+  });
+
+  it('refuses the same name in another region or partition', () => {
+    expect(resolveFunction(arn('aws', 'eu-west-1'), here)).to.equal(undefined);
+    expect(resolveFunction(arn('aws-cn', 'us-east-1'), here)).to.equal(undefined);
+  });
+});

@@ -12,7 +12,15 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { HISTORY_RETENTION_MARGIN_DAYS } from '../../../domain/limits';
 import type { IndexPosition } from '../../../domain/listing';
-import type { HistoryEvent, Lease, MachineRecord, MachineStatus, MachineSummary } from '../../../domain/machine';
+import {
+  type HistoryEvent,
+  type HistoryOwner,
+  historyKey,
+  type Lease,
+  type MachineRecord,
+  type MachineStatus,
+  type MachineSummary,
+} from '../../../domain/machine';
 import type { CommitGuard, MachineStore, StatusIndexPage, StepKey } from '../../application/ports';
 import { type Condition, claimable, committable, idle, isNew, leasedBy } from './conditions';
 import { SUMMARY_FIELDS, toEvent, toHistoryItem, toRecord, toSummary } from './recordMapper';
@@ -98,23 +106,30 @@ export class DynamoMachineStore implements MachineStore {
     return deleted !== undefined;
   }
 
-  async deleteMachine(id: string): Promise<void> {
+  async deleteRecord(id: string): Promise<void> {
     await this.client.send(new DeleteCommand({ TableName: this.tables.machines, Key: { id } }));
-    await this.deleteHistory(id);
   }
 
-  async deleteHistory(id: string): Promise<void> {
-    for await (const items of this.historyPages(id, 'id, seq')) {
-      for (let i = 0; i < items.length; i += BATCH_WRITE_SIZE) {
-        let requests: Record<string, unknown[]> | undefined = {
-          [this.tables.history]: items.slice(i, i + BATCH_WRITE_SIZE).map((Key) => ({ DeleteRequest: { Key } })),
-        };
-        while (requests && Object.keys(requests).length > 0) {
-          const result = await this.client.send(new BatchWriteCommand({ RequestItems: requests as never }));
-          requests = result.UnprocessedItems as Record<string, unknown[]> | undefined;
-        }
+  async purgeHistory(key: string, maxItems: number): Promise<boolean> {
+    const { Items = [], LastEvaluatedKey } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tables.history,
+        KeyConditionExpression: 'id = :id',
+        ExpressionAttributeValues: { ':id': key },
+        ProjectionExpression: 'id, seq',
+        Limit: maxItems,
+      }),
+    );
+    for (let i = 0; i < Items.length; i += BATCH_WRITE_SIZE) {
+      let requests: Record<string, unknown[]> | undefined = {
+        [this.tables.history]: Items.slice(i, i + BATCH_WRITE_SIZE).map((Key) => ({ DeleteRequest: { Key } })),
+      };
+      while (requests && Object.keys(requests).length > 0) {
+        const result = await this.client.send(new BatchWriteCommand({ RequestItems: requests as never }));
+        requests = result.UnprocessedItems as Record<string, unknown[]> | undefined;
       }
     }
+    return LastEvaluatedKey !== undefined;
   }
 
   /**
@@ -126,14 +141,23 @@ export class DynamoMachineStore implements MachineStore {
     const retentionDays = record.options.retentionDays + HISTORY_RETENTION_MARGIN_DAYS;
     const expiresAt = Math.floor(Date.parse(event.at) / 1000) + retentionDays * 86_400;
     await this.client.send(
-      new PutCommand({ TableName: this.tables.history, Item: toHistoryItem(record.id, event, expiresAt) }),
+      new PutCommand({ TableName: this.tables.history, Item: toHistoryItem(historyKey(record), event, expiresAt) }),
     );
   }
 
-  async history(id: string): Promise<HistoryEvent[]> {
-    const events: HistoryEvent[] = [];
-    for await (const items of this.historyPages(id)) events.push(...items.map(toEvent));
-    return events;
+  async history(
+    owner: HistoryOwner,
+    { after, limit }: { after?: number; limit: number },
+  ): Promise<{ events: HistoryEvent[]; more: boolean }> {
+    const { Items = [], LastEvaluatedKey } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tables.history,
+        KeyConditionExpression: after === undefined ? 'id = :id' : 'id = :id AND seq > :after',
+        ExpressionAttributeValues: { ':id': historyKey(owner), ...(after === undefined ? {} : { ':after': after }) },
+        Limit: limit,
+      }),
+    );
+    return { events: Items.map(toEvent), more: LastEvaluatedKey !== undefined };
   }
 
   async pageByStatus(status: MachineStatus, limit: number, after?: IndexPosition): Promise<StatusIndexPage> {
@@ -183,24 +207,6 @@ export class DynamoMachineStore implements MachineStore {
     return conditionally(
       this.client.send(new PutCommand({ TableName: this.tables.machines, Item: item, ...condition })),
     );
-  }
-
-  /** A machine's history items, a page at a time, oldest first. */
-  private async *historyPages(id: string, projection?: string): AsyncGenerator<Record<string, unknown>[]> {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tables.history,
-          KeyConditionExpression: 'id = :id',
-          ExpressionAttributeValues: { ':id': id },
-          ProjectionExpression: projection,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      yield page.Items ?? [];
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
   }
 }
 

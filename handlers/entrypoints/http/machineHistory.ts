@@ -1,10 +1,13 @@
-import { readMachineWithHistory } from '../../application/readMachine';
+import { encodeHistoryToken, parseHistoryQuery } from '../../../domain/listing';
+import { readHistory } from '../../application/readMachine';
 import { getServices } from '../../wiring';
 import { httpHandler, machineId } from './httpHandler';
 
-/** GET /machines/{id}/history: every event, oldest first. */
+/** GET /machines/{id}/history?limit=&nextToken= : a page of events, oldest first. */
 export const handler = httpHandler(async (request) => {
   const { store, now } = getServices();
-  const { record, events } = await readMachineWithHistory(store, machineId(request), now());
-  return { status: 200, body: { id: record.id, events } };
+  const page = parseHistoryQuery(request.query);
+  const { record, events, next } = await readHistory(store, machineId(request), now(), page);
+  const body = { id: record.id, events, ...(next === undefined ? {} : { nextToken: encodeHistoryToken(next) }) };
+  return { status: 200, body };
 });

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { recordMetric } from '../../adapters/requestMetrics';
-import { createStepProcessor, parseStepMessage } from '../../application/stepProcessor';
+import { purgeHistory } from '../../application/removeMachine';
+import { createStepProcessor, parsePurgeMessage, parseStepMessage } from '../../application/stepProcessor';
 import { functionScope, readConfig } from '../../config';
 import { logger } from '../../logger';
 import { buildServices, type Services } from '../../wiring';
@@ -30,6 +31,11 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
   const { services, processStep } = processor(context);
   const started = Date.now();
   const processRecord = async (record: SQSRecord) => {
+    const purge = parsePurgeMessage(record.body);
+    if (purge) {
+      await purgeHistory(services, purge.purgeHistory);
+      return;
+    }
     const message = parseStepMessage(record.body);
     if (!message) {
       // Not from our producers and never processable: keep it out of the retry loop.

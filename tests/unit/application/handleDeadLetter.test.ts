@@ -21,7 +21,7 @@ describe('a dead-lettered step', () => {
     });
     expect(failed?.lastEvent).to.include({ outcome: 'failed', from: 'TASK-1', error: failed?.error?.message });
     expect(failed?.expiresAt).to.equal(T0 / 1000 + 7 * 86_400);
-    expect((await store.history('m-1')).map((event) => event.seq)).to.deep.equal([0]);
+    expect(store.historyOf(machine()).map((event) => event.seq)).to.deep.equal([0]);
   });
 
   it('ignores a stale copy, an early one, a finished machine and a missing one', async () => {

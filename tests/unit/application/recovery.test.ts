@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ConflictError, MachineNotFoundError } from '../../../domain/errors';
-import { type MachineRecord, stepOf } from '../../../domain/machine';
+import { historyKey, type MachineRecord, stepOf } from '../../../domain/machine';
 import { decide, step } from '../../../domain/step';
 import { redriveMachine } from '../../../handlers/application/redriveMachine';
 import { createStepProcessor } from '../../../handlers/application/stepProcessor';
@@ -38,7 +38,7 @@ describe('redriving a machine', () => {
     expect(record).to.include({ status: 'RUNNING', state: 'TASK-1', version: 4, attempt: 1 });
     expect(store.records.get('m-1')).to.deep.equal(record);
     expect(store.records.get('m-1')).not.to.have.property('lease');
-    expect(store.events.get('m-1')?.get(3)?.outcome).to.equal('failed');
+    expect(store.events.get(historyKey(record))?.get(3)?.outcome).to.equal('failed');
     expect(queue.sent).to.deep.equal([{ message: { id: 'm-1', version: 4, attempt: 1 }, delaySeconds: 0 }]);
   });
 
@@ -163,7 +163,7 @@ describe('waking a machine', () => {
       newToken: () => 'processor',
     });
     const woken = queue.sent[0]?.message;
-    if (!woken) throw new Error('no woken message');
+    if (!woken || !('id' in woken)) throw new Error('no woken message');
     expect(await processStep(woken)).to.equal('committed');
     expect(await processStep(scheduled)).to.equal('dropped:stale');
     expect(await processStep(woken)).to.equal('dropped:stale');

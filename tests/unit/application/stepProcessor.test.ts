@@ -3,7 +3,7 @@ import { DEFER_SECONDS, THROTTLE_RETRY_SECONDS } from '../../../domain/limits';
 import type { MachineRecord, StepMessage } from '../../../domain/machine';
 import type { InvocationResult } from '../../../domain/step';
 import type { FaultPoints } from '../../../handlers/application/commitExecutor';
-import { createStepProcessor, parseStepMessage } from '../../../handlers/application/stepProcessor';
+import { createStepProcessor, parsePurgeMessage, parseStepMessage } from '../../../handlers/application/stepProcessor';
 import { machine, scope, T0 } from '../../helpers/factories';
 import { InMemoryMachineStore, RecordingQueue, ScriptedInvoker } from '../../helpers/fakes';
 
@@ -78,7 +78,7 @@ describe('the step processor', () => {
     it('writes the event of the commit it replaces to the history', async () => {
       const { store, processStep } = setup();
       await processStep(message());
-      expect((await store.history('m-1')).map((event) => event.outcome)).to.deep.equal(['created']);
+      expect(store.historyOf(machine()).map((event) => event.outcome)).to.deep.equal(['created']);
     });
 
     it('sends nothing when the machine finishes', async () => {
@@ -194,7 +194,7 @@ describe('the step processor', () => {
       await store.writeLatestEvent(machine());
       expect(await processStep(message())).to.equal('deleted');
       expect(store.records.has('m-1')).to.equal(false);
-      expect(store.events.has('m-1')).to.equal(false);
+      expect(store.events.size).to.equal(0);
     });
 
     it('is deleted by the step that was running when its commit is refused', async () => {
@@ -352,5 +352,15 @@ describe('parseStepMessage', () => {
     expect(parseStepMessage('not json')).to.equal(undefined);
     expect(parseStepMessage('{"id":"m-1","version":2}')).to.equal(undefined);
     expect(parseStepMessage('{"id":"m-1","version":2,"attempt":1,"extra":true}')).to.equal(undefined);
+  });
+});
+
+describe('parsePurgeMessage', () => {
+  it('reads a purge request and nothing else', () => {
+    expect(parsePurgeMessage('{"purgeHistory":"m-1/2026-01-01T00:00:00.000Z"}')).to.deep.equal({
+      purgeHistory: 'm-1/2026-01-01T00:00:00.000Z',
+    });
+    expect(parsePurgeMessage('{"id":"m-1","version":2,"attempt":1}')).to.equal(undefined);
+    expect(parsePurgeMessage('{"purgeHistory":""}')).to.equal(undefined);
   });
 });

@@ -160,6 +160,7 @@ describe('ApiClient', () => {
     it('maps each method to its route, encoding ids', async () => {
       server.reply = (r) => {
         if (r.url.endsWith('/diagram')) return { status: 200, text: 'stateDiagram-v2\n' };
+        if (r.url.includes('/history')) return { status: 200, body: { id: 'a/b', events: [] } };
         if (r.method === 'DELETE')
           return r.url.includes('busy') ? { status: 202, body: { id: 'busy', removing: true } } : { status: 204 };
         return { status: 200, body: { id: 'a/b' } };
@@ -179,6 +180,24 @@ describe('ApiClient', () => {
         'POST /machines/a%2Fb/resume {}',
         'DELETE /machines/a%2Fb ',
         'DELETE /machines/busy ',
+      ]);
+    });
+
+    it('reads a whole history across its pages, and one page when asked', async () => {
+      const at = '2026-01-01T00:00:00.000Z';
+      server.reply = (r) =>
+        r.url.includes('nextToken=t1')
+          ? { status: 200, body: { id: 'm', events: [{ seq: 1, outcome: 'succeeded', at, version: 1 }] } }
+          : {
+              status: 200,
+              body: { id: 'm', events: [{ seq: 0, outcome: 'created', at, version: 0 }], nextToken: 't1' },
+            };
+      expect((await api.history('m')).events.map((event) => event.seq)).to.deep.equal([0, 1]);
+      expect((await api.historyPage('m', { limit: 1 })).nextToken).to.equal('t1');
+      expect(server.requests.map((r) => r.url)).to.deep.equal([
+        '/machines/m/history',
+        '/machines/m/history?nextToken=t1',
+        '/machines/m/history?limit=1',
       ]);
     });
 
