@@ -39,6 +39,7 @@ export function describeMachine(m: MachineView): string {
   if (m.wakeAt) lines.push(`wakes at  ${m.wakeAt}`);
   if (m.finishedAt) lines.push(`finished  ${m.finishedAt}`);
   if (m.error) lines.push(`error     ${m.error.message} (in ${m.error.state})`);
+  if (m.caught) lines.push(`caught    ${m.caught.message} (in ${m.caught.state}, attempt ${m.caught.attempt})`);
   lines.push(`object    ${JSON.stringify(m.object)}`);
   return lines.join('\n');
 }
@@ -48,8 +49,9 @@ export function describeEvent(e: HistoryEvent): string {
   const move = e.to !== undefined && e.from !== undefined ? `${e.from} -> ${e.to}` : (e.from ?? e.to ?? '');
   const extras = [
     e.delay ? `delay ${e.delay}s` : '',
-    e.outcome === 'retry' || e.outcome === 'failed' ? `attempt ${e.attempt}` : '',
+    ['retry', 'failed', 'caught', 'woken'].includes(e.outcome) ? `attempt ${e.attempt}` : '',
     e.error ? `error: ${e.error}` : '',
+    e.by ? `by ${e.by}` : '',
   ].filter(Boolean);
   return `v${e.version} ${e.outcome.padEnd(10)} ${move}${extras.length ? `  (${extras.join(', ')})` : ''}`;
 }
@@ -61,6 +63,30 @@ export function describeHistory(events: HistoryEvent[]): string {
 
 export const describeAdded = (m: MachineView) => `added ${m.id} (${m.status}, state ${m.state})`;
 export const describeResumed = (id: string, m: MachineView) => `resumed ${id} (${m.status}, state ${m.state})`;
+export const describeRedriven = (id: string, m: MachineView) =>
+  `redriven ${id} (${m.status}, state ${m.state}, version ${m.version})`;
+export const describeWoken = (id: string, m: MachineView) =>
+  `woke ${id} (state ${m.state}: its step runs now instead of waiting)`;
+
+/** `fsm redrive --status FAILED`: what happened to the machines it found. */
+export interface BulkRedriveSummary {
+  found: number;
+  redriven: string[];
+  /** Not FAILED any more, or gone, by the time it was redriven (409, 404). */
+  skipped: { id: string; reason: string }[];
+  failed: { id: string; reason: string }[];
+}
+
+export function describeBulkRedrive(summary: BulkRedriveSummary): string {
+  const lines = [
+    `redriven ${summary.redriven.length} of ${summary.found} FAILED machines` +
+      `, skipped ${summary.skipped.length}, failed ${summary.failed.length}`,
+  ];
+  for (const { id, reason } of summary.skipped) lines.push(`  skipped ${id}: ${reason}`);
+  for (const { id, reason } of summary.failed) lines.push(`  failed  ${id}: ${reason}`);
+  return lines.join('\n');
+}
+
 export const describeDeleted = ({ id, removing }: DeleteResult) =>
   removing ? `${id} will be deleted when its running step ends` : `deleted ${id}`;
 

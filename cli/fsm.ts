@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { ApiClient } from '../client/apiClient';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../domain/limits';
-import { type MachineStatus, STATUSES } from '../domain/machine';
+import { STATUSES } from '../domain/machine';
 import { add } from './commands/add';
 import { consoleCommand } from './commands/console';
 import type { CommandContext } from './commands/context';
@@ -11,7 +11,9 @@ import { diagram } from './commands/diagram';
 import { get } from './commands/get';
 import { history } from './commands/history';
 import { list } from './commands/list';
+import { redrive } from './commands/redrive';
 import { resume } from './commands/resume';
+import { wake } from './commands/wake';
 import { watch } from './commands/watch';
 import { failure } from './errors';
 
@@ -26,7 +28,13 @@ const program = new Command()
 
 function context(): CommandContext {
   const { endpoint, json } = program.opts<{ endpoint: string; json: boolean }>();
-  return { api: new ApiClient({ endpoint }), json, write: (text) => console.log(text) };
+  return {
+    api: new ApiClient({ endpoint }),
+    json,
+    write: (text) => console.log(text),
+    // On a terminal, one line rewritten in place; elsewhere (logs, CI) nothing.
+    ...(process.stderr.isTTY ? { progress: (text: string) => process.stderr.write(`\r\x1b[2K${text}`) } : {}),
+  };
 }
 
 program
@@ -38,10 +46,10 @@ program
 program
   .command('list')
   .description('list machines, newest first (default: the alive ones, RUNNING and PARKED)')
-  .addOption(new Option('--status <status>', 'only this status').choices(STATUSES))
+  .option('--status <status>', `only this status (${STATUSES.join(', ')}), a comma list of them, or all`)
   .option('--all', 'follow nextToken to the end', false)
   .option('--limit <n>', `page size (1-${MAX_PAGE_SIZE})`, String(DEFAULT_PAGE_SIZE))
-  .action((options: { status?: MachineStatus; all: boolean; limit: string }) => list(context(), options));
+  .action((options: { status?: string; all: boolean; limit: string }) => list(context(), options));
 
 program
   .command('get')
@@ -77,6 +85,29 @@ program
   .option('--object <json>', 'replace its data')
   .option('--state <state>', 'continue in this state instead')
   .action((id: string, options: { object?: string; state?: string }) => resume(context(), id, options));
+
+program
+  .command('redrive')
+  .description(
+    'put a FAILED machine back to RUNNING at its failed state, with a fresh retry budget; or, with --status FAILED, every FAILED machine (that failed --since a time)',
+  )
+  .argument('[id]', 'the machine (or use --status FAILED for many)')
+  .option('--object <json>', 'replace its data')
+  .option('--state <state>', 'continue in this state instead of the failed one')
+  .option('--status <status>', 'redrive every machine with this status: FAILED')
+  .option('--since <time>', 'with --status: only those that failed since this time (ISO 8601) or 30m, 6h, 2d ago')
+  .option('--rate <n>', 'with --status: redrives per second', '5')
+  .action(async (id: string | undefined, options: Record<string, string | undefined>) => {
+    const ctx = context();
+    process.exitCode = await redrive(ctx, id, options);
+    if (ctx.progress && options.status !== undefined) process.stderr.write('\n');
+  });
+
+program
+  .command('wake')
+  .description('run the next step of a RUNNING machine that waits on a delay (or a retry backoff) now')
+  .argument('<id>')
+  .action((id: string) => wake(context(), id));
 
 program
   .command('watch')

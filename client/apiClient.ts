@@ -72,8 +72,8 @@ export class ApiUnreachableError extends Error {
 }
 
 export interface ListQuery {
-  /** One status; none lists the alive machines (RUNNING and PARKED). */
-  status?: MachineStatus;
+  /** One status, several, or `ALL`; none lists the alive machines (RUNNING and PARKED). */
+  status?: MachineStatus | readonly MachineStatus[] | 'ALL';
   /** Page size, 1 to MAX_PAGE_SIZE; the API's DEFAULT_PAGE_SIZE unless told. */
   limit?: number;
 }
@@ -103,6 +103,9 @@ export interface ResumeRequest {
   object?: unknown;
   state?: string;
 }
+
+/** Where a redriven machine continues (default: its failed state) and with what data (default: its own). */
+export type RedriveRequest = ResumeRequest;
 
 /** Deleted now (`removing: false`, HTTP 204), or when its running step ends (`removing: true`, 202). */
 export interface DeleteResult {
@@ -198,7 +201,9 @@ export class ApiClient {
   /** GET /machines: one page, newest first. */
   listPage(query: ListQuery & { nextToken?: string } = {}): Promise<MachinePage> {
     const params = new URLSearchParams();
-    if (query.status !== undefined) params.set('status', query.status);
+    if (query.status !== undefined) {
+      params.set('status', typeof query.status === 'string' ? query.status : query.status.join(','));
+    }
     if (query.limit !== undefined) params.set('limit', String(query.limit));
     if (query.nextToken !== undefined) params.set('nextToken', query.nextToken);
     const search = params.size > 0 ? `?${params}` : '';
@@ -265,17 +270,19 @@ export class ApiClient {
     return response.text;
   }
 
-  /**
-   * POST /machines/{id}/redrive: runs a FAILED machine's failed step again. An API without the
-   * route answers 404 with no `code` (MACHINE_NOT_FOUND is the machine missing).
-   */
-  redrive(id: string): Promise<MachineView> {
-    return this.json('POST', machinePath(id, '/redrive'), {});
-  }
-
   /** POST /machines/{id}/resume: wakes a PARKED machine (202), optionally with new data or in another state. */
   resume(id: string, request: ResumeRequest = {}): Promise<MachineView> {
     return this.json('POST', machinePath(id, '/resume'), request);
+  }
+
+  /** POST /machines/{id}/redrive: puts a FAILED machine back to RUNNING (202), optionally with new data or in another state. */
+  redrive(id: string, request: RedriveRequest = {}): Promise<MachineView> {
+    return this.json('POST', machinePath(id, '/redrive'), request);
+  }
+
+  /** POST /machines/{id}/wake: runs the next step of a machine waiting on a delay now (202). */
+  wake(id: string): Promise<MachineView> {
+    return this.json('POST', machinePath(id, '/wake'));
   }
 
   /** DELETE /machines/{id} */

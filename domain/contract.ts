@@ -1,5 +1,14 @@
 import type { Json } from './definition';
 
+/** The failure a `catch` sent the machine here to handle: what failed, where, and on which attempt. */
+export interface CaughtFailure {
+  message: string;
+  /** The state whose failure was caught. */
+  state: string;
+  /** Its last attempt. */
+  attempt: number;
+}
+
 /** What a state handler receives (docs/design.md#handler-contract). `id` + `version` identify the step: use them as an idempotency key. */
 export interface StateHandlerInput<TObject = Json> {
   id: string;
@@ -8,6 +17,8 @@ export interface StateHandlerInput<TObject = Json> {
   config: Record<string, string>;
   version: number;
   attempt: number;
+  /** Only in a state entered by a `catch`: the failure it caught (kept across this state's retries). */
+  error?: CaughtFailure;
 }
 
 /**

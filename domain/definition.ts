@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { type FieldIssue, PayloadTooLargeError, ValidationError } from './errors';
 import { type FunctionScope, isWellFormedReference, resolveFunction } from './functionRef';
-import { MAX_MACHINE_BYTES } from './limits';
+import { DEFAULT_LEASE_SECONDS, INVOKE_SHARE_OF_LEASE, MAX_MACHINE_BYTES, MAX_STATE_TIMEOUT_SECONDS } from './limits';
 import { storableIssues } from './storable';
 
 /** A machine's name, which is also its id and a path segment of the API: `.` and `..` cannot be. */
@@ -29,6 +29,11 @@ export const machineOptionsSchema = z.strictObject({
   retentionDays: z.number().int().min(1).max(3650).default(7),
 });
 
+/** The key of `catch` and `timeouts` that stands for every state without an entry of its own. */
+export const ANY_STATE = '*';
+
+const stateOrAnySchema = z.union([z.literal(ANY_STATE), stateNameSchema]);
+
 export const machineDefinitionSchema = z
   .strictObject({
     name: z.string().regex(MACHINE_NAME, 'must be 1-128 of A-Z a-z 0-9 . _ -, and not . or ..').optional(),
@@ -41,14 +46,45 @@ export const machineDefinitionSchema = z
       retry: { maxAttempts: 3, backoffSeconds: 1, backoffRate: 2 },
       retentionDays: 7,
     }),
+    /** Where a state's failure goes instead of FAILED, once its retries are spent. */
+    catch: z.record(stateOrAnySchema, stateNameSchema).optional(),
+    /** A state's handler timeout, whole seconds. */
+    timeouts: z.record(stateOrAnySchema, z.number().int().min(1).max(MAX_STATE_TIMEOUT_SECONDS)).optional(),
   })
   .superRefine((definition, ctx) => {
-    if (!Object.hasOwn(definition.config, definition.state)) {
+    const inConfig = (state: string) => Object.hasOwn(definition.config, state);
+    if (!inConfig(definition.state)) {
       ctx.addIssue({
         code: 'custom',
         path: ['state'],
         message: `start state '${definition.state}' is not a key of config`,
       });
+    }
+    for (const field of ['catch', 'timeouts'] as const) {
+      for (const key of Object.keys(definition[field] ?? {})) {
+        if (key !== ANY_STATE && !inConfig(key)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [field, key],
+            message: `'${key}' is neither a key of config nor '${ANY_STATE}'`,
+          });
+        }
+      }
+    }
+    for (const [key, target] of Object.entries(definition.catch ?? {})) {
+      if (!inConfig(target)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['catch', key],
+          message: `catch state '${target}' is not a key of config`,
+        });
+      } else if (target === key) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['catch', key],
+          message: `a state cannot catch its own failures (that is a retry: options.retry)`,
+        });
+      }
     }
   });
 
@@ -68,12 +104,27 @@ export function fieldIssues(error: z.ZodError): FieldIssue[] {
   }));
 }
 
+/** What a deployment can honour: the longest handler timeout its transition processor can wait for. */
+export interface DeploymentBounds {
+  /** The lease of the transition processor, seconds (`LEASE_SECONDS`, 70 unless told). */
+  leaseSeconds: number;
+}
+
+/** The longest state timeout a deployment can honour: the invoke's share of the processor's lease. */
+export function maxStateTimeoutSeconds(bounds: DeploymentBounds): number {
+  return Math.min(Math.floor(bounds.leaseSeconds * INVOKE_SHARE_OF_LEASE), MAX_STATE_TIMEOUT_SECONDS);
+}
+
 /**
- * Checks a client's machine definition: its shape, its size and that every function it names is
- * on the allow-list. Returns the definition with defaults applied; throws ValidationError (400)
- * or PayloadTooLargeError (413).
+ * Checks a client's machine definition: its shape, its size, that every function it names is
+ * on the allow-list and that its timeouts fit the deployment. Returns the definition with
+ * defaults applied; throws ValidationError (400) or PayloadTooLargeError (413).
  */
-export function parseMachineDefinition(input: unknown, scope: FunctionScope): MachineDefinition {
+export function parseMachineDefinition(
+  input: unknown,
+  scope: FunctionScope,
+  bounds: DeploymentBounds = { leaseSeconds: DEFAULT_LEASE_SECONDS },
+): MachineDefinition {
   // First, as everything after it recurses: data nested thousands of levels deep would overflow it.
   const unstorable = storableIssues(input, '', { levelsAbove: 1 });
   if (unstorable.length > 0) throw new ValidationError('invalid machine definition', unstorable);
@@ -92,7 +143,17 @@ export function parseMachineDefinition(input: unknown, scope: FunctionScope): Ma
       path: `config.${state}`,
       message: `function '${reference}' is not on this service's allow-list`,
     }));
-  if (refused.length > 0) throw new ValidationError('invalid machine definition', refused);
+  const longest = maxStateTimeoutSeconds(bounds);
+  const tooLong = Object.entries(parsed.data.timeouts ?? {})
+    .filter(([, seconds]) => seconds > longest)
+    .map(([state, seconds]) => ({
+      path: `timeouts.${state}`,
+      message:
+        `${seconds} s is longer than this deployment can wait for a handler: at most ${longest} s, ` +
+        `the transition processor's invoke share (${INVOKE_SHARE_OF_LEASE}) of its ${bounds.leaseSeconds} s lease on a step`,
+    }));
+  const issues = [...refused, ...tooLong];
+  if (issues.length > 0) throw new ValidationError('invalid machine definition', issues);
   return parsed.data;
 }
 

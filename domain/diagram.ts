@@ -1,11 +1,13 @@
 import type { HistoryEvent, MachineRecord } from './machine';
+import { catchTarget } from './step';
 
 const FINAL = '[*]';
 
 /**
  * A Mermaid `stateDiagram-v2` of a machine: every state of its config, every transition its
- * history shows (labelled with how often it happened), `[*]` for the start and the finish, and
- * the current state highlighted (by status: running, parked, succeeded or failed).
+ * history shows (labelled with how often it happened), the `catch` edges its definition declares
+ * (labelled `catch`, with how often they caught), `[*]` for the start and the finish, and the
+ * current state highlighted (by status: running, parked, succeeded or failed).
  */
 export function mermaidDiagram(record: MachineRecord, history: HistoryEvent[]): string {
   const states = Object.keys(record.config);
@@ -14,12 +16,19 @@ export function mermaidDiagram(record: MachineRecord, history: HistoryEvent[]): 
   const idOf = (name: string | undefined) => ids.get(name as string) ?? FINAL;
 
   const edges = new Map<string, { from: string; to: string; count: number; note?: string }>();
-  const addEdge = (from: string, to: string, note?: string) => {
+  const addEdge = (from: string, to: string, note?: string, times = 1) => {
     const key = `${from}>${to}>${note ?? ''}`;
     const edge = edges.get(key) ?? { from, to, count: 0, ...(note ? { note } : {}) };
-    edge.count++;
+    edge.count += times;
     edges.set(key, edge);
   };
+  // Declared before anything happens, so a catch shows even if it never caught (0 times).
+  if (record.catch && Object.keys(record.catch).length > 0) {
+    for (const state of states) {
+      const target = catchTarget({ ...record, state });
+      if (target !== undefined) addEdge(idOf(state), idOf(target), 'catch', 0);
+    }
+  }
   for (const event of history) {
     switch (event.outcome) {
       case 'created':
@@ -41,7 +50,14 @@ export function mermaidDiagram(record: MachineRecord, history: HistoryEvent[]): 
       case 'failed':
         addEdge(idOf(event.from), FINAL, 'failed');
         break;
+      case 'caught':
+        addEdge(idOf(event.from), idOf(event.to), 'catch');
+        break;
+      case 'redriven':
+        addEdge(idOf(event.from), idOf(event.to), 'redriven');
+        break;
       case 'removal':
+      case 'woken':
         break;
     }
   }

@@ -20,6 +20,11 @@ export const DEFER_SECONDS = 1;
 export const DEFAULT_LEASE_SECONDS = 70;
 /** The share of its lease a step may spend in the handler, leaving the rest to commit. */
 export const INVOKE_SHARE_OF_LEASE = 0.8;
+/**
+ * The longest state timeout (`timeouts`) a definition may give, before the deployment's own
+ * bound (INVOKE_SHARE_OF_LEASE x the lease, 56 s by default): Lambda's longest function timeout.
+ */
+export const MAX_STATE_TIMEOUT_SECONDS = 900;
 /** How long a throttled step waits before it is tried again (its attempt is not used up). */
 export const THROTTLE_RETRY_SECONDS = 2;
 /** How long an API call (resume, redrive, wake) holds a machine while it sends and commits. */

@@ -17,8 +17,29 @@ const cursorSchema = z
   .refine((cursor) => Object.entries(cursor).every(([status, key]) => key === null || key?.status === status));
 export type ListCursor = z.infer<typeof cursorSchema>;
 
+/** `status=ALL`: every status at once. */
+export const ALL_STATUSES = 'ALL';
+
+/** One status, `ALL`, or a comma list of statuses (`FAILED,SUCCEEDED`), as the set of statuses to list. */
+const statusesSchema = z
+  .string()
+  .max(64)
+  .transform((value, ctx) => {
+    if (value === ALL_STATUSES) return [...STATUSES];
+    const wanted = value.split(',');
+    const unknown = wanted.filter((status) => !(STATUSES as readonly string[]).includes(status));
+    if (unknown.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `'${unknown.join("', '")}' is not a status: use ${STATUSES.join(', ')}, a comma list of them, or ${ALL_STATUSES}`,
+      });
+      return z.NEVER;
+    }
+    return STATUSES.filter((status) => wanted.includes(status));
+  });
+
 const listQuerySchema = z.object({
-  status: z.enum(STATUSES).optional(),
+  status: statusesSchema.optional(),
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
   nextToken: z.string().max(4096).optional(),
 });
@@ -29,11 +50,11 @@ export interface ListRequest {
   cursor: ListCursor;
 }
 
-/** Checks `GET /machines` query parameters; no status means the alive machines. */
+/** Checks `GET /machines` query parameters; no status means the alive machines, `ALL` every one. */
 export function parseListQuery(query: Record<string, string | undefined>): ListRequest {
   const parsed = listQuerySchema.safeParse(query);
   if (!parsed.success) throw new ValidationError('invalid list query', fieldIssues(parsed.error));
-  const statuses = parsed.data.status ? [parsed.data.status] : [...ALIVE_STATUSES];
+  const statuses = parsed.data.status ?? [...ALIVE_STATUSES];
   const cursor = parsed.data.nextToken === undefined ? {} : decodeCursor(parsed.data.nextToken);
   if (Object.keys(cursor).some((status) => !statuses.includes(status as MachineStatus))) {
     throw invalidToken('nextToken belongs to a listing with another status');

@@ -22,7 +22,10 @@ export type HistoryOutcome =
   | 'resumed'
   | 'succeeded'
   | 'failed'
-  | 'removal';
+  | 'removal'
+  | 'caught'
+  | 'redriven'
+  | 'woken';
 
 /** One entry of a machine's history; `seq` orders the events and makes writing one idempotent. */
 export interface HistoryEvent {
@@ -35,12 +38,20 @@ export interface HistoryEvent {
   delay?: number;
   attempt?: number;
   error?: string;
+  /** `redriven`: who asked for it, once the API has callers it can name (it has no auth yet). */
+  by?: string;
 }
 
 export interface MachineError {
   message: string;
   state: string;
   at: string;
+}
+
+/** A failure a `catch` sent to another state: handed to that state's handler as `error`. */
+export interface CaughtError extends MachineError {
+  /** The attempt of the failed state whose failure was caught (its last). */
+  attempt: number;
 }
 
 /** Who is running the current step, and until when (epoch milliseconds) that claim holds. */
@@ -57,10 +68,19 @@ export interface MachineRecord {
   object: Json;
   config: Record<string, string>;
   options: MachineOptions;
+  /** Where a failure of a state goes instead of FAILED: state (or `*`, every other state) -> state. */
+  catch?: Record<string, string>;
+  /** A state's handler timeout in seconds, by state (or `*`, every other state). */
+  timeouts?: Record<string, number>;
   /** Committed steps: each handler result that moved, finished, failed or parked the machine. */
   version: number;
   /** 1-based attempt of the current step; a retry keeps `version` and increments this. */
   attempt: number;
+  /**
+   * How often the wake API ran the current step attempt ahead of its `wakeAt`: the third part
+   * of the step's identity (absent = 0), so the message the wait had scheduled becomes stale.
+   */
+  woken?: number;
   /** Counts every committed write; the key of the history event that write produced. */
   seq: number;
   /** The event of the latest commit, kept here because there are no transactions to write it with. */
@@ -70,6 +90,8 @@ export interface MachineRecord {
   lease?: Lease;
   wakeAt?: string;
   error?: MachineError;
+  /** The failure the current state was entered to handle (set by a `caught` commit, kept by its retries). */
+  caught?: CaughtError;
   createdAt: string;
   updatedAt: string;
   finishedAt?: string;
@@ -77,11 +99,15 @@ export interface MachineRecord {
   expiresAt?: number;
 }
 
-/** What the queue carries: the step (`version`) and the attempt at it that should run next. */
+/**
+ * What the queue carries: the step (`version`) and the attempt at it that should run next, and
+ * `woken` when the wake API sent it (the step attempt's wake count; absent = 0).
+ */
 export const stepMessageSchema = z.strictObject({
   id: z.string().min(1).max(256),
   version: z.number().int().min(0),
   attempt: z.number().int().min(1),
+  woken: z.number().int().min(1).optional(),
 });
 export type StepMessage = z.infer<typeof stepMessageSchema>;
 
@@ -89,6 +115,24 @@ export type StepMessage = z.infer<typeof stepMessageSchema>;
 export interface ScheduledMessage {
   message: StepMessage | PurgeMessage;
   delaySeconds: number;
+}
+
+/** A step message to send: what the rules of a step (and resume, redrive, wake) schedule. */
+export interface ScheduledStep extends ScheduledMessage {
+  message: StepMessage;
+}
+
+/** The step a message asks for, or a record is at; `woken` 0 when absent. */
+export function stepOf(record: Pick<MachineRecord, 'id' | 'version' | 'attempt' | 'woken'>): StepMessage {
+  const { id, version, attempt, woken } = record;
+  return woken ? { id, version, attempt, woken } : { id, version, attempt };
+}
+
+/** -1, 0 or +1 as step `a` is before, the same as or after step `b`: (version, attempt, woken) in order. */
+export function compareSteps(a: Omit<StepMessage, 'id'>, b: Omit<StepMessage, 'id'>): number {
+  return (
+    Math.sign(a.version - b.version) || Math.sign(a.attempt - b.attempt) || Math.sign((a.woken ?? 0) - (b.woken ?? 0))
+  );
 }
 
 const iso = (now: number) => new Date(now).toISOString();
@@ -107,6 +151,8 @@ export function createMachine(
     object: definition.object,
     config: definition.config,
     options: definition.options,
+    ...(definition.catch === undefined ? {} : { catch: definition.catch }),
+    ...(definition.timeouts === undefined ? {} : { timeouts: definition.timeouts }),
     version: 0,
     attempt: 1,
     seq: 0,

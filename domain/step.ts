@@ -1,15 +1,18 @@
 import { z } from 'zod';
-import { type Json, stateNameSchema } from './definition';
+import type { StateHandlerInput } from './contract';
+import { ANY_STATE, type Json, stateNameSchema } from './definition';
 import { ConflictError, ValidationError } from './errors';
 import { DEFER_SECONDS, MAX_DELAY_SECONDS, MAX_ERROR_CHARS } from './limits';
 import {
   assertFits,
+  compareSteps,
   type HistoryEvent,
   hasLiveLease,
   type MachineRecord,
   oversize,
-  type ScheduledMessage,
+  type ScheduledStep,
   type StepMessage,
+  stepOf,
   withEvent,
 } from './machine';
 import { storableIssues } from './storable';
@@ -46,7 +49,7 @@ export function decide(record: MachineRecord | undefined, message: StepMessage, 
   });
   if (record.removing) return lease ? untilLeaseEnds(lease.until) : { action: 'delete' };
 
-  const order = compareStep(message, record);
+  const order = compareSteps(message, record);
   // A message sent just before its commit can arrive before the commit lands: the lease is
   // still held, so it is early rather than stale. Without a live lease the sender died before
   // committing and the step will be redone from its own message, so the early one is dropped.
@@ -62,10 +65,6 @@ export function decide(record: MachineRecord | undefined, message: StepMessage, 
   const remaining = secondsUntil(record.wakeAt, context.now);
   if (remaining >= 1) return { action: 'wait', delaySeconds: Math.min(remaining, context.maxQueueDelaySeconds) };
   return { action: 'run' };
-}
-
-function compareStep(message: StepMessage, record: MachineRecord): number {
-  return Math.sign(message.version - record.version) || Math.sign(message.attempt - record.attempt);
 }
 
 function secondsUntil(wakeAt: string | undefined, now: number): number {
@@ -95,7 +94,7 @@ const handlerResultSchema = z.union([
 
 export interface Commit {
   record: MachineRecord;
-  send?: ScheduledMessage;
+  send?: ScheduledStep;
 }
 
 /**
@@ -107,12 +106,12 @@ export function step(record: MachineRecord, outcome: HandlerOutcome, context: St
   if (outcome.kind === 'failed') {
     return outcome.retryable && record.attempt < record.options.retry.maxAttempts
       ? retry(record, outcome.message, context)
-      : fail(record, outcome.message, context);
+      : failure(record, outcome.message, context);
   }
   // Checked before zod, whose recursion a deeply nested result would overflow.
   const unstorable = storableIssues(outcome.payload, 'result', { levelsAbove: 1 });
   if (unstorable.length > 0) {
-    return fail(
+    return failure(
       record,
       `malformed handler result: ${unstorable.map((i) => `${i.path} ${i.message}`).join('; ')}`,
       context,
@@ -120,14 +119,14 @@ export function step(record: MachineRecord, outcome: HandlerOutcome, context: St
   }
   const parsed = handlerResultSchema.safeParse(outcome.payload);
   if (!parsed.success) {
-    return fail(record, `malformed handler result: ${z.prettifyError(parsed.error).replaceAll('\n', ' ')}`, context);
+    return failure(record, `malformed handler result: ${z.prettifyError(parsed.error).replaceAll('\n', ' ')}`, context);
   }
   const result = parsed.data;
   if (result === null) return finish(record, context);
   const commit = afterResult(record, result, context);
   // A record DynamoDB would refuse must never be written: the machine fails with its last data.
   const tooLarge = oversize(commit.record);
-  return tooLarge ? fail(record, `handler result too large: ${tooLarge.message}`, context) : commit;
+  return tooLarge ? failure(record, `handler result too large: ${tooLarge.message}`, context) : commit;
 }
 
 function afterResult(
@@ -138,10 +137,10 @@ function afterResult(
   const object = result.object === undefined ? record.object : result.object;
   if (result.state === 'ERROR') {
     const reason = describe(result.error) ?? describe(result.message) ?? 'handler returned state ERROR';
-    return fail({ ...record, object }, reason, context);
+    return failure({ ...record, object }, reason, context);
   }
   if (!Object.hasOwn(record.config, result.state)) {
-    return fail({ ...record, object }, `handler returned state '${result.state}', which is not in config`, context);
+    return failure({ ...record, object }, `handler returned state '${result.state}', which is not in config`, context);
   }
   return advance(record, result.state, object, result.delay ?? 0, context);
 }
@@ -158,7 +157,7 @@ function describe(value: unknown): string | undefined {
 
 function advance(record: MachineRecord, to: string, object: Json, delay: number, context: StepContext): Commit {
   const version = record.version + 1;
-  const base = { ...clearStep(record), state: to, object, version, attempt: 1 };
+  const base = { ...leaveState(record), state: to, object, version, attempt: 1 };
   if (delay < 0) {
     return {
       record: {
@@ -198,6 +197,53 @@ export function backoffSeconds(retry: { backoffSeconds: number; backoffRate: num
   return Math.min(Math.ceil(retry.backoffSeconds * retry.backoffRate ** (failedAttempt - 1)), MAX_DELAY_SECONDS);
 }
 
+/** A value of a per-state map (`catch`, `timeouts`): the state's own entry, else `*`'s. */
+export function entryFor<T>(map: Record<string, T> | undefined, state: string): T | undefined {
+  if (map === undefined) return undefined;
+  if (Object.hasOwn(map, state)) return map[state];
+  return Object.hasOwn(map, ANY_STATE) ? map[ANY_STATE] : undefined;
+}
+
+/**
+ * Where a failure of the current state goes instead of FAILED: its own `catch` entry, else the
+ * machine-wide `*` one, except for the `*` state itself (its failures would catch themselves).
+ */
+export function catchTarget(record: MachineRecord): string | undefined {
+  const target = entryFor(record.catch, record.state);
+  return target === record.state ? undefined : target;
+}
+
+/** A step that failed for good: caught into another state when the definition says so, else FAILED. */
+function failure(record: MachineRecord, error: string, context: StepContext): Commit {
+  const target = catchTarget(record);
+  return target === undefined ? fail(record, error, context) : caught(record, target, error, context);
+}
+
+function caught(record: MachineRecord, to: string, error: string, context: StepContext): Commit {
+  const message = truncateError(error);
+  const version = record.version + 1;
+  const event: Omit<HistoryEvent, 'seq' | 'at'> = {
+    outcome: 'caught',
+    version,
+    from: record.state,
+    to,
+    attempt: record.attempt,
+    error: message,
+  };
+  return {
+    record: {
+      ...leaveState(record),
+      state: to,
+      status: 'RUNNING',
+      version,
+      attempt: 1,
+      caught: { message, state: record.state, attempt: record.attempt, at: new Date(context.now).toISOString() },
+      ...withEvent(record, event, context.now),
+    },
+    send: schedule({ id: record.id, version, attempt: 1 }, 0, context),
+  };
+}
+
 function fail(record: MachineRecord, error: string, context: StepContext): Commit {
   const message = truncateError(error);
   const version = record.version + 1;
@@ -210,7 +256,7 @@ function fail(record: MachineRecord, error: string, context: StepContext): Commi
   };
   return {
     record: {
-      ...clearStep(record),
+      ...leaveState(record),
       version,
       status: 'FAILED',
       error: { message, state: record.state, at: new Date(context.now).toISOString() },
@@ -225,7 +271,7 @@ function finish(record: MachineRecord, context: StepContext): Commit {
   const event: Omit<HistoryEvent, 'seq' | 'at'> = { outcome: 'succeeded', version, from: record.state };
   return {
     record: {
-      ...clearStep(record),
+      ...leaveState(record),
       version,
       status: 'SUCCEEDED',
       ...finished(record, context),
@@ -241,9 +287,15 @@ function finished(record: MachineRecord, context: StepContext): Pick<MachineReco
   };
 }
 
-/** The record without what belongs to the step just completed. */
+/** The record without what belongs to the step attempt just completed. */
 function clearStep(record: MachineRecord): MachineRecord {
-  const { lease: _lease, wakeAt: _wakeAt, ...rest } = record;
+  const { lease: _lease, wakeAt: _wakeAt, woken: _woken, ...rest } = record;
+  return rest;
+}
+
+/** The record without what belongs to the state just left (a retry stays in it, keeping `caught`). */
+function leaveState(record: MachineRecord): MachineRecord {
+  const { caught: _caught, ...rest } = clearStep(record);
   return rest;
 }
 
@@ -251,7 +303,7 @@ function wakeAtAfter(delay: number, context: StepContext): Pick<MachineRecord, '
   return delay > 0 ? { wakeAt: new Date(context.now + delay * 1000).toISOString() } : {};
 }
 
-function schedule(message: StepMessage, delay: number, context: StepContext): ScheduledMessage {
+function schedule(message: StepMessage, delay: number, context: StepContext): ScheduledStep {
   return { message, delaySeconds: Math.min(Math.max(delay, 0), context.maxQueueDelaySeconds) };
 }
 
@@ -260,34 +312,151 @@ export function resume(
   record: MachineRecord,
   input: { object?: Json; state?: string },
   context: StepContext,
-): { record: MachineRecord; send: ScheduledMessage } {
+): { record: MachineRecord; send: ScheduledStep } {
   if (record.status !== 'PARKED' || record.removing) {
     throw new ConflictError(`machine '${record.id}' is ${record.status}, not PARKED`, { status: record.status });
   }
-  if (input.state !== undefined && !Object.hasOwn(record.config, input.state)) {
-    throw new ValidationError('invalid resume request', [
-      { path: 'state', message: `state '${input.state}' is not a key of config` },
-    ]);
-  }
-  const state = input.state ?? record.state;
+  const { state, object } = restartAt(record, input, 'resume');
   const event: Omit<HistoryEvent, 'seq' | 'at'> = {
     outcome: 'resumed',
     version: record.version,
     from: record.state,
     to: state,
   };
-  const unstorable = input.object === undefined ? [] : storableIssues(input.object, 'object');
-  if (unstorable.length > 0) throw new ValidationError('invalid resume request', unstorable);
   const resumed: MachineRecord = {
     ...clearStep(record),
     state,
-    object: input.object === undefined ? record.object : input.object,
+    object,
     status: 'RUNNING',
     attempt: 1,
     ...withEvent(record, event, context.now),
   };
   assertFits(resumed);
   return { record: resumed, send: schedule({ id: record.id, version: record.version, attempt: 1 }, 0, context) };
+}
+
+/** The new state and data of a resumed or redriven machine, checked as resume and redrive check them. */
+function restartAt(
+  record: MachineRecord,
+  input: { object?: Json; state?: string },
+  what: string,
+): { state: string; object: Json } {
+  if (input.state !== undefined && !Object.hasOwn(record.config, input.state)) {
+    throw new ValidationError(`invalid ${what} request`, [
+      { path: 'state', message: `state '${input.state}' is not a key of config` },
+    ]);
+  }
+  const unstorable = input.object === undefined ? [] : storableIssues(input.object, 'object');
+  if (unstorable.length > 0) throw new ValidationError(`invalid ${what} request`, unstorable);
+  return { state: input.state ?? record.state, object: input.object === undefined ? record.object : input.object };
+}
+
+/**
+ * A FAILED machine put back to RUNNING by the redrive API, at its failed state (or `input.state`),
+ * with a fresh retry budget, as the next version: the redrive is a commit like a step's, moving
+ * (version, attempt) forward, so no message of the failed step can act again. The machine is
+ * alive again: it no longer expires. `by` names the caller, once the API can tell who it is.
+ */
+export function redrive(
+  record: MachineRecord,
+  input: { object?: Json; state?: string },
+  context: StepContext,
+  by?: string,
+): { record: MachineRecord; send: ScheduledStep } {
+  if (record.removing) throw beingRemoved(record);
+  if (record.status !== 'FAILED') {
+    throw new ConflictError(
+      `machine '${record.id}' is ${record.status}, not FAILED: only a FAILED machine can be redriven`,
+      {
+        status: record.status,
+      },
+    );
+  }
+  const { state, object } = restartAt(record, input, 'redrive');
+  const version = record.version + 1;
+  const event: Omit<HistoryEvent, 'seq' | 'at'> = {
+    outcome: 'redriven',
+    version,
+    from: record.state,
+    to: state,
+    ...(record.error ? { error: record.error.message } : {}),
+    ...(by === undefined ? {} : { by }),
+  };
+  const { error: _error, finishedAt: _finishedAt, expiresAt: _expiresAt, ...alive }: MachineRecord = leaveState(record);
+  const redriven: MachineRecord = {
+    ...alive,
+    state,
+    object,
+    status: 'RUNNING',
+    version,
+    attempt: 1,
+    ...withEvent(record, event, context.now),
+  };
+  assertFits(redriven);
+  return { record: redriven, send: schedule({ id: record.id, version, attempt: 1 }, 0, context) };
+}
+
+/**
+ * Whether `record` waits for its current step's `wakeAt` with nobody on it: the only machines
+ * the wake API wakes. (The wake's claim condition is the same rule: tests/adapters.)
+ */
+export function isWaiting(record: MachineRecord, now: number): boolean {
+  return (
+    record.status === 'RUNNING' &&
+    !record.removing &&
+    !hasLiveLease(record, now) &&
+    record.wakeAt !== undefined &&
+    Date.parse(record.wakeAt) > now
+  );
+}
+
+/**
+ * A RUNNING machine waiting on a delay (or a retry's backoff), made to run its current step
+ * attempt now. The step keeps its version and attempt (no retry is used up) and counts one more
+ * `woken`: the message the wait scheduled names the step as it was and is now stale, so exactly
+ * one of the two runs it.
+ */
+export function wake(record: MachineRecord, context: StepContext): { record: MachineRecord; send: ScheduledStep } {
+  if (record.removing) throw beingRemoved(record);
+  if (record.status !== 'RUNNING') {
+    throw new ConflictError(`machine '${record.id}' is ${record.status}, not RUNNING: it waits for no step`, {
+      status: record.status,
+    });
+  }
+  if (!isWaiting(record, context.now)) {
+    const why = hasLiveLease(record, context.now)
+      ? 'its step is running now'
+      : 'its step is due: it runs as soon as its message is received';
+    throw new ConflictError(`machine '${record.id}' is RUNNING but not waiting on a delay: ${why}`, {
+      status: record.status,
+      reason: hasLiveLease(record, context.now) ? 'running' : 'due',
+    });
+  }
+  const woken = (record.woken ?? 0) + 1;
+  const event: Omit<HistoryEvent, 'seq' | 'at'> = {
+    outcome: 'woken',
+    version: record.version,
+    from: record.state,
+    attempt: record.attempt,
+  };
+  const next: MachineRecord = { ...clearStep(record), woken, ...withEvent(record, event, context.now) };
+  return { record: next, send: { message: stepOf(next), delaySeconds: 0 } };
+}
+
+const beingRemoved = (record: MachineRecord) =>
+  new ConflictError(`machine '${record.id}' is being removed`, { status: record.status, removing: true });
+
+/** What the current state's handler is invoked with (docs/design.md#handler-contract). */
+export function handlerInput(record: MachineRecord): StateHandlerInput {
+  const { id, state, object, config, version, attempt, caught } = record;
+  const input: StateHandlerInput = { id, state, object, config, version, attempt };
+  if (caught) input.error = { message: caught.message, state: caught.state, attempt: caught.attempt };
+  return input;
+}
+
+/** The current state's handler timeout in seconds, if the definition gives one. */
+export function stateTimeoutSeconds(record: MachineRecord): number | undefined {
+  return entryFor(record.timeouts, record.state);
 }
 
 /**
@@ -321,7 +490,7 @@ export function deadLetter(
   // A copy of the step may be running right now: its commit settles the step, or fails it later.
   if (hasLiveLease(record, context.now)) return { action: 'later' };
   if (record.removing) return { action: 'delete' };
-  if (record.status !== 'RUNNING' || compareStep(message, record) !== 0) return { action: 'ignore' };
+  if (record.status !== 'RUNNING' || compareSteps(message, record) !== 0) return { action: 'ignore' };
   const reason = `step ${message.version} (attempt ${message.attempt}) dead-lettered after ${receives} receives`;
   return { action: 'fail', record: fail(clearStep(record), reason, context).record };
 }

@@ -49,3 +49,12 @@ export const noop: StateHandler<{ step?: number; steps?: number; delay?: number 
   if (done >= (object.steps ?? 10)) return null;
   return { state, object: { ...object, step: done }, delay: object.delay ?? 0 };
 };
+
+/**
+ * A state entered by a `catch`: keeps the failure it was handed (`error`) in `object.caught`
+ * and goes on to `object.next` (default: finish).
+ */
+export const recover: StateHandler<FaultyObject> = async ({ object, error }) => {
+  const recovered = { ...object, caught: error ?? null };
+  return object.next ? { state: object.next, object: recovered } : null;
+};

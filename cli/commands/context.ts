@@ -7,6 +7,8 @@ export interface CommandContext {
   json: boolean;
   /** Writes to standard output, one call per line (or block of lines). */
   write(text: string): void;
+  /** Progress of a long command, for people (standard error); replaced by the next call. Optional. */
+  progress?(text: string): void;
 }
 
 /** Prints `value` as JSON under --json, else the text `human` makes. */

@@ -10,14 +10,17 @@ export async function resume(
   options: { object?: string; state?: string },
 ): Promise<void> {
   const request: ResumeRequest = {};
-  if (options.object !== undefined) {
-    try {
-      request.object = JSON.parse(options.object);
-    } catch (error) {
-      throw new CliError(`--object is not valid JSON: ${(error as Error).message}`);
-    }
-  }
+  if (options.object !== undefined) request.object = parseJsonOption('--object', options.object);
   if (options.state !== undefined) request.state = options.state;
   const machine = await ctx.api.resume(id, request);
   print(ctx, machine, () => describeResumed(id, machine));
+}
+
+/** The JSON an option holds; a CliError naming the option when it is not JSON. */
+export function parseJsonOption(name: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new CliError(`${name} is not valid JSON: ${(error as Error).message}`);
+  }
 }

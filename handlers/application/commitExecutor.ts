@@ -1,4 +1,4 @@
-import type { Lease, MachineRecord, StepMessage } from '../../domain/machine';
+import { type Lease, type MachineRecord, type StepMessage, stepOf } from '../../domain/machine';
 import type { Commit } from '../../domain/step';
 import type { MachineStore, StepQueue } from './ports';
 import { removeMachine } from './removeMachine';
@@ -59,7 +59,7 @@ export function createCommitExecutor(deps: {
     { record, lease }: ClaimedStep,
     produce: () => Promise<Commit | undefined>,
   ): Promise<CommitOutcome> {
-    const step: StepMessage = { id: record.id, version: record.version, attempt: record.attempt };
+    const step: StepMessage = stepOf(record);
     const release = () => store.releaseClaim(record.id, lease.token);
     let commit: Commit | undefined;
     try {
@@ -78,6 +78,7 @@ export function createCommitExecutor(deps: {
       kind: 'claim',
       version: record.version,
       attempt: record.attempt,
+      ...(record.woken ? { woken: record.woken } : {}),
       token: lease.token,
       now: deps.now(),
     });

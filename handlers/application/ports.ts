@@ -10,12 +10,19 @@ import type {
 } from '../../domain/machine';
 import type { InvocationResult } from '../../domain/step';
 
-/** A step of a machine: the record must be at exactly this version, attempt and status. */
+/** A step of a machine: the record must be at exactly this version, attempt, wake count and status. */
 export interface StepKey {
   id: string;
   version: number;
   attempt: number;
+  /** The step attempt's wake count; absent = 0. */
+  woken?: number;
   status: MachineStatus;
+  /**
+   * Claim the step while it still waits for its `wakeAt` (the wake API) instead of when it is
+   * due (everyone else).
+   */
+  waiting?: boolean;
 }
 
 /**
@@ -25,7 +32,7 @@ export interface StepKey {
  * Neither replaces a machine that is being removed.
  */
 export type CommitGuard =
-  | { kind: 'claim'; version: number; attempt: number; token: string; now: number }
+  | { kind: 'claim'; version: number; attempt: number; woken?: number; token: string; now: number }
   | { kind: 'unchanged'; seq: number };
 
 export interface StatusIndexPage {
@@ -41,8 +48,9 @@ export interface MachineStore {
   create(record: MachineRecord): Promise<boolean>;
   /**
    * Sets `lease` on the machine and returns the leased record, if and only if decide() would say
-   * 'run' for `step` at `now`: it exists at that version, attempt and status, is not being
-   * removed, has no live lease and is due. Undefined otherwise.
+   * 'run' for `step` at `now`: it exists at that version, attempt, wake count and status, is not
+   * being removed, has no live lease and is due. Undefined otherwise. With `step.waiting`, the
+   * same but still waiting instead of due: isWaiting() (the wake API's claim).
    */
   claimStep(step: StepKey, lease: Lease, now: number): Promise<MachineRecord | undefined>;
   /** Gives up the lease `token`, if it is still held. */
@@ -76,9 +84,14 @@ export interface StepQueue {
   send(message: ScheduledMessage): Promise<void>;
 }
 
+export interface InvokeOptions {
+  /** The state's own timeout (`timeouts`): past it the request is aborted, a retryable failure. */
+  timeoutMs?: number;
+}
+
 /** Runs a state's function and reports every way it can end as an InvocationResult (never throws). */
 export interface StateInvoker {
-  invoke(functionName: string, input: unknown): Promise<InvocationResult>;
+  invoke(functionName: string, input: unknown, options?: InvokeOptions): Promise<InvocationResult>;
 }
 
 /** Adapters and settings a use case needs; built once per container by handlers/wiring.ts. */

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { type FunctionScope, resolveFunction } from '../../domain/functionRef';
 import { DEFER_SECONDS, THROTTLE_RETRY_SECONDS } from '../../domain/limits';
 import {
+  compareSteps,
   type Lease,
   type MachineRecord,
   type PurgeMessage,
@@ -9,7 +10,15 @@ import {
   type StepMessage,
   stepMessageSchema,
 } from '../../domain/machine';
-import { type Decision, decide, type InvocationResult, type StepContext, step } from '../../domain/step';
+import {
+  type Decision,
+  decide,
+  handlerInput,
+  type InvocationResult,
+  type StepContext,
+  stateTimeoutSeconds,
+  step,
+} from '../../domain/step';
 import { type CommitExecutor, createCommitExecutor, type FaultPoints } from './commitExecutor';
 import type { MachineStore, StateInvoker, StepQueue } from './ports';
 import { removeMachine } from './removeMachine';
@@ -134,7 +143,7 @@ export function createStepProcessor(deps: StepProcessorDeps) {
     // Our lease ran out before the commit. If nobody moved the step on, it has to be redone; the
     // message already sent for the next step is stale and will be dropped.
     const { current } = outcome;
-    if (current && current.version === message.version && current.attempt === message.attempt) {
+    if (current && compareSteps(message, current) === 0) {
       await queue.send({ message, delaySeconds: 0 });
     }
     return 'commit-refused';
@@ -150,8 +159,10 @@ export function createStepProcessor(deps: StepProcessorDeps) {
         retryable: false,
       });
     }
-    const { id, state, object, config, version, attempt } = record;
-    return invoker.invoke(functionName, { id, state, object, config, version, attempt });
+    const timeout = stateTimeoutSeconds(record);
+    return timeout === undefined
+      ? invoker.invoke(functionName, handlerInput(record))
+      : invoker.invoke(functionName, handlerInput(record), { timeoutMs: timeout * 1000 });
   }
 
   return processStep;

@@ -3,8 +3,8 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'chai';
 import dynalite from 'dynalite';
-import type { MachineRecord, MachineStatus, StepMessage } from '../../domain/machine';
-import { decide } from '../../domain/step';
+import { compareSteps, type MachineRecord, type MachineStatus, type StepMessage } from '../../domain/machine';
+import { decide, isWaiting } from '../../domain/step';
 import { DynamoMachineStore } from '../../handlers/adapters/dynamodb/machineStore';
 import type { MachineStore } from '../../handlers/application/ports';
 import { freePort } from '../../scripts/localStack';
@@ -66,20 +66,48 @@ function cases(): { name: string; record: MachineRecord }[] {
         version: MESSAGE.version + versionOffset,
         ...(lease ? { lease } : {}),
       });
+  // The wake count, the third part of a step's identity (absent = 0), against messages with
+  // and without one; with every wait, since waking is about steps that wait.
+  for (const woken of [undefined, 1, 2])
+    for (const [leaseName, lease] of Object.entries(LEASES))
+      for (const [wakeName, wakeAt] of Object.entries(WAKE_AT))
+        add(`RUNNING woken:${woken ?? 0} lease:${leaseName} wake:${wakeName}`, {
+          ...(woken ? { woken } : {}),
+          ...(lease ? { lease } : {}),
+          ...(wakeAt ? { wakeAt } : {}),
+        });
   return all;
 }
+
+/** The messages a record is checked against: as sent by a step, and as sent by a wake. */
+const MESSAGES: StepMessage[] = [MESSAGE, { ...MESSAGE, woken: 1 }];
 
 async function disagreements(store: MachineStore, put: (record: MachineRecord) => Promise<void>) {
   const wrong: string[] = [];
   let runs = 0;
-  for (const { name, record } of cases()) {
-    await put(record);
-    const runsByRule = decide(record, MESSAGE, { now: T0, maxQueueDelaySeconds: 900 }).action === 'run';
-    const claimed = await store.claimStep({ ...MESSAGE, status: 'RUNNING' }, { token: 'mine', until: T0 + 60_000 }, T0);
-    if (runsByRule) runs++;
-    if ((claimed !== undefined) !== runsByRule) wrong.push(`${name}: decide ${runsByRule ? 'runs' : 'does not run'}`);
+  let wakes = 0;
+  const lease = { token: 'mine', until: T0 + 60_000 };
+  for (const message of MESSAGES) {
+    const label = `message woken:${message.woken ?? 0}`;
+    for (const { name, record } of cases()) {
+      await put(record);
+      const runsByRule = decide(record, message, { now: T0, maxQueueDelaySeconds: 900 }).action === 'run';
+      const claimed = await store.claimStep({ ...message, status: 'RUNNING' }, lease, T0);
+      if (runsByRule) runs++;
+      if ((claimed !== undefined) !== runsByRule) {
+        wrong.push(`${label} ${name}: decide ${runsByRule ? 'runs' : 'does not run'}`);
+      }
+      // The wake API's claim: the same step, still waiting (isWaiting), instead of due.
+      await put(record);
+      const wakesByRule = compareSteps(message, record) === 0 && isWaiting(record, T0);
+      const woken = await store.claimStep({ ...message, status: 'RUNNING', waiting: true }, lease, T0);
+      if (wakesByRule) wakes++;
+      if ((woken !== undefined) !== wakesByRule) {
+        wrong.push(`${label} ${name}: the wake rule ${wakesByRule ? 'wakes' : 'does not wake'}`);
+      }
+    }
   }
-  return { wrong, runs };
+  return { wrong, runs, wakes };
 }
 
 describe('the claim condition and decide()', function () {
@@ -112,15 +140,16 @@ describe('the claim condition and decide()', function () {
     await new Promise((resolve) => server?.close(resolve));
   });
 
-  it(`agree on all ${cases().length} combinations in DynamoDB`, async () => {
+  it(`agree on all ${cases().length * MESSAGES.length} combinations in DynamoDB, for the step and the wake claim`, async () => {
     const store = new DynamoMachineStore(client, { machines: 'machines', history: 'history' });
     const put = async (record: MachineRecord) => {
       await client.send(new PutCommand({ TableName: 'machines', Item: record }));
     };
-    const { wrong, runs } = await disagreements(store, put);
+    const { wrong, runs, wakes } = await disagreements(store, put);
     expect(wrong).to.deep.equal([]);
-    // Not vacuous: some combinations run (the due, free, current step) and most do not.
+    // Not vacuous: some combinations run (the due, free, current step) and most do not; some wake.
     expect(runs).to.be.greaterThan(0);
+    expect(wakes).to.be.greaterThan(0);
   });
 
   it('agree in the in-memory store the unit tests use', async () => {

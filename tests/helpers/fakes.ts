@@ -14,6 +14,7 @@ import type { InvocationResult } from '../../domain/step';
 import type {
   ApiDeps,
   CommitGuard,
+  InvokeOptions,
   MachineStore,
   StateInvoker,
   StatusIndexPage,
@@ -66,14 +67,16 @@ export class InMemoryMachineStore implements MachineStore {
   async claimStep(step: StepKey, lease: Lease, now: number) {
     await this.enter('claimStep');
     const record = this.records.get(step.id);
+    const due = record?.wakeAt === undefined || Date.parse(record.wakeAt) <= now;
     const claimable =
       record !== undefined &&
       record.version === step.version &&
       record.attempt === step.attempt &&
+      (record.woken ?? 0) === (step.woken ?? 0) &&
       record.status === step.status &&
       !record.removing &&
       !hasLiveLease(record, now) &&
-      (record.wakeAt === undefined || Date.parse(record.wakeAt) <= now);
+      (step.waiting ? record.wakeAt !== undefined && !due : due);
     if (!claimable) return undefined;
     record.lease = { ...lease };
     return this.copy(step.id);
@@ -93,6 +96,7 @@ export class InMemoryMachineStore implements MachineStore {
       guard.kind === 'claim'
         ? record.version === guard.version &&
           record.attempt === guard.attempt &&
+          (record.woken ?? 0) === (guard.woken ?? 0) &&
           record.lease?.token === guard.token &&
           record.lease.until > guard.now
         : record.seq === guard.seq;
@@ -181,14 +185,14 @@ export class RecordingQueue implements StepQueue {
 
 /** The StateInvoker port: answers each call with the next scripted result (the last one repeats). */
 export class ScriptedInvoker implements StateInvoker {
-  readonly calls: { functionName: string; input: Record<string, unknown> }[] = [];
+  readonly calls: { functionName: string; input: Record<string, unknown>; options?: InvokeOptions }[] = [];
   /** Runs during each invocation, after it is recorded: a test can change the store here. */
   during?: Hook;
 
   constructor(private readonly results: InvocationResult[]) {}
 
-  async invoke(functionName: string, input: unknown) {
-    this.calls.push({ functionName, input: input as Record<string, unknown> });
+  async invoke(functionName: string, input: unknown, options?: InvokeOptions) {
+    this.calls.push({ functionName, input: input as Record<string, unknown>, ...(options ? { options } : {}) });
     await this.during?.();
     const result = this.results.length > 1 ? this.results.shift() : this.results[0];
     if (!result) throw new Error('ScriptedInvoker: no result scripted');

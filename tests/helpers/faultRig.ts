@@ -79,10 +79,10 @@ export class FaultRig {
     this.services = buildServices(config);
     const real = this.services.invoker;
     this.invoker = {
-      invoke: (name, input) => {
+      invoke: (name, input, options) => {
         const { id, version } = input as { id: string; version: number };
         this.invocations.set(`${id}:${version}`, (this.invocations.get(`${id}:${version}`) ?? 0) + 1);
-        return real.invoke(name, input);
+        return real.invoke(name, input, options);
       },
     };
     this.sqs = new SQSClient({ region: config.region, endpoint: config.endpoints.sqs });
@@ -218,7 +218,7 @@ export const newStats = (): DriveStats => ({ outcomes: {}, crashes: 0, delivered
 export function crashOncePerStep(): (message: StepMessage) => void {
   const crashed = new Set<string>();
   return (message) => {
-    const key = `${message.id}:${message.version}:${message.attempt}`;
+    const key = `${message.id}:${message.version}:${message.attempt}:${message.woken ?? 0}`;
     if (crashed.has(key)) return;
     crashed.add(key);
     throw new Error(`injected crash at ${key}`);

@@ -6,7 +6,7 @@ import { parseListQuery } from '../../domain/listing';
 import { createMachine } from '../../domain/machine';
 import { resume } from '../../domain/step';
 import { type HttpRequest, httpHandler, machineId } from '../../handlers/entrypoints/http/httpHandler';
-import { contextAt, definition, machine, scope, T0 } from '../helpers/factories';
+import { contextAt, machine, scope, T0 } from '../helpers/factories';
 
 /** The error a call throws, or undefined. */
 function thrown(call: () => unknown): DomainError | undefined {

@@ -22,10 +22,17 @@ const exists: Part = { expression: 'attribute_exists(id)' };
 const absent: Part = { expression: 'attribute_not_exists(id)' };
 const notRemoving: Part = { expression: 'attribute_not_exists(removing)' };
 
-const atStep = (version: number, attempt: number): Part => ({
-  expression: 'version = :version AND attempt = :attempt',
-  values: { ':version': version, ':attempt': attempt },
-});
+/** At exactly this step attempt and wake count (`woken` absent = 0). */
+const atStep = (version: number, attempt: number, woken = 0): Part =>
+  woken === 0
+    ? {
+        expression: 'version = :version AND attempt = :attempt AND attribute_not_exists(woken)',
+        values: { ':version': version, ':attempt': attempt },
+      }
+    : {
+        expression: 'version = :version AND attempt = :attempt AND woken = :woken',
+        values: { ':version': version, ':attempt': attempt, ':woken': woken },
+      };
 
 const inStatus = (status: string): Part => ({
   expression: '#status = :status',
@@ -43,6 +50,12 @@ const noLiveLease = (now: number): Part => ({
 /** Its wait (a delay longer than one queue delay) is over. */
 const due = (now: number): Part => ({
   expression: '(attribute_not_exists(wakeAt) OR wakeAt <= :nowIso)',
+  values: { ':nowIso': new Date(now).toISOString() },
+});
+
+/** Still waiting: its `wakeAt` is later than now (the only steps the wake API claims). */
+const waiting = (now: number): Part => ({
+  expression: 'wakeAt > :nowIso',
   values: { ':nowIso': new Date(now).toISOString() },
 });
 
@@ -70,13 +83,22 @@ function all(...parts: Part[]): Condition {
   };
 }
 
-/** The step can be run now: the same answer as decide()'s 'run' (tests/adapters hold them together). */
+/**
+ * The step can be run now: the same answer as decide()'s 'run'; with `step.waiting`, the same
+ * step still waiting instead, as isWaiting() (tests/adapters hold them together).
+ */
 export const claimable = (step: StepKey, now: number): Condition =>
-  all(atStep(step.version, step.attempt), inStatus(step.status), notRemoving, noLiveLease(now), due(now));
+  all(
+    atStep(step.version, step.attempt, step.woken),
+    inStatus(step.status),
+    notRemoving,
+    noLiveLease(now),
+    step.waiting ? waiting(now) : due(now),
+  );
 
 export const committable = (guard: CommitGuard): Condition =>
   guard.kind === 'claim'
-    ? all(atStep(guard.version, guard.attempt), holdsLease(guard.token, guard.now), notRemoving)
+    ? all(atStep(guard.version, guard.attempt, guard.woken), holdsLease(guard.token, guard.now), notRemoving)
     : all(unchangedSince(guard.seq), notRemoving);
 
 export const leasedBy = (lease: Pick<Lease, 'token'>): Condition => all(leaseIs(lease.token));

@@ -15,8 +15,11 @@ const RECORD_FIELDS = [
   'object',
   'config',
   'options',
+  'catch',
+  'timeouts',
   'version',
   'attempt',
+  'woken',
   'seq',
   'lastEvent',
   'fingerprint',
@@ -24,6 +27,7 @@ const RECORD_FIELDS = [
   'lease',
   'wakeAt',
   'error',
+  'caught',
   'createdAt',
   'updatedAt',
   'finishedAt',
@@ -40,6 +44,7 @@ const EVENT_FIELDS = [
   'delay',
   'attempt',
   'error',
+  'by',
 ] as const satisfies readonly (keyof HistoryEvent)[];
 
 export const SUMMARY_FIELDS = [

@@ -1,6 +1,6 @@
 import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import type { InvocationResult } from '../../../domain/step';
-import type { StateInvoker } from '../../application/ports';
+import type { InvokeOptions, StateInvoker } from '../../application/ports';
 import { countRequests, type MetricsTarget } from '../requestMetrics';
 
 /** Lambda's answers that mean "not now" rather than "it failed" (its concurrency limits). */
@@ -10,8 +10,14 @@ const THROTTLES = new Set(['TooManyRequestsException', 'ThrottlingException', 'E
 export class LambdaStateInvoker implements StateInvoker {
   constructor(private readonly client: LambdaClient) {}
 
-  async invoke(functionName: string, input: unknown): Promise<InvocationResult> {
+  /**
+   * `options.timeoutMs` (a state's own timeout) aborts the request when it passes: a retryable
+   * failure. The client's request timeout (the invoke's share of the lease) bounds every call.
+   * Aborting stops the wait, not the function, which may still finish its run on Lambda.
+   */
+  async invoke(functionName: string, input: unknown, options: InvokeOptions = {}): Promise<InvocationResult> {
     let response: InvokeCommandOutput;
+    const signal = options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs);
     try {
       response = await this.client.send(
         new InvokeCommand({
@@ -19,8 +25,16 @@ export class LambdaStateInvoker implements StateInvoker {
           InvocationType: 'RequestResponse',
           Payload: new TextEncoder().encode(JSON.stringify(input)),
         }),
+        signal ? { abortSignal: signal } : {},
       );
     } catch (error) {
+      if (signal?.aborted) {
+        return {
+          kind: 'failed',
+          message: `timeout: no answer within the state's timeout of ${(options.timeoutMs as number) / 1000} s`,
+          retryable: true,
+        };
+      }
       const { name, message } = error as Error;
       if (THROTTLES.has(name)) return { kind: 'throttled', message: `${name}: ${message}` };
       return { kind: 'failed', message: `invoke failed: ${message}`, retryable: true };

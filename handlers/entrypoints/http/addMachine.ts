@@ -8,7 +8,9 @@ import { httpHandler } from './httpHandler';
 /** POST /machines: 201 with the new machine; the same named definition again: 200 with it. */
 export const handler = httpHandler(async ({ body, context }) => {
   const services = getServices();
-  const definition = parseMachineDefinition(body, functionScope(services.config, context.invokedFunctionArn));
+  const definition = parseMachineDefinition(body, functionScope(services.config, context.invokedFunctionArn), {
+    leaseSeconds: services.config.leaseSeconds,
+  });
   const { created, record } = await addMachine(services, definition);
   return { status: created ? 201 : 200, body: toView(record, services.now()) };
 });

@@ -182,7 +182,7 @@ describe('resuming a machine', () => {
     const { deps, store } = fakeApiDeps();
     store.put(parked());
     store.before.commit = () => {
-      store.records.get('m-1')!.removing = true;
+      (store.records.get('m-1') as MachineRecord).removing = true;
     };
     expect(await rejection(resumeMachine(deps, 'm-1', {}))).to.be.instanceOf(MachineNotFoundError);
     expect(store.records.has('m-1')).to.equal(false);
@@ -225,10 +225,10 @@ describe('deleting a machine', () => {
     store.put(machine());
     // A handler starts between each read and the conditional delete.
     store.before.deleteIfIdle = () => {
-      store.records.get('m-1')!.lease = { token: 'busy', until: T0 + 1000 };
+      (store.records.get('m-1') as MachineRecord).lease = { token: 'busy', until: T0 + 1000 };
     };
     store.before.get = () => {
-      delete store.records.get('m-1')!.lease;
+      delete (store.records.get('m-1') as MachineRecord).lease;
     };
     const error = await rejection(deleteMachine(deps, 'm-1'));
     expect(error).to.be.instanceOf(ConflictError);

@@ -1,0 +1,17 @@
+import type { MachineRecord } from '../../domain/machine';
+import { wake } from '../../domain/step';
+import { commitAsApi } from './apiStep';
+import type { ApiDeps } from './ports';
+import { readMachine } from './readMachine';
+
+/**
+ * Runs the next step of a RUNNING machine that waits on a delay now instead of at its `wakeAt`
+ * (docs/design.md#wake). Exactly one of the woken message and the one the wait scheduled runs
+ * the step: the wake commit makes the scheduled one stale. 409 for a machine not waiting.
+ */
+export async function wakeMachine(deps: ApiDeps, id: string): Promise<MachineRecord> {
+  const now = deps.now();
+  const record = await readMachine(deps.store, id, now);
+  const commit = wake(record, { now, maxQueueDelaySeconds: deps.maxQueueDelaySeconds });
+  return commitAsApi(deps, record, { status: 'RUNNING', waiting: true }, commit, 'waking');
+}

@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { fieldIssues, stateNameSchema } from '../../../domain/definition';
+import { ValidationError } from '../../../domain/errors';
+import { toView } from '../../../domain/machine';
+import { redriveMachine } from '../../application/redriveMachine';
+import { getServices } from '../../wiring';
+import { httpHandler, machineId } from './httpHandler';
+
+const redriveBodySchema = z
+  .strictObject({ object: z.json().optional(), state: stateNameSchema.optional() })
+  .default({});
+
+/** POST /machines/{id}/redrive: puts a FAILED machine back to RUNNING (202). */
+export const handler = httpHandler(async (request) => {
+  const id = machineId(request);
+  const body = redriveBodySchema.safeParse(request.body);
+  if (!body.success) throw new ValidationError('invalid redrive request', fieldIssues(body.error));
+  const services = getServices();
+  // No caller identity yet (the API has no auth): the history's `by` stays empty until it has.
+  const record = await redriveMachine(services, id, body.data);
+  return { status: 202, body: toView(record, services.now()) };
+});
