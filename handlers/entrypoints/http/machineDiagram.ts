@@ -8,8 +8,9 @@ import { getServices } from '../../wiring';
 import { type HttpRequest, httpHandler, machineId, type ProxyEvent, type ProxyResult } from './httpHandler';
 
 async function read(request: HttpRequest) {
+  const id = machineId(request);
   const { store, now } = getServices();
-  return readMachineWithHistory(store, machineId(request), now());
+  return readMachineWithHistory(store, id, now());
 }
 
 const FORMATS = ['mermaid', 'svg'];
