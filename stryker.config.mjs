@@ -5,8 +5,9 @@
 export default {
   // Stryker's mocha runner cannot load mocha 12, so each mutant runs the unit tests as a command
   // (a fresh process, with the mutant chosen by an environment variable). `.mocharc.json` loads tsx.
-  // mocha.js directly rather than npx, which would add a second per mutant; --bail stops at the
-  // first failing test, which is all a killed mutant needs.
+  // mocha.js directly rather than npx, which would add a process start per mutant (mocha's cli.js
+  // would save one more, but exits 0 when tests fail). --bail stops at the first failing test,
+  // which is all a killed mutant needs.
   testRunner: 'command',
   coverageAnalysis: 'off', // the command runner cannot tell which tests cover a mutant
   commandRunner: {
@@ -29,8 +30,10 @@ export default {
     'bench/results',
     '.scratch',
   ],
-  // Other test suites share this machine's two cores.
+  // Other test suites share this machine's two cores: one runner, and time enough that a mutant
+  // is not taken for an infinite loop because the machine is busy.
   concurrency: 1,
+  timeoutMS: 10_000,
   reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: 'reports/mutation/index.html' },
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
