@@ -83,6 +83,14 @@ describe('decide', () => {
     });
   });
 
+  it('drops an older message for a parked machine, even while its resume is being committed', () => {
+    const parked = leased({ status: 'PARKED', version: 2 });
+    expect(decide(parked, { id: 'm-1', version: 1, attempt: 1 }, context)).to.deep.equal({
+      action: 'drop',
+      reason: 'stale',
+    });
+  });
+
   it('drops an early message when the lease that sent it has expired', () => {
     const expired = machine({ lease: { token: 'tok', until: T0 - 1 } });
     expect(decide(expired, { id: 'm-1', version: 1, attempt: 1 }, context)).to.deep.equal({
