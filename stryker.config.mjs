@@ -37,5 +37,6 @@ export default {
   reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: 'reports/mutation/index.html' },
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
-  thresholds: { high: 95, low: 90, break: null },
+  // Below 95 % the run fails (issue 8); domain/ scored 98 % when this was set.
+  thresholds: { high: 95, low: 90, break: 95 },
 };
