@@ -68,10 +68,47 @@ describe('mermaidDiagram', () => {
     expect(text).not.to.include('s0 --> s0 : resumed');
   });
 
+  it('keeps edges between the same states apart by what they mean', () => {
+    const record = machine({ state: 'START', status: 'PARKED' });
+    const text = mermaidDiagram(record, [
+      event(0, { outcome: 'created', to: 'START' }),
+      event(1, { outcome: 'retry', from: 'START' }),
+      event(2, { outcome: 'transition', from: 'START', to: 'START' }),
+      event(3, { outcome: 'parked', from: 'START', to: 'START' }),
+      event(4, { outcome: 'resumed', from: 'START', to: 'TASK-1' }),
+      event(5, { outcome: 'parked', from: 'START', to: 'TASK-1' }),
+    ]);
+    expect(text.split('\n').filter((line) => line.includes('-->'))).to.deep.equal([
+      '    [*] --> s0',
+      '    s0 --> s0 : retry',
+      '    s0 --> s0',
+      '    s0 --> s0 : parks',
+      '    s0 --> s1 : resumed',
+      '    s0 --> s1 : parks',
+    ]);
+    expect(text).to.include('    class s0 parked\n');
+  });
+
+  it('draws a machine with no history as its states alone', () => {
+    const text = mermaidDiagram(machine(), []);
+    expect(text.split('\n').slice(0, 5)).to.deep.equal([
+      'stateDiagram-v2',
+      '    state "START" as s0',
+      '    state "TASK-1" as s1',
+      '    state "FINALIZE" as s2',
+      '    classDef running fill:#fde68a,stroke:#b45309,stroke-width:2px',
+    ]);
+    expect(text.endsWith('    class s0 running\n')).to.equal(true);
+  });
+
   it('draws a state not in config as the finish', () => {
     const text = mermaidDiagram(machine({ status: 'FAILED' }), [
       event(0, { outcome: 'transition', from: 'START', to: 'MARS' }),
     ]);
     expect(text).to.include('    s0 --> [*]\n');
+  });
+
+  it('draws a current state not in config as the finish', () => {
+    expect(mermaidDiagram(machine({ state: 'MARS', status: 'FAILED' }), [])).to.include('    class [*] failed\n');
   });
 });

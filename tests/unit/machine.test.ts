@@ -1,17 +1,38 @@
 import { expect } from 'chai';
-import { createMachine, fullHistory, isAwaitingFirstStep, isExpired, isFinished, toView } from '../../domain/machine';
+import { definitionFingerprint } from '../../domain/definition';
+import {
+  createMachine,
+  fullHistory,
+  hasLiveLease,
+  isAwaitingFirstStep,
+  isExpired,
+  isFinished,
+  stepMessageSchema,
+  toView,
+  withEvent,
+} from '../../domain/machine';
 import { definition, machine, T0 } from '../helpers/factories';
 
 describe('createMachine', () => {
   it('creates a RUNNING record at version 0 with a created event and the first message', () => {
-    const { record, first } = createMachine(definition({ name: 'order-42' }), { id: 'order-42', now: T0 });
-    expect(record).to.include({ id: 'order-42', name: 'order-42', state: 'START', status: 'RUNNING', version: 0 });
-    expect(record.lastEvent).to.deep.equal({
-      seq: 0,
-      outcome: 'created',
-      at: new Date(T0).toISOString(),
+    const added = definition({ name: 'order-42' });
+    const { record, first } = createMachine(added, { id: 'order-42', now: T0 });
+    const at = new Date(T0).toISOString();
+    expect(record).to.deep.equal({
+      id: 'order-42',
+      name: 'order-42',
+      state: 'START',
+      status: 'RUNNING',
+      object: added.object,
+      config: added.config,
+      options: added.options,
       version: 0,
-      to: 'START',
+      attempt: 1,
+      seq: 0,
+      lastEvent: { seq: 0, outcome: 'created', at, version: 0, to: 'START' },
+      fingerprint: definitionFingerprint(added),
+      createdAt: at,
+      updatedAt: at,
     });
     expect(first).to.deep.equal({ message: { id: 'order-42', version: 0, attempt: 1 }, delaySeconds: 0 });
   });
@@ -23,10 +44,56 @@ describe('createMachine', () => {
 
 describe('toView', () => {
   it('hides the lease and bookkeeping and says whether a handler runs', () => {
-    const view = toView(machine({ lease: { token: 'secret', until: T0 + 1 } }), T0);
-    expect(view).not.to.have.any.keys('lease', 'lastEvent', 'fingerprint', 'seq');
-    expect(view.handlerRunning).to.equal(true);
+    const record = machine({ lease: { token: 'secret', until: T0 + 1 } });
+    const view = toView(record, T0);
+    const { lease: _lease, lastEvent: _lastEvent, fingerprint: _fingerprint, seq: _seq, ...shown } = record;
+    expect(view).to.deep.equal({ ...shown, handlerRunning: true });
     expect(toView(machine({ lease: { token: 'secret', until: T0 } }), T0).handlerRunning).to.equal(false);
+  });
+});
+
+describe('hasLiveLease', () => {
+  it('is true until the lease ends, and false without one', () => {
+    expect(hasLiveLease(machine({ lease: { token: 't', until: T0 + 1 } }), T0)).to.equal(true);
+    expect(hasLiveLease(machine({ lease: { token: 't', until: T0 } }), T0)).to.equal(false);
+    expect(hasLiveLease(machine(), T0)).to.equal(false);
+  });
+});
+
+describe('withEvent', () => {
+  it('counts one more write, stamps the event with its seq and time, and updates updatedAt', () => {
+    const record = machine({ seq: 4 });
+    const at = new Date(T0 + 7000).toISOString();
+    expect(withEvent(record, { outcome: 'transition', version: 2, from: 'A', to: 'B' }, T0 + 7000)).to.deep.equal({
+      seq: 5,
+      lastEvent: { seq: 5, at, outcome: 'transition', version: 2, from: 'A', to: 'B' },
+      updatedAt: at,
+    });
+  });
+});
+
+describe('stepMessageSchema', () => {
+  const valid = { id: 'm-1', version: 0, attempt: 1 };
+
+  it('accepts an id of 1 to 256 characters, a version from 0 and an attempt from 1', () => {
+    for (const message of [valid, { id: 'x'.repeat(256), version: 7, attempt: 3 }]) {
+      expect(stepMessageSchema.parse(message)).to.deep.equal(message);
+    }
+  });
+
+  it('refuses an empty or longer id, a negative or fractional version, attempt 0, and unknown fields', () => {
+    for (const message of [
+      { ...valid, id: '' },
+      { ...valid, id: 'x'.repeat(257) },
+      { ...valid, version: -1 },
+      { ...valid, version: 0.5 },
+      { ...valid, attempt: 0 },
+      { ...valid, attempt: 1.5 },
+      { ...valid, extra: true },
+      { version: 0, attempt: 1 },
+    ]) {
+      expect(stepMessageSchema.safeParse(message).success, JSON.stringify(message)).to.equal(false);
+    }
   });
 });
 
@@ -36,6 +103,8 @@ describe('isAwaitingFirstStep', () => {
     expect(isAwaitingFirstStep(machine({ version: 1 }), T0)).to.equal(false);
     expect(isAwaitingFirstStep(machine({ attempt: 2 }), T0)).to.equal(false);
     expect(isAwaitingFirstStep(machine({ status: 'FAILED' }), T0)).to.equal(false);
+    expect(isAwaitingFirstStep(machine({ status: 'PARKED' }), T0)).to.equal(false);
+    expect(isAwaitingFirstStep(machine({ lease: { token: 't', until: T0 } }), T0)).to.equal(true);
     expect(isAwaitingFirstStep(machine({ lease: { token: 't', until: T0 + 1 } }), T0)).to.equal(false);
   });
 });
@@ -52,15 +121,16 @@ describe('isFinished', () => {
 });
 
 describe('fullHistory', () => {
-  it('adds the latest event from the record, drops uncommitted ones, and orders by seq', () => {
+  it('adds the latest event from the record in place of a written one, drops uncommitted ones, and orders by seq', () => {
     const at = new Date(T0).toISOString();
     const record = machine({ seq: 2, lastEvent: { seq: 2, outcome: 'succeeded', at, version: 2 } });
     const written = [
       { seq: 1, outcome: 'transition' as const, at, version: 1 },
       { seq: 0, outcome: 'created' as const, at, version: 0 },
       { seq: 3, outcome: 'transition' as const, at, version: 3 },
+      { seq: 2, outcome: 'transition' as const, at, version: 99 },
     ];
-    expect(fullHistory(record, written).map((e) => e.seq)).to.deep.equal([0, 1, 2]);
+    expect(fullHistory(record, written)).to.deep.equal([written[1], written[0], record.lastEvent]);
   });
 });
 
@@ -68,6 +138,8 @@ describe('isExpired', () => {
   it('is true from expiresAt (epoch seconds) on, and never without it', () => {
     expect(isExpired({ expiresAt: T0 / 1000 }, T0)).to.equal(true);
     expect(isExpired({ expiresAt: T0 / 1000 + 1 }, T0)).to.equal(false);
+    expect(isExpired({ expiresAt: T0 / 1000 + 1 }, T0 + 999)).to.equal(false);
+    expect(isExpired({ expiresAt: T0 / 1000 - 1 }, T0)).to.equal(true);
     expect(isExpired({}, T0)).to.equal(false);
   });
 });

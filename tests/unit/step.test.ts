@@ -1,6 +1,7 @@
 import { expect } from 'chai';
+import { byteLength } from '../../domain/definition';
 import { ConflictError, ValidationError } from '../../domain/errors';
-import { DEFER_SECONDS, MAX_DELAY_SECONDS } from '../../domain/limits';
+import { DEFER_SECONDS, MAX_DELAY_SECONDS, MAX_MACHINE_BYTES } from '../../domain/limits';
 import type { MachineRecord } from '../../domain/machine';
 import { backoffSeconds, decide, type HandlerOutcome, requestRemoval, resume, step } from '../../domain/step';
 import { contextAt, machine, T0 } from '../helpers/factories';
@@ -58,11 +59,36 @@ describe('decide', () => {
       delaySeconds: DEFER_SECONDS,
       reason: 'early',
     });
-    expect(decide(leased(), { id: 'm-1', version: 0, attempt: 2 }, context).action).to.equal('defer');
+    expect(decide(leased(), { id: 'm-1', version: 0, attempt: 2 }, context)).to.deep.equal({
+      action: 'defer',
+      delaySeconds: DEFER_SECONDS,
+      reason: 'early',
+    });
+  });
+
+  it('orders steps by version first, then by attempt', () => {
+    const record = leased({ version: 3, attempt: 2 });
+    expect(decide(record, { id: 'm-1', version: 4, attempt: 1 }, context)).to.deep.include({ reason: 'early' });
+    expect(decide(record, { id: 'm-1', version: 2, attempt: 3 }, context)).to.deep.equal({
+      action: 'drop',
+      reason: 'stale',
+    });
   });
 
   it('defers the message of a resume whose commit is pending', () => {
-    expect(decide(leased({ status: 'PARKED' }), current, context).action).to.equal('defer');
+    expect(decide(leased({ status: 'PARKED' }), current, context)).to.deep.equal({
+      action: 'defer',
+      delaySeconds: DEFER_SECONDS,
+      reason: 'early',
+    });
+  });
+
+  it('drops an older message for a parked machine, even while its resume is being committed', () => {
+    const parked = leased({ status: 'PARKED', version: 2 });
+    expect(decide(parked, { id: 'm-1', version: 1, attempt: 1 }, context)).to.deep.equal({
+      action: 'drop',
+      reason: 'stale',
+    });
   });
 
   it('drops an early message when the lease that sent it has expired', () => {
@@ -74,8 +100,9 @@ describe('decide', () => {
   });
 
   it('drops messages for finished or parked machines', () => {
-    expect(decide(machine({ status: 'SUCCEEDED' }), current, context).action).to.equal('drop');
-    expect(decide(machine({ status: 'PARKED' }), current, context).action).to.equal('drop');
+    for (const status of ['SUCCEEDED', 'FAILED', 'PARKED'] as const) {
+      expect(decide(machine({ status }), current, context), status).to.deep.equal({ action: 'drop', reason: 'stale' });
+    }
   });
 
   it('re-sends with the capped remaining delay while wakeAt is in the future', () => {
@@ -95,11 +122,20 @@ describe('step', () => {
   const context = contextAt(T0 + 5000);
 
   it('moves to the returned state, replaces the object and schedules the next step', () => {
-    const { record, send } = step(leased(), returned({ state: 'TASK-1', object: { done: 1 } }), context);
+    const { record, send } = step(leased({ attempt: 2 }), returned({ state: 'TASK-1', object: { done: 1 } }), context);
     expect(record).to.include({ state: 'TASK-1', status: 'RUNNING', version: 1, attempt: 1, seq: 1 });
     expect(record.object).to.deep.equal({ done: 1 });
     expect(record.lease).to.equal(undefined);
-    expect(record.lastEvent).to.deep.include({ outcome: 'transition', from: 'START', to: 'TASK-1', delay: 0, seq: 1 });
+    expect(record.updatedAt).to.equal(new Date(T0 + 5000).toISOString());
+    expect(record.lastEvent).to.deep.equal({
+      seq: 1,
+      at: new Date(T0 + 5000).toISOString(),
+      outcome: 'transition',
+      version: 1,
+      from: 'START',
+      to: 'TASK-1',
+      delay: 0,
+    });
     expect(send).to.deep.equal({ message: { id: 'm-1', version: 1, attempt: 1 }, delaySeconds: 0 });
   });
 
@@ -119,16 +155,42 @@ describe('step', () => {
 
   it('parks the machine on a negative delay and sends nothing', () => {
     const { record, send } = step(leased(), returned({ state: 'TASK-1', delay: -1 }), context);
-    expect(record).to.include({ status: 'PARKED', state: 'TASK-1', version: 1 });
-    expect(record.lastEvent.outcome).to.equal('parked');
+    expect(record).to.include({ status: 'PARKED', state: 'TASK-1', version: 1, attempt: 1 });
+    expect(record).not.to.have.any.keys('lease', 'wakeAt');
+    expect(record.lastEvent).to.deep.equal({
+      seq: 1,
+      at: new Date(T0 + 5000).toISOString(),
+      outcome: 'parked',
+      version: 1,
+      from: 'START',
+      to: 'TASK-1',
+    });
     expect(send).to.equal(undefined);
   });
 
+  it('moves on at once, without wakeAt, on a zero delay', () => {
+    const { record, send } = step(
+      leased({ wakeAt: new Date(T0).toISOString() }),
+      returned({ state: 'TASK-1', delay: 0 }),
+      context,
+    );
+    expect(record).to.include({ status: 'RUNNING', state: 'TASK-1' });
+    expect(record).not.to.have.any.keys('lease', 'wakeAt');
+    expect(send?.delaySeconds).to.equal(0);
+  });
+
   it('finishes as SUCCEEDED on null, with finishedAt and expiresAt after retentionDays', () => {
-    const { record, send } = step(leased(), returned(null), context);
-    expect(record).to.include({ status: 'SUCCEEDED', version: 1, finishedAt: new Date(T0 + 5000).toISOString() });
-    expect(record.expiresAt).to.equal(Math.floor((T0 + 5000) / 1000) + 7 * 86_400);
-    expect(record.lastEvent.outcome).to.equal('succeeded');
+    const { record, send } = step(leased(), returned(null), contextAt(T0 + 5999));
+    expect(record).to.include({ status: 'SUCCEEDED', version: 1, finishedAt: new Date(T0 + 5999).toISOString() });
+    expect(record).not.to.have.any.keys('lease', 'wakeAt', 'error');
+    expect(record.expiresAt).to.equal((T0 + 5000) / 1000 + 7 * 86_400);
+    expect(record.lastEvent).to.deep.equal({
+      seq: 1,
+      at: new Date(T0 + 5999).toISOString(),
+      outcome: 'succeeded',
+      version: 1,
+      from: 'START',
+    });
     expect(send).to.equal(undefined);
   });
 
@@ -142,6 +204,15 @@ describe('step', () => {
     });
   });
 
+  it('prefers error to message on state ERROR, skipping null, and keeps the object returned with it', () => {
+    const both = step(leased(), returned({ state: 'ERROR', error: 'first', message: 'second' }), context).record;
+    expect(both.error?.message).to.equal('first');
+    const nullError = returned({ state: 'ERROR', error: null, message: 'the message', object: { partial: true } });
+    const { record } = step(leased(), nullError, context);
+    expect(record.error?.message).to.equal('the message');
+    expect(record.object).to.deep.equal({ partial: true });
+  });
+
   it('fails on state ERROR with a structured or missing message', () => {
     expect(step(leased(), returned({ state: 'ERROR', message: { code: 7 } }), context).record.error?.message).to.equal(
       '{"code":7}',
@@ -151,11 +222,18 @@ describe('step', () => {
     );
   });
 
-  it('fails on a state that is not in config', () => {
-    const { record, send } = step(leased(), returned({ state: 'MARS' }), context);
-    expect(record.status).to.equal('FAILED');
-    expect(record.error?.message).to.match(/'MARS'.*not in config/);
+  it('fails on a state that is not in config, keeping the object returned with it', () => {
+    const { record, send } = step(leased(), returned({ state: 'MARS', object: { landed: false } }), context);
+    expect(record).to.include({ status: 'FAILED', state: 'START' });
+    expect(record.object).to.deep.equal({ landed: false });
+    expect(record.error?.message).to.equal("handler returned state 'MARS', which is not in config");
     expect(send).to.equal(undefined);
+  });
+
+  it('does not take an inherited property for a state of config', () => {
+    expect(step(leased(), returned({ state: 'toString' }), context).record.error?.message).to.equal(
+      "handler returned state 'toString', which is not in config",
+    );
   });
 
   it('fails at once, without retry, on a malformed result', () => {
@@ -217,10 +295,63 @@ describe('step', () => {
     expect(step(leased(), thrown('r'.repeat(1000)), context).record.lastEvent.error).to.equal('r'.repeat(1000));
   });
 
+  it("describes a malformed result with zod's message on one line", () => {
+    const tooLong = step(leased(), returned({ state: 'TASK-1', delay: MAX_DELAY_SECONDS + 1 }), context);
+    expect(tooLong.record.error?.message).to.equal(
+      `malformed handler result: ✖ Too big: expected number to be <=${MAX_DELAY_SECONDS}   → at delay`,
+    );
+    expect(step(leased(), returned('text'), context).record.error?.message).to.equal(
+      'malformed handler result: ✖ Invalid input',
+    );
+  });
+
+  it('accepts the longest delay', () => {
+    const { record, send } = step(leased(), returned({ state: 'TASK-1', delay: MAX_DELAY_SECONDS }), context);
+    expect(record.wakeAt).to.equal(new Date(T0 + 5000 + MAX_DELAY_SECONDS * 1000).toISOString());
+    expect(send?.delaySeconds).to.equal(900);
+  });
+
+  describe('size limit of object and config together', () => {
+    const configBytes = byteLength(machine().config);
+    // A string object whose JSON makes the record exactly `bytes` long with the config.
+    const objectOfSize = (bytes: number) => 'x'.repeat(bytes - configBytes - 2);
+
+    it('accepts an object that brings the machine to exactly MAX_MACHINE_BYTES', () => {
+      const object = objectOfSize(MAX_MACHINE_BYTES);
+      expect(byteLength(object) + configBytes).to.equal(MAX_MACHINE_BYTES);
+      const { record } = step(leased(), returned({ state: 'TASK-1', object }), context);
+      expect(record).to.include({ status: 'RUNNING', object });
+    });
+
+    it('fails, keeping the previous object, one byte past it', () => {
+      const { record, send } = step(
+        leased(),
+        returned({ state: 'TASK-1', object: objectOfSize(MAX_MACHINE_BYTES + 1) }),
+        context,
+      );
+      expect(record).to.include({ status: 'FAILED', state: 'START', version: 1 });
+      expect(record.object).to.deep.equal({ orderId: 42 });
+      expect(record.error?.message).to.equal(
+        `handler result too large: the machine's object and config take ${MAX_MACHINE_BYTES + 1} bytes of JSON; the limit is ${MAX_MACHINE_BYTES}`,
+      );
+      expect(send).to.equal(undefined);
+    });
+  });
+
   it('retries a failed attempt with exponential backoff, keeping the version', () => {
     const first = step(leased(), thrown('boom'), context);
-    expect(first.record).to.include({ status: 'RUNNING', version: 0, attempt: 2 });
-    expect(first.record.lastEvent).to.deep.include({ outcome: 'retry', attempt: 2, delay: 1, error: 'boom' });
+    expect(first.record).to.include({ status: 'RUNNING', version: 0, attempt: 2, seq: 1 });
+    expect(first.record.lease).to.equal(undefined);
+    expect(first.record.lastEvent).to.deep.equal({
+      seq: 1,
+      at: new Date(T0 + 5000).toISOString(),
+      outcome: 'retry',
+      version: 0,
+      from: 'START',
+      attempt: 2,
+      delay: 1,
+      error: 'boom',
+    });
     expect(first.send).to.deep.equal({ message: { id: 'm-1', version: 0, attempt: 2 }, delaySeconds: 1 });
     const second = step(leased({ attempt: 2 }), thrown('boom'), context);
     expect(second.send).to.deep.equal({ message: { id: 'm-1', version: 0, attempt: 3 }, delaySeconds: 2 });
@@ -239,13 +370,36 @@ describe('step', () => {
   it('fails with the last error after maxAttempts', () => {
     const { record, send } = step(leased({ attempt: 3 }), thrown('still broken'), context);
     expect(record).to.include({ status: 'FAILED', version: 1, attempt: 3 });
-    expect(record.error?.message).to.equal('still broken');
-    expect(record.lastEvent).to.deep.include({ outcome: 'failed', attempt: 3, error: 'still broken' });
+    expect(record).not.to.have.any.keys('lease', 'wakeAt');
+    expect(record.error).to.deep.equal({
+      message: 'still broken',
+      state: 'START',
+      at: new Date(T0 + 5000).toISOString(),
+    });
+    expect(record.finishedAt).to.equal(new Date(T0 + 5000).toISOString());
+    expect(record.expiresAt).to.equal((T0 + 5000) / 1000 + 7 * 86_400);
+    expect(record.lastEvent).to.deep.equal({
+      seq: 1,
+      at: new Date(T0 + 5000).toISOString(),
+      outcome: 'failed',
+      version: 1,
+      from: 'START',
+      attempt: 3,
+      error: 'still broken',
+    });
     expect(send).to.equal(undefined);
   });
 
+  it('retries up to the last attempt maxAttempts allows', () => {
+    expect(step(leased({ attempt: 2 }), thrown(), context).record).to.include({ status: 'RUNNING', attempt: 3 });
+  });
+
   it('does not retry a failure that is not retryable', () => {
-    expect(step(leased(), thrown('not allowed', false), context).record.status).to.equal('FAILED');
+    expect(step(leased(), thrown('not allowed', false), context).record).to.include({
+      status: 'FAILED',
+      attempt: 1,
+    });
+    expect(step(leased({ attempt: 3 }), thrown('not allowed', false), context).record.status).to.equal('FAILED');
   });
 });
 
@@ -263,11 +417,19 @@ describe('backoffSeconds', () => {
 describe('resume', () => {
   const parked = machine({ status: 'PARKED', version: 2, state: 'TASK-1', lease: { token: 't', until: T0 } });
 
-  it('wakes a parked machine in its state, with a message for the same version', () => {
+  it('wakes a parked machine in its state, with its object and a message for the same version', () => {
     const { record, send } = resume(parked, {}, contextAt(T0));
     expect(record).to.include({ status: 'RUNNING', state: 'TASK-1', attempt: 1, version: 2 });
+    expect(record.object).to.deep.equal({ orderId: 42 });
     expect(record.lease).to.equal(undefined);
-    expect(record.lastEvent).to.deep.include({ outcome: 'resumed', from: 'TASK-1', to: 'TASK-1' });
+    expect(record.lastEvent).to.deep.equal({
+      seq: 1,
+      at: new Date(T0).toISOString(),
+      outcome: 'resumed',
+      version: 2,
+      from: 'TASK-1',
+      to: 'TASK-1',
+    });
     expect(send).to.deep.equal({ message: { id: 'm-1', version: 2, attempt: 1 }, delaySeconds: 0 });
   });
 
@@ -277,24 +439,61 @@ describe('resume', () => {
     expect(record.object).to.deep.equal({ approved: true });
   });
 
-  it('refuses a machine that is not parked (409) and a state outside config (400)', () => {
-    expect(() => resume(machine(), {}, contextAt(T0))).to.throw(ConflictError);
-    expect(() => resume({ ...parked, removing: true }, {}, contextAt(T0))).to.throw(ConflictError);
-    expect(() => resume(parked, { state: 'NOPE' }, contextAt(T0))).to.throw(ValidationError);
+  it('refuses a machine that is not parked, or is being removed (409)', () => {
+    const conflict = (record: MachineRecord) => {
+      try {
+        resume(record, {}, contextAt(T0));
+      } catch (error) {
+        expect(error).to.be.instanceOf(ConflictError);
+        return { message: (error as ConflictError).message, details: (error as ConflictError).details };
+      }
+      expect.fail('expected a ConflictError');
+    };
+    expect(conflict(machine())).to.deep.equal({
+      message: "machine 'm-1' is RUNNING, not PARKED",
+      details: { status: 'RUNNING' },
+    });
+    expect(conflict({ ...parked, removing: true })).to.deep.equal({
+      message: "machine 'm-1' is PARKED, not PARKED",
+      details: { status: 'PARKED' },
+    });
+  });
+
+  it('refuses a state outside config, naming the field (400)', () => {
+    for (const state of ['NOPE', 'toString']) {
+      try {
+        resume(parked, { state }, contextAt(T0));
+        expect.fail('expected a ValidationError');
+      } catch (error) {
+        expect(error).to.be.instanceOf(ValidationError);
+        expect((error as ValidationError).message).to.equal('invalid resume request');
+        expect((error as ValidationError).details).to.deep.equal([
+          { path: 'state', message: `state '${state}' is not a key of config` },
+        ]);
+      }
+    }
   });
 });
 
 describe('requestRemoval', () => {
   it('deletes at once when no handler runs', () => {
     expect(requestRemoval(machine(), T0)).to.deep.equal({ action: 'delete' });
+    expect(requestRemoval(machine({ removing: true }), T0)).to.deep.equal({ action: 'delete' });
   });
 
   it('marks the machine removing while a handler runs', () => {
     const removal = requestRemoval(leased(), T0);
     expect(removal.action).to.equal('mark');
     if (removal.action === 'mark') {
-      expect(removal.record.removing).to.equal(true);
-      expect(removal.record.lastEvent.outcome).to.equal('removal');
+      expect(removal.record).to.include({ removing: true, seq: 1, state: 'START' });
+      expect(removal.record.lease).to.deep.equal({ token: 'tok', until: T0 + 60_000 });
+      expect(removal.record.lastEvent).to.deep.equal({
+        seq: 1,
+        at: new Date(T0).toISOString(),
+        outcome: 'removal',
+        version: 0,
+        from: 'START',
+      });
     }
   });
 
