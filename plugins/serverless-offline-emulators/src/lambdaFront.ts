@@ -83,42 +83,57 @@ export async function startLambdaFront(options: LambdaFrontOptions): Promise<Run
       if (match[4] === 'invoke-async') action = 'InvokeAsync';
       if (local) path = `${match[1]}${encodeURIComponent(local)}${match[3]}${match[5] ?? ''}`;
     }
-    const forward = request(
-      {
-        host: options.target.host,
-        port: options.target.port,
-        method: req.method,
-        path,
-        headers: req.headers,
-        agent,
-      },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-        answer.on('end', () => {
-          if (!options.recorder || !match) return;
-          const fn = userAgentAppId(req.headers);
-          const functionError = answer.headers['x-amz-function-error'];
-          options.recorder.record({
-            kind: 'request',
-            at: startedAt,
-            service: 'lambda',
-            action,
-            iamAction: iamActionOf('lambda', action),
-            resources: invoked ? [invoked] : [],
-            ...(fn ? { function: fn } : {}),
-            status: answer.statusCode ?? 502,
-            ...(typeof functionError === 'string' ? { error: functionError } : {}),
-            durationMs: Date.now() - startedAt,
-          });
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      /**
+       * A keep-alive socket the target closed just as it was reused fails with ECONNRESET before
+       * anything was answered: such a request never reached the function, so send it once more.
+       */
+      const send = (retry: boolean) => {
+        const forward = request(
+          {
+            host: options.target.host,
+            port: options.target.port,
+            method: req.method,
+            path,
+            headers: req.headers,
+            agent,
+          },
+          (answer) => {
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(res);
+            answer.on('end', () => record(answer.statusCode ?? 502, answer.headers['x-amz-function-error']));
+          },
+        );
+        forward.on('error', (error) => {
+          if (retry && forward.reusedSocket && !res.headersSent) return send(false);
+          if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
+          res.end(
+            JSON.stringify({ Type: 'Service', message: `serverless-offline is not answering: ${error.message}` }),
+          );
         });
-      },
-    );
-    forward.on('error', (error) => {
-      if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ Type: 'Service', message: `serverless-offline is not answering: ${error.message}` }));
+        forward.end(body);
+      };
+      send(true);
     });
-    req.pipe(forward);
+    const record = (status: number, functionError: string | string[] | undefined) => {
+      if (!options.recorder || !match) return;
+      const fn = userAgentAppId(req.headers);
+      options.recorder.record({
+        kind: 'request',
+        at: startedAt,
+        service: 'lambda',
+        action,
+        iamAction: iamActionOf('lambda', action),
+        resources: invoked ? [invoked] : [],
+        ...(fn ? { function: fn } : {}),
+        status,
+        ...(typeof functionError === 'string' ? { error: functionError } : {}),
+        durationMs: Date.now() - startedAt,
+      });
+    };
   });
   server.keepAliveTimeout = 65_000;
   server.on('close', () => agent.destroy());
