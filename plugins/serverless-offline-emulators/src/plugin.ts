@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import {
   createResolver,
   functionArn,
@@ -11,21 +11,12 @@ import {
   type Template,
   tableDefinitions,
 } from './cloudformation';
-import { createTables, startDynamoDb } from './dynamodb';
-import { startSqsEventSource } from './eventSource';
+import type { EmulatorConfig, EventSourceSpec, FromWorker, ToWorker } from './emulatorWorker';
 import { scopeEnvPerInvocation } from './invocationEnv';
 import { startLambdaFront } from './lambdaFront';
 import { jsonlRecorder, type Recorder } from './recorder';
 import { close, freePort } from './servers';
-import {
-  createQueues,
-  LOCAL_CREDENTIALS,
-  MessageJournal,
-  type QueueSnapshot,
-  restoreQueues,
-  snapshotQueues,
-  startSqs,
-} from './sqs';
+import { LOCAL_CREDENTIALS } from './sqs';
 
 const PLUGIN = 'serverless-offline-emulators';
 const EVENT_SOURCE_AGENT = 'serverless-offline-emulators-sqs-event-source';
@@ -358,56 +349,31 @@ export class ServerlessOfflineEmulators {
     const arns = { region, accountId };
 
     try {
-      // DynamoDB
-      const dynamoPath = settings.persist ? join(settings.dataDir, 'dynamodb') : undefined;
-      if (dynamoPath) await mkdir(dynamoPath, { recursive: true });
-      const dynamodb = await startDynamoDb({
-        port: ports.dynamodb,
-        host,
-        ...arns,
-        ...(dynamoPath ? { path: dynamoPath } : {}),
-        ...(recorder ? { recorder } : {}),
-        eventSourceAgent: EVENT_SOURCE_AGENT,
-      });
-      this.stoppers.push(() => close(dynamodb.server));
-      const tables = await createTables(dynamodb.url, region, tableDefinitions(template, resolver));
-
-      // SQS
+      // DynamoDB, SQS and the event sources, on a thread of their own (see emulatorWorker.ts).
       const queues = queueDefinitions(template, resolver);
-      const journal = settings.persist ? new MessageJournal(queues) : undefined;
-      const sqs = await startSqs({
-        port: ports.sqs,
+      const dynamodbUrl = `http://${host}:${ports.dynamodb}`;
+      const sqsUrl = `http://${host}:${ports.sqs}`;
+      const {
+        tables,
+        queueUrls: urlsByName,
+        restored,
+      } = await this.startEmulators({
         host,
-        ...arns,
-        ...(recorder ? { recorder } : {}),
-        ...(journal ? { journal } : {}),
+        region,
+        accountId,
+        ports: { dynamodb: ports.dynamodb, sqs: ports.sqs },
+        ...(settings.persist
+          ? {
+              dynamoPath: join(settings.dataDir, 'dynamodb'),
+              snapshotFile: join(settings.dataDir, 'sqs-messages.json'),
+            }
+          : {}),
+        ...(settings.requestLog ? { requestLog: settings.requestLog } : {}),
+        tables: tableDefinitions(template, resolver),
+        queues,
         eventSourceAgent: EVENT_SOURCE_AGENT,
       });
-      this.stoppers.push(() => close(sqs.server));
-      const urlsById = await createQueues(sqs.url, region, queues);
-      const urlsByName = Object.fromEntries(queues.map((q) => [q.QueueName, urlsById[q.logicalId] as string]));
-      const snapshotFile = join(settings.dataDir, 'sqs-messages.json');
-      let restored = 0;
-      if (journal && existsSync(snapshotFile)) {
-        const snapshot = JSON.parse(await readFile(snapshotFile, 'utf8')) as QueueSnapshot;
-        restored = await restoreQueues(sqs.url, region, urlsByName, snapshot);
-        await rm(snapshotFile, { force: true });
-      }
-      if (journal) {
-        // Runs after the event sources have stopped (stoppers run in reverse order).
-        this.stoppers.push(async () => {
-          const snapshot = await snapshotQueues(
-            sqs.url,
-            region,
-            queues.map((q) => ({ QueueName: q.QueueName, url: urlsById[q.logicalId] as string })),
-            journal,
-          );
-          await mkdir(settings.dataDir, { recursive: true });
-          await writeFile(snapshotFile, JSON.stringify(snapshot, null, 1));
-          const saved = Object.values(snapshot.queues).reduce((n, list) => n + list.length, 0);
-          this.utils.log.notice(`${PLUGIN}: saved ${saved} queued message(s) to ${snapshotFile}`);
-        });
-      }
+      if (settings.persist) await mkdir(settings.dataDir, { recursive: true });
 
       // Lambda: serverless-offline listens on a port of our choosing; the front takes the public one.
       const offlineLambdaPort = await freePort(host);
@@ -428,37 +394,29 @@ export class ServerlessOfflineEmulators {
 
       // The event sources start once serverless-offline listens (offline:start:ready).
       const sources = this.sqsEventSources(resolver);
-      this.pendingEventSources = () => {
-        for (const source of sources) {
-          const queueUrl = urlsByName[source.queueName];
-          if (!queueUrl) {
-            this.utils.log.warning(
-              `${PLUGIN}: ${source.functionKey}'s sqs event names ${source.queueName}, not a queue of this service: not polled`,
-            );
-            continue;
-          }
-          const functionName = this.functionName(source.functionKey);
-          const eventSource = startSqsEventSource({
-            region,
-            sqsEndpoint: sqs.url,
-            lambdaEndpoint: `http://${host}:${offlineLambdaPort}`,
-            queueUrl,
-            queueArn: queueArn(arns, source.queueName),
-            functionKey: source.functionKey,
-            functionName,
-            functionArn: functionArn(arns, functionName),
-            credentials: LOCAL_CREDENTIALS,
-            batchSize: source.batchSize,
-            batchingWindowSeconds: source.batchingWindowSeconds,
-            pollers: source.maximumConcurrency ?? settings.pollers,
-            reportBatchItemFailures: source.reportBatchItemFailures,
-            userAgent: EVENT_SOURCE_AGENT,
-            ...(recorder ? { recorder } : {}),
-            onError: (error) => this.utils.log.warning(`${PLUGIN}: event source: ${(error as Error).message}`),
-          });
-          this.stoppers.push(() => eventSource.stop());
-        }
-      };
+      this.pendingEventSources = () =>
+        this.worker?.postMessage({
+          type: 'startEventSources',
+          sources: sources.map((source): EventSourceSpec => {
+            const functionName = this.functionName(source.functionKey);
+            return {
+              queueName: source.queueName,
+              region,
+              sqsEndpoint: sqsUrl,
+              lambdaEndpoint: `http://${host}:${offlineLambdaPort}`,
+              queueArn: queueArn(arns, source.queueName),
+              functionKey: source.functionKey,
+              functionName,
+              functionArn: functionArn(arns, functionName),
+              credentials: LOCAL_CREDENTIALS,
+              batchSize: source.batchSize,
+              batchingWindowSeconds: source.batchingWindowSeconds,
+              pollers: source.maximumConcurrency ?? settings.pollers,
+              reportBatchItemFailures: source.reportBatchItemFailures,
+              userAgent: EVENT_SOURCE_AGENT,
+            };
+          }),
+        } satisfies ToWorker);
 
       const outputs: Record<string, string> = {};
       for (const [name, output] of Object.entries(this.outputs())) {
@@ -476,8 +434,8 @@ export class ServerlessOfflineEmulators {
         endpoints: {
           http: `http://${host}:${ports.http}`,
           lambda: front.url,
-          dynamodb: dynamodb.url,
-          sqs: sqs.url,
+          dynamodb: dynamodbUrl,
+          sqs: sqsUrl,
         },
         environment: Object.fromEntries(
           Object.entries(this.serverless.service.provider.environment ?? {}).map(([k, v]) => [k, String(v)]),
@@ -485,7 +443,7 @@ export class ServerlessOfflineEmulators {
         outputs,
         functions: Object.fromEntries(keys.map((key) => [key, this.functionName(key)])),
         queues: urlsByName,
-        tables: [...tables.created, ...tables.kept],
+        tables,
         iam: this.iamStatements(resolver, keys),
         pid: process.pid,
       };
@@ -494,8 +452,8 @@ export class ServerlessOfflineEmulators {
       const sourcesText = sources.map((s) => `${s.functionKey} <- ${s.queueName}`).join(', ');
       this.banner = [
         `  API        http://${host}:${ports.http}`,
-        `  DynamoDB   ${dynamodb.url} (dynalite, ${stored}; tables ${[...tables.created, ...tables.kept].join(', ')})`,
-        `  SQS        ${sqs.url} (local-aws-sqs; queues ${queues.map((q) => q.QueueName).join(', ')}${restored ? `; ${restored} message(s) restored` : ''})`,
+        `  DynamoDB   ${dynamodbUrl} (dynalite, ${stored}; tables ${tables.join(', ')})`,
+        `  SQS        ${sqsUrl} (local-aws-sqs; queues ${queues.map((q) => q.QueueName).join(', ')}${restored ? `; ${restored} message(s) restored` : ''})`,
         `  Lambda     ${front.url} (serverless-offline; names, ARNs and partial ARNs)`,
         ...(sourcesText ? [`  Triggers   ${sourcesText}`] : []),
         ...(settings.requestLog ? [`  Requests   logged to ${settings.requestLog}`] : []),
@@ -507,6 +465,42 @@ export class ServerlessOfflineEmulators {
   }
 
   private pendingEventSources: (() => void) | undefined;
+  private worker: Worker | undefined;
+  private stopEmulators: (() => Promise<void>) | undefined;
+
+  /** Starts the emulator thread; its stopper stops the event sources, saves the queues and closes it. */
+  private startEmulators(config: EmulatorConfig): Promise<Extract<FromWorker, { type: 'ready' }>> {
+    const worker = new Worker(join(__dirname, '..', 'emulatorWorker.js'), { workerData: config });
+    this.worker = worker;
+    let stopped: (saved?: number) => void = () => undefined;
+    // First when stopping: the event sources let running invocations finish while the functions,
+    // the Lambda front and the emulators are all still up.
+    this.stopEmulators = async () => {
+      if (worker.threadId === -1) return; // already gone (it failed to start)
+      const done = new Promise<number | undefined>((resolve) => {
+        stopped = resolve;
+        worker.once('exit', () => resolve(undefined));
+        setTimeout(() => resolve(undefined), 20_000).unref();
+      });
+      worker.postMessage({ type: 'stop' } satisfies ToWorker);
+      const saved = await done;
+      if (saved !== undefined && config.snapshotFile) {
+        this.utils.log.notice(`${PLUGIN}: saved ${saved} queued message(s) to ${config.snapshotFile}`);
+      }
+      await worker.terminate();
+      this.worker = undefined;
+    };
+    return new Promise((resolve, reject) => {
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`the emulator thread exited (${code})`)));
+      worker.on('message', (message: FromWorker) => {
+        if (message.type === 'ready') resolve(message);
+        else if (message.type === 'failed') reject(new Error(message.message));
+        else if (message.type === 'warning') this.utils.log.warning(`${PLUGIN}: ${message.message}`);
+        else if (message.type === 'stopped') stopped(message.saved);
+      });
+    });
+  }
 
   async ready(): Promise<void> {
     this.pendingEventSources?.();
@@ -542,6 +536,11 @@ export class ServerlessOfflineEmulators {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    const stopEmulators = this.stopEmulators;
+    this.stopEmulators = undefined;
+    await stopEmulators?.().catch((error: Error) =>
+      this.utils.log.warning(`${PLUGIN}: while stopping: ${error.message}`),
+    );
     for (const stopOne of this.stoppers.splice(0).reverse()) {
       await stopOne().catch((error: Error) => this.utils.log.warning(`${PLUGIN}: while stopping: ${error.message}`));
     }
