@@ -1,9 +1,9 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { RequestMetric } from '../handlers/adapters/requestMetrics';
-import { freePort, type LocalStack, startLocalStack, useLocalCredentials } from '../scripts/localStack';
+import type { LogRecord } from '../plugins/serverless-offline-emulators/src/recorder';
+import { freePorts, type LocalStack, startLocalStack, useLocalCredentials } from '../scripts/localStack';
 import { benchDomainStep } from './domainStep';
 import { runLimit } from './limit';
 import { ASSUMPTIONS, PRICES, PRICES_AS_OF } from './prices';
@@ -31,17 +31,49 @@ const singleSteps = quick ? 5 : 30;
 
 type Counts = Record<string, number>;
 
-async function readMetrics(dir: string): Promise<RequestMetric[]> {
+/** One AWS request (or, service `trigger`, one SQS-triggered invocation) of a function, for the cost model. */
+interface RequestMetric {
+  service: 'dynamodb' | 'sqs' | 'lambda' | 'trigger';
+  command: string;
+  capacityUnits?: number;
+  messages?: number;
+  durationMs?: number;
+  source?: string;
+}
+
+/**
+ * The stack's request log (serverless-offline-emulators `--requestLog`): every request a function
+ * made, by function, and every invocation by the SQS event source. The event source's own receives
+ * and deletes are left out: the cost model prices those as Lambda's pollers would make them.
+ */
+async function readMetrics(file: string): Promise<RequestMetric[]> {
+  const text = await readFile(file, 'utf8').catch(() => '');
   const metrics: RequestMetric[] = [];
-  for (const file of await readdir(dir)) {
-    const text = await readFile(join(dir, file), 'utf8');
-    for (const line of text.split('\n')) if (line) metrics.push(JSON.parse(line) as RequestMetric);
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    const entry = JSON.parse(line) as LogRecord;
+    if (entry.kind === 'invocation') {
+      metrics.push({
+        source: entry.function,
+        service: 'trigger',
+        command: entry.function,
+        messages: entry.messages,
+        durationMs: entry.durationMs,
+      });
+    } else if (!entry.eventSource) {
+      metrics.push({
+        source: entry.function,
+        service: entry.service,
+        command: entry.action,
+        ...(entry.capacityUnits !== undefined ? { capacityUnits: entry.capacityUnits } : {}),
+      });
+    }
   }
   return metrics;
 }
 
-async function clearMetrics(dir: string) {
-  for (const file of await readdir(dir)) await rm(join(dir, file), { force: true });
+async function clearMetrics(file: string) {
+  await writeFile(file, '');
 }
 
 const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']);
@@ -122,21 +154,18 @@ const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) :
 async function main() {
   const started = Date.now();
   const metricsDir = args.endpoint ? undefined : await mkdtemp(join(tmpdir(), 'fsm-bench-metrics-'));
+  const requestLog = metricsDir ? join(metricsDir, 'requests.jsonl') : undefined;
   let stack: LocalStack | undefined;
   let apiUrl = args.endpoint;
   if (!apiUrl) {
     useLocalCredentials();
-    const ports = {
-      http: await freePort(),
-      lambda: await freePort(),
-      dynamodb: await freePort(),
-      sqs: await freePort(),
-    };
+    const ports = await freePorts();
     console.error('starting the local stack ...');
     stack = await startLocalStack({
       ports,
       buildDir: `.esbuild-bench-${ports.http}`,
-      env: { FSM_METRICS_DIR: metricsDir as string, FSM_LOG_LEVEL: 'ERROR' },
+      params: { logLevel: 'ERROR' },
+      requestLog,
     });
     apiUrl = stack.apiUrl;
   }
@@ -153,7 +182,7 @@ async function main() {
     for (let rep = 1; rep <= reps; rep++) {
       console.error(`repetition ${rep}/${reps}: 1 machine x ${singleSteps} steps ...`);
       singles.push(await runWorkload(apiUrl, { machines: 1, steps: singleSteps, timeoutMs: 120_000 }));
-      if (metricsDir) await clearMetrics(metricsDir);
+      if (requestLog) await clearMetrics(requestLog);
       console.error(`repetition ${rep}/${reps}: ${machines} machines x ${steps} steps ...`);
       const cpuBefore = { own: ownCpuMs(), offline: await processCpuMs(stack?.offlinePid) };
       const load = await runWorkload(apiUrl, { machines, steps, timeoutMs: 240_000 });
@@ -163,7 +192,7 @@ async function main() {
         emulators: (ownCpuMs() - cpuBefore.own) / load.transitions,
         offline: offlineAfter === undefined ? Number.NaN : (offlineAfter - (cpuBefore.offline ?? 0)) / load.transitions,
       });
-      if (metricsDir) costs.push(costModel(await readMetrics(metricsDir), load.transitions, steps));
+      if (requestLog) costs.push(costModel(await readMetrics(requestLog), load.transitions, steps));
       if (stack) {
         console.error(`repetition ${rep}/${reps}: the limit, ${machines} x ${steps} straight from a loop ...`);
         limits.push(await runLimit(stack.env, { machines, steps }));

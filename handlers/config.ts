@@ -20,8 +20,6 @@ export interface ServiceConfig {
   /** Receives of a step message before SQS moves it to the dead-letter queue (the redrive policy). */
   maxReceiveCount: number;
   maxQueueDelaySeconds: number;
-  /** Set by the benchmark only: where to count AWS requests for its cost model. */
-  metricsDir?: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -64,7 +62,6 @@ export function readConfig(env: Env = process.env): ServiceConfig {
     allowList: [...defaultAllowList(servicePrefix), ...extra],
     leaseSeconds: positiveInt(env, 'LEASE_SECONDS', DEFAULT_LEASE_SECONDS),
     maxReceiveCount: positiveInt(env, 'MAX_RECEIVE_COUNT', DEFAULT_MAX_RECEIVE_COUNT),
-    metricsDir: optional(env, 'METRICS_DIR'),
     maxQueueDelaySeconds: Math.min(
       positiveInt(env, 'MAX_QUEUE_DELAY_SECONDS', SQS_MAX_DELAY_SECONDS),
       SQS_MAX_DELAY_SECONDS,

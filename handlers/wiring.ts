@@ -18,18 +18,15 @@ export function getServices(): Services {
   return services;
 }
 
-/** `countRequestsAs` labels this caller's AWS requests for the benchmark (only when METRICS_DIR is set). */
-export function buildServices(config: ServiceConfig, countRequestsAs?: string): Services {
+export function buildServices(config: ServiceConfig): Services {
   const { region } = config;
-  const metrics =
-    config.metricsDir && countRequestsAs ? { dir: config.metricsDir, source: countRequestsAs } : undefined;
-  const dynamo = createDocumentClient({ region, endpoint: config.endpoints.dynamodb, metrics });
+  const dynamo = createDocumentClient({ region, endpoint: config.endpoints.dynamodb });
   return {
     config,
     store: new DynamoMachineStore(dynamo, { machines: config.tableName, history: config.historyTableName }),
-    queue: new SqsStepQueue(createSqsClient({ region, endpoint: config.endpoints.sqs, metrics }), config.queueUrl),
+    queue: new SqsStepQueue(createSqsClient({ region, endpoint: config.endpoints.sqs }), config.queueUrl),
     invoker: new LambdaStateInvoker(
-      createLambdaClient({ region, endpoint: config.endpoints.lambda, metrics, timeoutMs: invokeTimeoutMs(config) }),
+      createLambdaClient({ region, endpoint: config.endpoints.lambda, timeoutMs: invokeTimeoutMs(config) }),
     ),
     maxQueueDelaySeconds: config.maxQueueDelaySeconds,
     now: Date.now,

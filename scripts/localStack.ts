@@ -1,68 +1,19 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import dynalite from 'dynalite';
-import { createSqsServer } from 'local-aws-sqs';
-import { startSqsEventSource } from './sqsEventSource';
+import type { StackInfo } from '../plugins/serverless-offline-emulators/src/plugin';
 
-/** Must agree with serverless.yml (`service`, `custom.queues`); the packaging test checks it. */
+/**
+ * Starts `sls offline start` (the whole local stack, see plugins/serverless-offline-emulators) for
+ * the tests and the benchmark, on ports of their own, and reads what it serves from the stack
+ * info the plugin writes once it is ready.
+ */
+
+/** The names serverless.yml gives things (`service`, `custom.queues`, `custom.tables`); the packaging test checks them. */
 export const SERVICE = 'serverless-statemachine';
 export const LOCAL_STAGE = 'local';
-export const LOCAL_ACCOUNT = '000000000000';
-export const REGION = 'us-east-1';
-const MAX_RECEIVE_COUNT = 5;
-
-/** The emulators take any credentials; a developer's machine may have none configured. */
-export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
-
-/** For a process whose SDK clients talk only to the local stack: dummy credentials unless set. */
-export function useLocalCredentials(): void {
-  process.env.AWS_ACCESS_KEY_ID ??= LOCAL_CREDENTIALS.accessKeyId;
-  process.env.AWS_SECRET_ACCESS_KEY ??= LOCAL_CREDENTIALS.secretAccessKey;
-  process.env.AWS_REGION ??= REGION;
-}
-/** The local event source's settings (on AWS: serverless.yml's sqs event and Lambda's own pollers). */
-const LOCAL_BATCH_SIZE = 10;
-const LOCAL_POLLERS = 8;
-
-export interface StackPorts {
-  http: number;
-  lambda: number;
-  dynamodb: number;
-  sqs: number;
-}
-
-export const DEFAULT_PORTS: StackPorts = { http: 3000, lambda: 3002, dynamodb: 4567, sqs: 9324 };
-
-export interface StackOptions {
-  ports?: Partial<StackPorts>;
-  /** Keep DynamoDB's data in this folder instead of in memory. */
-  dataDir?: string;
-  /** Seconds a received message stays invisible; AWS uses 6 x the processor's timeout. */
-  visibilityTimeout?: number;
-  /** Extra environment for `sls offline` (e.g. FSM_MAX_QUEUE_DELAY_SECONDS). */
-  env?: Record<string, string>;
-  /** Where serverless-esbuild writes its bundles, relative to the project. */
-  buildDir?: string;
-  /** Receives every line `sls offline` prints. */
-  onOutput?: (line: string) => void;
-  startTimeoutMs?: number;
-}
-
-export interface LocalStack {
-  apiUrl: string;
-  ports: StackPorts;
-  queueUrl: string;
-  deadLetterQueueUrl: string;
-  /** The `sls offline` process (the API, the processor and the state functions run in it). */
-  offlinePid?: number;
-  /** Environment that points AWS SDK clients and our adapters at this stack. */
-  env: Record<string, string>;
-  stop(): Promise<void>;
-}
 
 export const queueNames = (stage = LOCAL_STAGE) => ({
   transitions: `${SERVICE}-${stage}-transitions`,
@@ -73,6 +24,56 @@ export const tableNames = (stage = LOCAL_STAGE) => ({
   machines: `${SERVICE}-${stage}-machines`,
   history: `${SERVICE}-${stage}-history`,
 });
+
+/** The emulators take any credentials; a developer's machine may have none configured. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+/** For a process whose SDK clients talk only to the local stack: dummy credentials unless set. */
+export function useLocalCredentials(): void {
+  process.env.AWS_ACCESS_KEY_ID ??= LOCAL_CREDENTIALS.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY ??= LOCAL_CREDENTIALS.secretAccessKey;
+  process.env.AWS_REGION ??= 'us-east-1';
+}
+
+export interface StackPorts {
+  http: number;
+  lambda: number;
+  dynamodb: number;
+  sqs: number;
+}
+
+export interface StackOptions {
+  ports: StackPorts;
+  stage?: string;
+  /** `--param name=value` for serverless.yml's params (e.g. visibilityTimeout, maxQueueDelaySeconds). */
+  params?: Record<string, string>;
+  /** Keep DynamoDB's data and the queued messages in this folder across restarts. */
+  dataDir?: string;
+  /** Append every AWS request the functions make to this JSON Lines file. */
+  requestLog?: string;
+  /** Where serverless-esbuild writes its bundles, relative to the project. */
+  buildDir?: string;
+  /** Extra environment for `sls offline`. */
+  env?: Record<string, string>;
+  /** Receives every line `sls offline` prints. */
+  onOutput?: (line: string) => void;
+  startTimeoutMs?: number;
+}
+
+export interface LocalStack {
+  apiUrl: string;
+  ports: StackPorts;
+  queueUrl: string;
+  deadLetterQueueUrl: string;
+  /** The `sls offline` process (emulators, event source, API and functions all run in it). */
+  offlinePid?: number;
+  /** Environment that points AWS SDK clients and our adapters at this stack. */
+  env: Record<string, string>;
+  info: StackInfo;
+  /** The JSON Lines file the stack logs the functions' AWS requests to, if asked. */
+  requestLog?: string;
+  stop(): Promise<void>;
+}
 
 /** A port nobody listens on right now (the OS picks it). */
 export function freePort(): Promise<number> {
@@ -89,19 +90,22 @@ export function freePort(): Promise<number> {
   });
 }
 
-const PROJECT_DIR = join(__dirname, '..');
-const SLS_BIN = join(PROJECT_DIR, 'node_modules', 'osls', 'bin', 'serverless.js');
+export const freePorts = async (): Promise<StackPorts> => ({
+  http: await freePort(),
+  lambda: await freePort(),
+  dynamodb: await freePort(),
+  sqs: await freePort(),
+});
 
-/** Environment every `sls` command of the local stage needs: quiet, offline, dummy credentials. */
+const PROJECT_DIR = join(__dirname, '..');
+export const SLS_BIN = join(PROJECT_DIR, 'node_modules', 'osls', 'bin', 'serverless.js');
+
+/** Environment for `sls` commands run against a local stack on `ports` (quiet, no AWS needed). */
 export function slsEnv(ports: StackPorts, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
     ...process.env,
     SLS_TELEMETRY_DISABLED: '1',
     SLS_NOTIFICATIONS_MODE: 'off',
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-    AWS_REGION: REGION,
-    AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1',
     FSM_HTTP_PORT: String(ports.http),
     FSM_LAMBDA_PORT: String(ports.lambda),
     FSM_DYNAMODB_PORT: String(ports.dynamodb),
@@ -110,77 +114,67 @@ export function slsEnv(ports: StackPorts, extra: Record<string, string> = {}): N
   };
 }
 
-/**
- * Starts DynamoDB (dynalite) and SQS (local-aws-sqs) in this process, creates the queues, then
- * `sls offline start --stage local` in its own process group (which creates the tables and runs
- * the API, the transition processor and the state functions). `stop()` ends all of it.
- */
-export async function startLocalStack(options: StackOptions = {}): Promise<LocalStack> {
-  const ports: StackPorts = { ...DEFAULT_PORTS, ...options.ports };
-  const stoppers: (() => Promise<void>)[] = [];
+/** `sls offline start` in its own process group; resolves once it serves the API. `stop()` ends all of it. */
+export async function startLocalStack(options: StackOptions): Promise<LocalStack> {
+  const { ports } = options;
+  const stage = options.stage ?? LOCAL_STAGE;
+  const infoDir = await mkdtemp(join(tmpdir(), 'fsm-stack-'));
+  const infoFile = join(infoDir, 'stack.json');
+  const args = [
+    SLS_BIN,
+    'offline',
+    'start',
+    '--stage',
+    stage,
+    '--httpPort',
+    String(ports.http),
+    '--lambdaPort',
+    String(ports.lambda),
+    '--dynamodbPort',
+    String(ports.dynamodb),
+    '--sqsPort',
+    String(ports.sqs),
+    '--stackInfo',
+    infoFile,
+    ...Object.entries(options.params ?? {}).flatMap(([name, value]) => ['--param', `${name}=${value}`]),
+    ...(options.dataDir ? ['--persist', '--dataDir', options.dataDir] : []),
+    ...(options.requestLog ? ['--requestLog', options.requestLog] : []),
+  ];
+  const buildDir = options.buildDir ?? '.esbuild';
+  const offline = spawn(process.execPath, args, {
+    cwd: PROJECT_DIR,
+    env: slsEnv(ports, { FSM_BUILD_DIR: buildDir, ...options.env }),
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const stop = async () => {
-    for (const stopOne of stoppers.splice(0).reverse()) await stopOne().catch(() => undefined);
+    await stopProcessGroup(offline);
+    await rm(infoDir, { recursive: true, force: true });
+    if (buildDir !== '.esbuild') await rm(join(PROJECT_DIR, buildDir), { recursive: true, force: true });
   };
   try {
-    const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path: options.dataDir });
-    await listen(dynamo, ports.dynamodb);
-    stoppers.push(() => close(dynamo));
-
-    const sqsServer = await createSqsServer({
-      port: ports.sqs,
-      hostname: '127.0.0.1',
-      accountId: LOCAL_ACCOUNT,
-      emulateQueueCreationLifecycle: false,
-    });
-    stoppers.push(() => close(sqsServer));
-    const { queueUrl, deadLetterQueueUrl } = await createQueues(ports.sqs, options.visibilityTimeout ?? 360);
-
-    const buildDir = options.buildDir ?? '.esbuild';
-    const offline = spawn(process.execPath, [SLS_BIN, 'offline', 'start', '--stage', LOCAL_STAGE], {
-      cwd: PROJECT_DIR,
-      env: slsEnv(ports, { FSM_BUILD_DIR: buildDir, ...options.env }),
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    stoppers.push(async () => {
-      await stopProcessGroup(offline);
-      if (buildDir !== '.esbuild') await rm(join(PROJECT_DIR, buildDir), { recursive: true, force: true });
-    });
-    const apiUrl = `http://127.0.0.1:${ports.http}`;
-    await waitUntilReady(offline, apiUrl, options.onOutput, options.startTimeoutMs ?? 90_000);
-
-    const eventSource = startSqsEventSource({
-      region: REGION,
-      sqsEndpoint: `http://127.0.0.1:${ports.sqs}`,
-      lambdaEndpoint: `http://127.0.0.1:${ports.lambda}`,
-      queueUrl,
-      queueArn: `arn:aws:sqs:${REGION}:${LOCAL_ACCOUNT}:${queueNames().transitions}`,
-      functionName: `${SERVICE}-${LOCAL_STAGE}-transition`,
-      credentials: LOCAL_CREDENTIALS,
-      batchSize: LOCAL_BATCH_SIZE,
-      pollers: LOCAL_POLLERS,
-      onError: (error) => options.onOutput?.(`[event source] ${(error as Error).message}`),
-    });
-    stoppers.push(() => eventSource.stop());
-
+    const info = await waitUntilReady(offline, infoFile, options.onOutput, options.startTimeoutMs ?? 90_000);
+    const { outputs, environment } = info;
     return {
-      apiUrl,
+      apiUrl: info.endpoints.http,
       ports,
-      queueUrl,
-      deadLetterQueueUrl,
+      queueUrl: outputs.TransitionQueueUrl as string,
+      deadLetterQueueUrl: outputs.DeadLetterQueueUrl as string,
       offlinePid: offline.pid,
       env: {
         AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
         AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-        AWS_REGION: REGION,
-        SERVICE_PREFIX: `${SERVICE}-${LOCAL_STAGE}-`,
-        TABLE_NAME: tableNames().machines,
-        HISTORY_TABLE_NAME: tableNames().history,
-        QUEUE_URL: queueUrl,
-        DYNAMODB_ENDPOINT: `http://127.0.0.1:${ports.dynamodb}`,
-        SQS_ENDPOINT: `http://127.0.0.1:${ports.sqs}`,
-        LAMBDA_ENDPOINT: `http://127.0.0.1:${ports.lambda}`,
+        AWS_REGION: info.region,
+        SERVICE_PREFIX: environment.SERVICE_PREFIX as string,
+        TABLE_NAME: environment.TABLE_NAME as string,
+        HISTORY_TABLE_NAME: environment.HISTORY_TABLE_NAME as string,
+        QUEUE_URL: environment.QUEUE_URL as string,
+        DYNAMODB_ENDPOINT: info.endpoints.dynamodb,
+        SQS_ENDPOINT: info.endpoints.sqs,
+        LAMBDA_ENDPOINT: info.endpoints.lambda,
       },
+      info,
+      ...(options.requestLog ? { requestLog: options.requestLog } : {}),
       stop,
     };
   } catch (error) {
@@ -189,53 +183,12 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
   }
 }
 
-async function createQueues(port: number, visibilityTimeout: number) {
-  const sqs = new SQSClient({
-    region: REGION,
-    endpoint: `http://127.0.0.1:${port}`,
-    credentials: LOCAL_CREDENTIALS,
-  });
-  const names = queueNames();
-  const dlq = await sqs.send(
-    new CreateQueueCommand({ QueueName: names.deadLetters, Attributes: { MessageRetentionPeriod: '1209600' } }),
-  );
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }),
-  );
-  const main = await sqs.send(
-    new CreateQueueCommand({
-      QueueName: names.transitions,
-      Attributes: {
-        VisibilityTimeout: String(visibilityTimeout),
-        RedrivePolicy: JSON.stringify({
-          deadLetterTargetArn: Attributes?.QueueArn,
-          maxReceiveCount: MAX_RECEIVE_COUNT,
-        }),
-      },
-    }),
-  );
-  sqs.destroy();
-  return { queueUrl: main.QueueUrl as string, deadLetterQueueUrl: dlq.QueueUrl as string };
-}
-
-function listen(server: Server, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-}
-
-function close(server: Server): Promise<void> {
-  server.closeAllConnections?.();
-  return new Promise((resolve) => server.close(() => resolve()));
-}
-
 async function waitUntilReady(
   child: ChildProcess,
-  apiUrl: string,
+  infoFile: string,
   onOutput: ((line: string) => void) | undefined,
   timeoutMs: number,
-): Promise<void> {
+): Promise<StackInfo> {
   const output: string[] = [];
   const collect = (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n')) {
@@ -247,32 +200,25 @@ async function waitUntilReady(
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
-  const exited = new Promise<never>((_, reject) =>
-    child.once('exit', (code) =>
-      reject(new Error(`sls offline exited with code ${code} before it was ready:\n${output.join('\n')}`)),
-    ),
-  );
-  exited.catch(() => undefined);
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const ready = await Promise.race([probe(`${apiUrl}/machines?limit=1`), exited]);
-    if (ready) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(
+        `sls offline exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${output.join('\n')}`,
+      );
+    }
+    const info = await readFile(infoFile, 'utf8').then(
+      (text) => JSON.parse(text) as StackInfo,
+      () => undefined,
+    );
+    if (info) return info;
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`sls offline was not ready within ${timeoutMs} ms:\n${output.join('\n')}`);
 }
 
-async function probe(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-    return response.status < 500;
-  } catch {
-    return false;
-  }
-}
-
 /** Ends `sls offline` and everything it started (it runs in its own process group). */
-async function stopProcessGroup(child: ChildProcess): Promise<void> {
+export async function stopProcessGroup(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const signal = (name: NodeJS.Signals) => {
@@ -283,7 +229,7 @@ async function stopProcessGroup(child: ChildProcess): Promise<void> {
     }
   };
   signal('SIGTERM');
-  const timer = setTimeout(() => signal('SIGKILL'), 5000);
+  const timer = setTimeout(() => signal('SIGKILL'), 10_000);
   await exited;
   clearTimeout(timer);
   signal('SIGKILL');

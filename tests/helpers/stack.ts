@@ -1,4 +1,7 @@
-import { freePort, type LocalStack, startLocalStack, useLocalCredentials } from '../../scripts/localStack';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePorts, type LocalStack, startLocalStack, useLocalCredentials } from '../../scripts/localStack';
 
 let stack: LocalStack | undefined;
 
@@ -8,16 +11,24 @@ export function currentStack(): LocalStack {
   return stack;
 }
 
-/** Starts the whole stack on ports of its own, so it runs beside a developer's `npm start`. */
+/**
+ * `sls offline start --stage local` on ports of its own (so it runs beside a developer's
+ * `npm start`), with the timeouts the tests need given as serverless.yml params.
+ */
 export async function startTestStack(): Promise<LocalStack> {
   useLocalCredentials();
-  const ports = { http: await freePort(), lambda: await freePort(), dynamodb: await freePort(), sqs: await freePort() };
+  const ports = await freePorts();
   stack = await startLocalStack({
     ports,
     buildDir: `.esbuild-test-${ports.http}`,
-    // Short enough that a message a "crashed" processor left behind comes back within a test.
-    visibilityTimeout: 5,
-    env: { FSM_MAX_QUEUE_DELAY_SECONDS: '2', FSM_LOG_LEVEL: process.env.FSM_LOG_LEVEL ?? 'ERROR' },
+    params: {
+      // Short enough that a message a "crashed" processor left behind comes back within a test.
+      visibilityTimeout: '5',
+      maxQueueDelaySeconds: '2',
+      logLevel: process.env.FSM_LOG_LEVEL ?? 'ERROR',
+    },
+    // Every AWS request the functions make; tests/integration/requestLog.test.ts checks them against IAM.
+    requestLog: process.env.FSM_REQUEST_LOG ?? join(mkdtempSync(join(tmpdir(), 'fsm-requests-')), 'requests.jsonl'),
     onOutput: process.env.FSM_VERBOSE ? (line) => console.log(`      [sls] ${line}`) : undefined,
   });
   return stack;

@@ -1,10 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
-import { freePort } from '../../scripts/localStack';
+import { freePorts, type StackPorts } from '../../scripts/localStack';
 
-/** The environment of a fresh machine: no AWS credentials, no region. */
-function freshEnv(ports: Record<string, number>): NodeJS.ProcessEnv {
+/** The environment of a fresh machine: no AWS credentials, no region, nothing AWS at all. */
+function freshEnv(ports: StackPorts): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const key of Object.keys(env)) if (key.startsWith('AWS_')) delete env[key];
   return {
@@ -13,73 +15,150 @@ function freshEnv(ports: Record<string, number>): NodeJS.ProcessEnv {
     FSM_LAMBDA_PORT: String(ports.lambda),
     FSM_DYNAMODB_PORT: String(ports.dynamodb),
     FSM_SQS_PORT: String(ports.sqs),
+    FSM_BUILD_DIR: `.esbuild-start-${ports.http}`,
   };
 }
 
-describe('npm start (the README start command)', function () {
-  this.timeout(120_000);
-  let child: ChildProcess | undefined;
-  let output = '';
+/** A command as a newcomer types it, in a terminal of its own (its own process group). */
+class Terminal {
+  output = '';
+  readonly child: ChildProcess;
 
-  afterEach(() => {
+  constructor(command: string, args: string[], env: NodeJS.ProcessEnv) {
+    this.child = spawn(command, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stdout?.on('data', (chunk) => {
+      this.output += chunk;
+    });
+    this.child.stderr?.on('data', (chunk) => {
+      this.output += chunk;
+    });
+  }
+
+  async waitFor(text: string, timeoutMs = 90_000) {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.output.includes(text)) {
+      if (Date.now() > deadline || this.child.exitCode !== null) expect.fail(`"${text}" never came:\n${this.output}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  /** Ctrl-C: the terminal signals the whole foreground process group. */
+  async ctrlC(): Promise<string> {
+    const exited = new Promise<string>((resolve) =>
+      this.child.once('exit', (code, signal) => resolve(`${code ?? signal}`)),
+    );
+    process.kill(-(this.child.pid as number), 'SIGINT');
+    return exited;
+  }
+
+  kill() {
     try {
-      if (child?.exitCode === null && child.signalCode === null) process.kill(-(child.pid as number), 'SIGKILL');
+      if (this.child.exitCode === null && this.child.signalCode === null)
+        process.kill(-(this.child.pid as number), 'SIGKILL');
     } catch {
       // already gone
     }
+  }
+}
+
+async function addExample(api: string, delay: number): Promise<string> {
+  const definition = JSON.parse(await readFile('examples/fsm.json', 'utf8'));
+  const added = await fetch(`${api}/machines`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ...definition, object: { ...definition.object, delay } }),
+  });
+  expect(added.status).to.equal(201);
+  return ((await added.json()) as { id: string }).id;
+}
+
+async function waitForMachine(
+  api: string,
+  id: string,
+  done: (m: { status: string; version: number }) => boolean,
+  terminal: Terminal,
+  timeoutMs = 60_000,
+) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const machine = (await (await fetch(`${api}/machines/${id}`)).json()) as { status: string; version: number };
+    if (done(machine)) return machine;
+    if (Date.now() > deadline) expect.fail(`machine ${id} is ${JSON.stringify(machine)}:\n${terminal.output}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function nothingListens(ports: StackPorts) {
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  for (const port of Object.values(ports)) {
+    const stillThere = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(1000) }).then(
+      () => true,
+      () => false,
+    );
+    expect(stillThere, `port ${port}`).to.equal(false);
+  }
+}
+
+for (const [title, command, args] of [
+  ['npm start', 'npm', ['start']],
+  ['npx sls offline start', 'npx', ['sls', 'offline', 'start']],
+] as const) {
+  describe(`${title} (as the README runs it, on a machine with no AWS settings)`, function () {
+    this.timeout(150_000);
+    let terminal: Terminal | undefined;
+    let ports: StackPorts;
+
+    afterEach(async () => {
+      terminal?.kill();
+      await rm(`.esbuild-start-${ports.http}`, { recursive: true, force: true });
+    });
+
+    it('brings the whole service up, runs examples/fsm.json to SUCCEEDED, and stops everything on Ctrl-C', async () => {
+      ports = await freePorts();
+      terminal = new Terminal(command, [...args], freshEnv(ports));
+      await terminal.waitFor('Press Ctrl-C to stop.');
+      const api = `http://127.0.0.1:${ports.http}`;
+      expect(terminal.output).to.include(`API        ${api}`);
+      const id = await addExample(api, 0);
+      await waitForMachine(api, id, (m) => m.status === 'SUCCEEDED', terminal);
+      expect(await terminal.ctrlC()).to.be.oneOf(['0', 'SIGINT']);
+      await nothingListens(ports);
+    });
+  });
+}
+
+describe('npm start -- --persist (a restart in the middle of a run)', function () {
+  this.timeout(180_000);
+  let terminal: Terminal | undefined;
+  let ports: StackPorts;
+  let dataDir: string;
+
+  afterEach(async () => {
+    terminal?.kill();
+    await rm(`.esbuild-start-${ports.http}`, { recursive: true, force: true });
+    await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('brings the API up, runs examples/fsm.json to SUCCEEDED, and stops everything on Ctrl-C', async () => {
-    const ports = {
-      http: await freePort(),
-      lambda: await freePort(),
-      dynamodb: await freePort(),
-      sqs: await freePort(),
-    };
-    child = spawn('npm', ['start'], { env: freshEnv(ports), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout?.on('data', (chunk) => {
-      output += chunk;
-    });
-    child.stderr?.on('data', (chunk) => {
-      output += chunk;
-    });
-    const deadline = Date.now() + 90_000;
-    while (!output.includes('Press Ctrl-C to stop.')) {
-      if (Date.now() > deadline || child.exitCode !== null) expect.fail(`npm start did not come up:\n${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+  it('keeps the machines and their queued steps: a machine stopped mid-run resumes and SUCCEEDS', async () => {
+    ports = await freePorts();
+    dataDir = await mkdtemp(join(tmpdir(), 'fsm-persist-'));
+    const start = () => new Terminal('npm', ['start', '--', '--persist', '--dataDir', dataDir], freshEnv(ports));
     const api = `http://127.0.0.1:${ports.http}`;
-    expect(output).to.include(`API        ${api}`);
 
-    const definition = JSON.parse(await readFile('examples/fsm.json', 'utf8'));
-    const added = await fetch(`${api}/machines`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ ...definition, object: { ...definition.object, delay: 0 } }),
-    });
-    expect(added.status).to.equal(201);
-    const { id } = (await added.json()) as { id: string };
-    let status = '';
-    while (status !== 'SUCCEEDED') {
-      if (Date.now() > deadline) expect.fail(`the machine did not finish (status ${status}):\n${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      status = ((await (await fetch(`${api}/machines/${id}`)).json()) as { status: string }).status;
-    }
+    terminal = start();
+    await terminal.waitFor('Press Ctrl-C to stop.');
+    // Each step waits 3 s: stop while its next step is a delayed message in the queue.
+    const id = await addExample(api, 3);
+    await waitForMachine(api, id, (m) => m.version >= 1, terminal);
+    expect(await terminal.ctrlC()).to.be.oneOf(['0', 'SIGINT']);
+    expect(terminal.output).to.match(/saved [1-9]\d* queued message/);
+    await nothingListens(ports);
 
-    // Ctrl-C in a terminal signals the whole foreground process group: npm and what it started.
-    const exited = new Promise<string>((resolve) =>
-      child?.once('exit', (code, signal) => resolve(`${code ?? signal}`)),
-    );
-    process.kill(-(child.pid as number), 'SIGINT');
-    expect(await exited).to.be.oneOf(['0', 'SIGINT']);
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    // Nothing of it is left listening.
-    for (const port of Object.values(ports)) {
-      const stillThere = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(1000) }).then(
-        () => true,
-        () => false,
-      );
-      expect(stillThere, `port ${port}`).to.equal(false);
-    }
+    terminal = start();
+    await terminal.waitFor('Press Ctrl-C to stop.');
+    expect(terminal.output).to.match(/[1-9]\d* message\(s\) restored/);
+    const machine = await waitForMachine(api, id, (m) => m.status !== 'RUNNING', terminal);
+    expect(machine.status).to.equal('SUCCEEDED');
+    expect(await terminal.ctrlC()).to.be.oneOf(['0', 'SIGINT']);
   });
 });

@@ -1,7 +1,6 @@
 import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import type { InvocationResult } from '../../../domain/step';
 import type { InvokeOptions, StateInvoker } from '../../application/ports';
-import { countRequests, type MetricsTarget } from '../requestMetrics';
 
 /** Lambda's answers that mean "not now" rather than "it failed" (its concurrency limits). */
 const THROTTLES = new Set(['TooManyRequestsException', 'ThrottlingException', 'EC2ThrottledException']);
@@ -65,18 +64,11 @@ function errorMessage(payload: string): string | undefined {
   return payload.slice(0, 500) || undefined;
 }
 
-export function createLambdaClient(options: {
-  region: string;
-  endpoint?: string;
-  timeoutMs: number;
-  metrics?: MetricsTarget;
-}): LambdaClient {
-  const client = new LambdaClient({
+export function createLambdaClient(options: { region: string; endpoint?: string; timeoutMs: number }): LambdaClient {
+  return new LambdaClient({
     region: options.region,
     endpoint: options.endpoint,
     maxAttempts: 1,
     requestHandler: { requestTimeout: options.timeoutMs },
   });
-  if (options.metrics) countRequests(client, 'lambda', options.metrics);
-  return client;
 }

@@ -1,7 +1,6 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { ScheduledMessage } from '../../../domain/machine';
 import type { StepQueue } from '../../application/ports';
-import { countRequests, type MetricsTarget } from '../requestMetrics';
 
 /** The transition queue in SQS: one message per step to run, `{ id, version, attempt }`. */
 export class SqsStepQueue implements StepQueue {
@@ -21,8 +20,6 @@ export class SqsStepQueue implements StepQueue {
   }
 }
 
-export function createSqsClient(options: { region: string; endpoint?: string; metrics?: MetricsTarget }): SQSClient {
-  const client = new SQSClient({ region: options.region, endpoint: options.endpoint });
-  if (options.metrics) countRequests(client, 'sqs', options.metrics);
-  return client;
+export function createSqsClient(options: { region: string; endpoint?: string }): SQSClient {
+  return new SQSClient({ region: options.region, endpoint: options.endpoint });
 }

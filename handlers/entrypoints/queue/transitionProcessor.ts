@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { recordMetric } from '../../adapters/requestMetrics';
 import { purgeHistory } from '../../application/removeMachine';
 import { createStepProcessor, parsePurgeMessage, parseStepMessage } from '../../application/stepProcessor';
 import { functionScope, readConfig } from '../../config';
@@ -13,7 +12,7 @@ let built: { services: Services; processStep: ReturnType<typeof createStepProces
 
 function processor(context: Context) {
   if (!built) {
-    const services = buildServices(readConfig(), 'transition');
+    const services = buildServices(readConfig());
     const { config } = services;
     const processStep = createStepProcessor({
       ...services,
@@ -29,7 +28,6 @@ function processor(context: Context) {
 /** SQS-triggered transition processor; failures are reported per message (partial batch response). */
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   const { services, processStep } = processor(context);
-  const started = Date.now();
   const processRecord = async (record: SQSRecord) => {
     const purge = parsePurgeMessage(record.body);
     if (purge) {
@@ -48,16 +46,5 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
     const disposition = await processStep(message);
     logger.debug('step message processed', { ...message, disposition });
   };
-  const response = await processPartialResponse(event, processRecord, batch, { context });
-  const { metricsDir } = services.config;
-  if (metricsDir) {
-    recordMetric(metricsDir, {
-      source: 'transition',
-      service: 'trigger',
-      command: 'transition',
-      messages: event.Records.length,
-      durationMs: Date.now() - started,
-    });
-  }
-  return response;
+  return processPartialResponse(event, processRecord, batch, { context });
 };

@@ -1,0 +1,128 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { QueueDefinition } from './cloudformation';
+import { createTables, startDynamoDb } from './dynamodb';
+import { type EventSourceOptions, startSqsEventSource } from './eventSource';
+import { jsonlRecorder } from './recorder';
+import { close } from './servers';
+import { createQueues, MessageJournal, type QueueSnapshot, restoreQueues, snapshotQueues, startSqs } from './sqs';
+
+/** What the plugin hands the emulator thread. */
+export interface EmulatorConfig {
+  host: string;
+  region: string;
+  accountId: string;
+  ports: { dynamodb: number; sqs: number };
+  /** dynalite's LevelDB folder, when persisting. */
+  dynamoPath?: string;
+  /** Where queued messages are saved at shutdown and restored from at start, when persisting. */
+  snapshotFile?: string;
+  requestLog?: string;
+  tables: Record<string, unknown>[];
+  queues: QueueDefinition[];
+  eventSourceAgent: string;
+}
+
+export type EventSourceSpec = Omit<EventSourceOptions, 'recorder' | 'onError' | 'queueUrl'> & { queueName: string };
+
+export type ToWorker = { type: 'startEventSources'; sources: EventSourceSpec[] } | { type: 'stop' };
+export type FromWorker =
+  | { type: 'ready'; tables: string[]; queueUrls: Record<string, string>; restored: number }
+  | { type: 'warning'; message: string }
+  | { type: 'stopped'; saved?: number }
+  | { type: 'failed'; message: string };
+
+/**
+ * The emulators, their tables and queues, and the SQS event sources, on a thread of their own in
+ * the `sls` process: the functions run on the main thread, so the stack uses two cores.
+ */
+async function main(config: EmulatorConfig, port: NonNullable<typeof parentPort>) {
+  const post = (message: FromWorker) => port.postMessage(message);
+  const stoppers: (() => Promise<void>)[] = [];
+  const recorder = config.requestLog ? jsonlRecorder(config.requestLog) : undefined;
+  const arns = { region: config.region, accountId: config.accountId };
+  const { host, region } = config;
+  try {
+    if (config.dynamoPath) await mkdir(config.dynamoPath, { recursive: true });
+    const dynamodb = await startDynamoDb({
+      port: config.ports.dynamodb,
+      host,
+      ...arns,
+      ...(config.dynamoPath ? { path: config.dynamoPath } : {}),
+      ...(recorder ? { recorder } : {}),
+      eventSourceAgent: config.eventSourceAgent,
+    });
+    stoppers.push(() => close(dynamodb.server));
+    const tables = await createTables(dynamodb.url, region, config.tables);
+
+    const journal = config.snapshotFile ? new MessageJournal(config.queues) : undefined;
+    const sqs = await startSqs({
+      port: config.ports.sqs,
+      host,
+      ...arns,
+      ...(recorder ? { recorder } : {}),
+      ...(journal ? { journal } : {}),
+      eventSourceAgent: config.eventSourceAgent,
+    });
+    stoppers.push(() => close(sqs.server));
+    const byId = await createQueues(sqs.url, region, config.queues);
+    const queueUrls = Object.fromEntries(config.queues.map((q) => [q.QueueName, byId[q.logicalId] as string]));
+    let restored = 0;
+    const { snapshotFile } = config;
+    if (journal && snapshotFile && existsSync(snapshotFile)) {
+      const snapshot = JSON.parse(await readFile(snapshotFile, 'utf8')) as QueueSnapshot;
+      restored = await restoreQueues(sqs.url, region, queueUrls, snapshot);
+      await rm(snapshotFile, { force: true });
+    }
+    let saved: number | undefined;
+    if (journal && snapshotFile) {
+      // Runs after the event sources have stopped (stoppers run in reverse order).
+      stoppers.push(async () => {
+        const snapshot = await snapshotQueues(
+          sqs.url,
+          region,
+          config.queues.map((q) => ({ QueueName: q.QueueName, url: queueUrls[q.QueueName] as string })),
+          journal,
+        );
+        await writeFile(snapshotFile, JSON.stringify(snapshot, null, 1));
+        saved = Object.values(snapshot.queues).reduce((n, list) => n + list.length, 0);
+      });
+    }
+
+    port.on('message', async (message: ToWorker) => {
+      if (message.type === 'startEventSources') {
+        for (const { queueName, ...spec } of message.sources) {
+          const queueUrl = queueUrls[queueName];
+          if (!queueUrl) {
+            post({
+              type: 'warning',
+              message: `${spec.functionKey}'s sqs event names ${queueName}, not a queue of this service: not polled`,
+            });
+            continue;
+          }
+          const source = startSqsEventSource({
+            ...spec,
+            queueUrl,
+            ...(recorder ? { recorder } : {}),
+            onError: (error) => post({ type: 'warning', message: `event source: ${(error as Error).message}` }),
+          });
+          stoppers.push(() => source.stop());
+        }
+      } else if (message.type === 'stop') {
+        for (const stopOne of stoppers.splice(0).reverse()) {
+          await stopOne().catch((error: Error) =>
+            post({ type: 'warning', message: `while stopping: ${error.message}` }),
+          );
+        }
+        post({ type: 'stopped', ...(saved !== undefined ? { saved } : {}) });
+      }
+    });
+    post({ type: 'ready', tables: [...tables.created, ...tables.kept], queueUrls, restored });
+  } catch (error) {
+    for (const stopOne of stoppers.splice(0).reverse()) await stopOne().catch(() => undefined);
+    post({ type: 'failed', message: (error as Error).stack ?? String(error) });
+  }
+}
+
+if (parentPort) void main(workerData as EmulatorConfig, parentPort);

@@ -1,0 +1,35 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/**
+ * serverless-offline's in-process runner starts each invocation by copying the function's
+ * environment into the one process.env all functions share (`Object.assign(process.env, env)`),
+ * and the AWS SDK reads settings such as AWS_SDK_UA_APP_ID lazily, at a client's first request:
+ * a client whose first request follows an await (a second client, say) could read the variable
+ * another function's invocation wrote meanwhile. This scopes `keys` per invocation: a write to one
+ * of them (the runner's copy) also binds the value to the writer's async context, and a read
+ * returns the value bound to the context it runs in, or the shared value outside any invocation.
+ * Returns a function that puts the plain process.env back.
+ */
+export function scopeEnvPerInvocation(keys: readonly string[]): () => void {
+  const storage = new AsyncLocalStorage<Record<string, string>>();
+  const scoped = new Set(keys);
+  const shared = process.env;
+  const proxy = new Proxy(shared, {
+    get(target, key) {
+      if (typeof key === 'string' && scoped.has(key)) {
+        const bound = storage.getStore();
+        if (bound && key in bound) return bound[key];
+      }
+      return Reflect.get(target, key);
+    },
+    set(target, key, value) {
+      if (typeof key === 'string' && scoped.has(key))
+        storage.enterWith({ ...storage.getStore(), [key]: String(value) });
+      return Reflect.set(target, key, value);
+    },
+  });
+  process.env = proxy;
+  return () => {
+    if (process.env === proxy) process.env = shared;
+  };
+}

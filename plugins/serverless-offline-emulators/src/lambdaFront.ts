@@ -1,0 +1,142 @@
+import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import { functionArn } from './cloudformation';
+import { iamActionOf, type Recorder } from './recorder';
+import { listen, type Running } from './servers';
+import { userAgentAppId } from './tap';
+
+const FUNCTION_ARN =
+  /^(?:arn:aws[a-z-]*:lambda:([a-z0-9-]+):)?(?:(\d{12}):)?function:([A-Za-z0-9_-]{1,64})(?::([A-Za-z0-9_$-]{1,128}))?$/;
+const NAME_WITH_QUALIFIER = /^([A-Za-z0-9_-]{1,64})(?::([A-Za-z0-9_$-]{1,128}))?$/;
+
+export interface ParsedFunctionRef {
+  name: string;
+  qualifier?: string;
+  region?: string;
+  accountId?: string;
+}
+
+/**
+ * Every form Lambda's Invoke accepts for FunctionName: `name`, `name:qualifier`,
+ * `123456789012:function:name[:qualifier]` (partial ARN), `function:name[:qualifier]`, and
+ * `arn:aws:lambda:<region>:<account>:function:name[:qualifier]`.
+ */
+export function parseFunctionRef(reference: string): ParsedFunctionRef | undefined {
+  const arn = FUNCTION_ARN.exec(reference);
+  if (arn) {
+    const [, region, accountId, name, qualifier] = arn;
+    return {
+      name: name as string,
+      ...(qualifier ? { qualifier } : {}),
+      ...(region ? { region } : {}),
+      ...(accountId ? { accountId } : {}),
+    };
+  }
+  const bare = NAME_WITH_QUALIFIER.exec(reference);
+  if (!bare) return undefined;
+  return { name: bare[1] as string, ...(bare[2] ? { qualifier: bare[2] } : {}) };
+}
+
+/**
+ * The local function a reference names, if it is one of this service's: by its deployed name,
+ * whatever region, account or qualifier the reference carries (there is one local version of
+ * each function, standing for every region, account, version and alias it is deployed as).
+ */
+export function resolveLocalFunction(reference: string, names: ReadonlySet<string>): string | undefined {
+  const parsed = parseFunctionRef(reference);
+  return parsed && names.has(parsed.name) ? parsed.name : undefined;
+}
+
+/** /2015-03-31/functions/{FunctionName}/invocations and /2014-11-13/functions/{FunctionName}/invoke-async/ */
+const INVOKE_PATH = /^(\/[0-9-]+\/functions\/)([^/]+)(\/(invocations|invoke-async)\/?)(\?.*)?$/;
+
+export interface LambdaFrontOptions {
+  port: number;
+  host: string;
+  /** serverless-offline's own Lambda endpoint. */
+  target: { host: string; port: number };
+  functionNames: ReadonlySet<string>;
+  region: string;
+  accountId: string;
+  recorder?: Recorder;
+}
+
+/**
+ * Lambda's Invoke endpoint for the local functions: rewrites ARNs, partial ARNs and qualified
+ * names of this service's functions to the plain names serverless-offline knows, then forwards
+ * the request unchanged (streaming, keep-alive) to serverless-offline's endpoint.
+ */
+export async function startLambdaFront(options: LambdaFrontOptions): Promise<Running> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const startedAt = Date.now();
+    let path = req.url ?? '/';
+    const match = INVOKE_PATH.exec(path);
+    let invoked: string | undefined;
+    let action = 'Invoke';
+    if (match) {
+      const reference = decodeURIComponent(match[2] as string);
+      const local = resolveLocalFunction(reference, options.functionNames);
+      const parsed = parseFunctionRef(reference);
+      const qualifier =
+        parsed?.qualifier ?? new URLSearchParams(match[5]?.slice(1) ?? '').get('Qualifier') ?? undefined;
+      if (parsed) invoked = `${functionArn(options, parsed.name)}${qualifier ? `:${qualifier}` : ''}`;
+      if (match[4] === 'invoke-async') action = 'InvokeAsync';
+      if (local) path = `${match[1]}${encodeURIComponent(local)}${match[3]}${match[5] ?? ''}`;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      /**
+       * A keep-alive socket the target closed just as it was reused fails with ECONNRESET before
+       * anything was answered: such a request never reached the function, so send it once more.
+       */
+      const send = (retry: boolean) => {
+        const forward = request(
+          {
+            host: options.target.host,
+            port: options.target.port,
+            method: req.method,
+            path,
+            headers: req.headers,
+            agent,
+          },
+          (answer) => {
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(res);
+            answer.on('end', () => record(answer.statusCode ?? 502, answer.headers['x-amz-function-error']));
+          },
+        );
+        forward.on('error', (error) => {
+          if (retry && forward.reusedSocket && !res.headersSent) return send(false);
+          if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
+          res.end(
+            JSON.stringify({ Type: 'Service', message: `serverless-offline is not answering: ${error.message}` }),
+          );
+        });
+        forward.end(body);
+      };
+      send(true);
+    });
+    const record = (status: number, functionError: string | string[] | undefined) => {
+      if (!options.recorder || !match) return;
+      const fn = userAgentAppId(req.headers);
+      options.recorder.record({
+        kind: 'request',
+        at: startedAt,
+        service: 'lambda',
+        action,
+        iamAction: iamActionOf('lambda', action),
+        resources: invoked ? [invoked] : [],
+        ...(fn ? { function: fn } : {}),
+        status,
+        ...(typeof functionError === 'string' ? { error: functionError } : {}),
+        durationMs: Date.now() - startedAt,
+      });
+    };
+  });
+  server.keepAliveTimeout = 65_000;
+  server.on('close', () => agent.destroy());
+  await listen(server, options.port, options.host);
+  return { server, url: `http://${options.host}:${options.port}` };
+}

@@ -1,0 +1,102 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { expect } from 'chai';
+import { parseFunctionRef, resolveLocalFunction, startLambdaFront } from '../src/lambdaFront';
+import type { LogRecord } from '../src/recorder';
+import { close, freePort, listen } from '../src/servers';
+
+describe('lambda front: function references', () => {
+  const names = new Set(['svc-dev-work']);
+
+  it('parses every form Invoke accepts', () => {
+    expect(parseFunctionRef('svc-dev-work')).to.deep.equal({ name: 'svc-dev-work' });
+    expect(parseFunctionRef('svc-dev-work:$LATEST')).to.deep.equal({ name: 'svc-dev-work', qualifier: '$LATEST' });
+    expect(parseFunctionRef('123456789012:function:svc-dev-work:live')).to.deep.equal({
+      name: 'svc-dev-work',
+      qualifier: 'live',
+      accountId: '123456789012',
+    });
+    expect(parseFunctionRef('function:svc-dev-work')).to.deep.equal({ name: 'svc-dev-work' });
+    expect(parseFunctionRef('arn:aws:lambda:us-east-1:000000000000:function:svc-dev-work:7')).to.deep.equal({
+      name: 'svc-dev-work',
+      qualifier: '7',
+      region: 'us-east-1',
+      accountId: '000000000000',
+    });
+    expect(parseFunctionRef('arn:aws:s3:::bucket')).to.equal(undefined);
+  });
+
+  it('resolves this service’s functions whatever the region, account or qualifier, and nothing else', () => {
+    for (const ref of [
+      'svc-dev-work',
+      'svc-dev-work:$LATEST',
+      'function:svc-dev-work:$LATEST',
+      '000000000000:function:svc-dev-work',
+      'arn:aws:lambda:us-east-1:000000000000:function:svc-dev-work',
+      'arn:aws:lambda:eu-west-1:123456789012:function:svc-dev-work:prod',
+    ]) {
+      expect(resolveLocalFunction(ref, names), ref).to.equal('svc-dev-work');
+    }
+    expect(resolveLocalFunction('arn:aws:lambda:us-east-1:000000000000:function:other', names)).to.equal(undefined);
+  });
+});
+
+describe('lambda front: forwarding', () => {
+  let target: Server;
+  let front: { server: Server; url: string };
+  const seen: string[] = [];
+  const records: LogRecord[] = [];
+
+  before(async () => {
+    target = createServer((req: IncomingMessage, res) => {
+      seen.push(req.url ?? '');
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ ok: true }));
+      });
+    });
+    const targetPort = await freePort();
+    await listen(target, targetPort, '127.0.0.1');
+    front = await startLambdaFront({
+      port: await freePort(),
+      host: '127.0.0.1',
+      target: { host: '127.0.0.1', port: targetPort },
+      functionNames: new Set(['svc-dev-work']),
+      region: 'us-east-1',
+      accountId: '000000000000',
+      recorder: { record: (r) => records.push(r) },
+    });
+  });
+
+  after(async () => {
+    await close(front.server);
+    await close(target);
+  });
+
+  it('rewrites an ARN to the local name, forwards the call, and records who invoked what', async () => {
+    const lambda = new LambdaClient({
+      region: 'us-east-1',
+      endpoint: front.url,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+      userAgentAppId: 'caller',
+    });
+    const answer = await lambda.send(
+      new InvokeCommand({ FunctionName: 'arn:aws:lambda:us-east-1:000000000000:function:svc-dev-work:$LATEST' }),
+    );
+    lambda.destroy();
+    expect(new TextDecoder().decode(answer.Payload)).to.equal('{"ok":true}');
+    expect(seen).to.deep.equal(['/2015-03-31/functions/svc-dev-work/invocations']);
+    expect(records).to.have.length(1);
+    expect(records[0]).to.include({
+      kind: 'request',
+      service: 'lambda',
+      action: 'Invoke',
+      function: 'caller',
+      status: 200,
+    });
+    expect(records[0]).to.have.deep.property('resources', [
+      'arn:aws:lambda:us-east-1:000000000000:function:svc-dev-work:$LATEST',
+    ]);
+  });
+});
