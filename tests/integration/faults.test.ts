@@ -1,4 +1,4 @@
-import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { expect } from 'chai';
 import type { MachineRecord } from '../../domain/machine';
@@ -233,14 +233,16 @@ describe('fault suite: exactly-once commits under faults', function () {
   });
 
   describe('a message that keeps failing', () => {
-    it('is retried by SQS and lands in the dead-letter queue, losing nothing else', async function () {
-      this.timeout(90_000);
+    it('is retried by SQS, dead-lettered, and its machine FAILED by the dead-letter consumer, losing nothing else', async function () {
+      this.timeout(120_000);
       const stack = currentStack();
-      // A record no processor can handle (its options are gone), reached through the real queue
-      // and the local event source: every receive fails, and SQS gives up after maxReceiveCount.
+      // A record the processor cannot handle (its retry options are broken, so applying the
+      // handler's failure throws), reached through the real queue and the local event source:
+      // every receive fails, SQS gives up after maxReceiveCount, and the consumer of the
+      // dead-letter queue fails the machine instead of leaving it RUNNING forever.
       const { store } = rig.services;
-      const broken = { ...(await rig.get(await rig.add(exampleWorkflow()))), id: `broken-${Date.now()}` } as any;
-      delete broken.options;
+      const added = await rig.get(await rig.add({ state: 'START', config: { START: 'always-fails' } }));
+      const broken = { ...added, id: `broken-${Date.now()}`, options: { ...added?.options, retry: null } } as any;
       await store.create(broken);
       const sqs = new SQSClient({ region: 'us-east-1', endpoint: stack.env.SQS_ENDPOINT });
       await sqs.send(
@@ -249,25 +251,17 @@ describe('fault suite: exactly-once commits under faults', function () {
           MessageBody: JSON.stringify({ id: broken.id, version: 0, attempt: 1 }),
         }),
       );
-      const healthy = await api('POST', '/machines', exampleWorkflow());
-      const dead = await waitFor(
-        async () =>
-          (
-            await sqs.send(
-              new ReceiveMessageCommand({
-                QueueUrl: stack.deadLetterQueueUrl,
-                MaxNumberOfMessages: 10,
-                WaitTimeSeconds: 1,
-              }),
-            )
-          ).Messages ?? [],
-        (messages) => messages.length > 0,
-        { timeoutMs: 80_000, intervalMs: 500, what: 'the message in the dead-letter queue' },
-      );
-      expect(dead.map((m) => JSON.parse(m.Body ?? '{}').id)).to.include(broken.id);
-      expect((await api('GET', `/machines/${healthy.body.id}`)).body.status).to.equal('SUCCEEDED');
-      expect((await rig.get(broken.id))?.version).to.equal(0);
       sqs.destroy();
+      const healthy = await api('POST', '/machines', exampleWorkflow());
+      const failed = await waitFor(
+        () => rig.get(broken.id),
+        (record) => record?.status === 'FAILED',
+        { timeoutMs: 100_000, intervalMs: 500, what: 'the dead-lettered machine to be FAILED' },
+      );
+      expect(failed?.error?.message).to.equal('step 0 (attempt 1) dead-lettered after 5 receives');
+      expect(failed).to.include({ version: 1, state: 'START' });
+      expect((await rig.history(broken.id)).map((event) => event.outcome)).to.deep.equal(['created', 'failed']);
+      expect((await api('GET', `/machines/${healthy.body.id}`)).body.status).to.equal('SUCCEEDED');
     });
   });
 
