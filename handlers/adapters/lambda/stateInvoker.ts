@@ -1,6 +1,7 @@
 import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import type { InvocationResult } from '../../../domain/step';
 import type { InvokeOptions, StateInvoker } from '../../application/ports';
+import { traced } from '../../tracing';
 import { countRequests, type MetricsTarget } from '../requestMetrics';
 
 /** Lambda's answers that mean "not now" rather than "it failed" (its concurrency limits). */
@@ -71,12 +72,14 @@ export function createLambdaClient(options: {
   timeoutMs: number;
   metrics?: MetricsTarget;
 }): LambdaClient {
-  const client = new LambdaClient({
-    region: options.region,
-    endpoint: options.endpoint,
-    maxAttempts: 1,
-    requestHandler: { requestTimeout: options.timeoutMs },
-  });
+  const client = traced(
+    new LambdaClient({
+      region: options.region,
+      endpoint: options.endpoint,
+      maxAttempts: 1,
+      requestHandler: { requestTimeout: options.timeoutMs },
+    }),
+  );
   if (options.metrics) countRequests(client, 'lambda', options.metrics);
   return client;
 }

@@ -1,6 +1,7 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { ScheduledMessage } from '../../../domain/machine';
 import type { StepQueue } from '../../application/ports';
+import { traced } from '../../tracing';
 import { countRequests, type MetricsTarget } from '../requestMetrics';
 
 /** The transition queue in SQS: one message per step to run, `{ id, version, attempt }`. */
@@ -22,7 +23,7 @@ export class SqsStepQueue implements StepQueue {
 }
 
 export function createSqsClient(options: { region: string; endpoint?: string; metrics?: MetricsTarget }): SQSClient {
-  const client = new SQSClient({ region: options.region, endpoint: options.endpoint });
+  const client = traced(new SQSClient({ region: options.region, endpoint: options.endpoint }));
   if (options.metrics) countRequests(client, 'sqs', options.metrics);
   return client;
 }
