@@ -245,7 +245,12 @@ describe('the Serverless project', function () {
         [SLS, 'invoke', 'local', '-f', 'addMachine', '--stage', 'local', '--path', 'examples/events/add-machine.json'],
         { env: slsEnv(currentStack().ports, { FSM_BUILD_DIR: `.esbuild-invoke-${process.pid}` }) },
       ).finally(() => rm(`.esbuild-invoke-${process.pid}`, { recursive: true, force: true }));
-      const response = JSON.parse(stdout.slice(stdout.indexOf('{')));
+      // The function's own output comes first: its EMF metrics lines (Powertools Metrics), then the response.
+      const output = stdout
+        .split('\n')
+        .filter((line) => !line.startsWith('{"_aws"'))
+        .join('\n');
+      const response = JSON.parse(output.slice(output.indexOf('{')));
       expect(response.statusCode).to.be.oneOf([200, 201]);
       const machine = JSON.parse(response.body);
       expect(machine.id).to.equal('example-order-42');
