@@ -1,5 +1,6 @@
 /** The `fsm` command: commander wiring only; each command's logic is in cli/commands/, its text in cli/format.ts. */
 import { Command, Option } from 'commander';
+import { AUTH_MODES, requestTransformFor } from '../auth/sign';
 import { ApiClient } from '../client/apiClient';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../domain/limits';
 import { STATUSES } from '../domain/machine';
@@ -23,13 +24,29 @@ const program = new Command()
   .name('fsm')
   .description('Drive serverless-statemachine: the local stack (npm start) or a deployed API.')
   .addOption(new Option('--endpoint <url>', 'API base URL').env('FSM_ENDPOINT').default(DEFAULT_ENDPOINT))
+  .addOption(
+    new Option(
+      '--auth <mode>',
+      'how to authenticate: iam (SigV4 with the AWS credential chain), jwt (bearer --token) or none; default iam for *.execute-api.*.amazonaws.com, none otherwise',
+    )
+      .choices(AUTH_MODES)
+      .env('FSM_AUTH'),
+  )
+  .addOption(new Option('--token <jwt>', 'bearer token for --auth jwt').env('FSM_TOKEN'))
   .option('--json', 'print JSON for scripts instead of tables', false)
   .showHelpAfterError();
 
 function context(): CommandContext {
-  const { endpoint, json } = program.opts<{ endpoint: string; json: boolean }>();
+  const { endpoint, json, auth, token } = program.opts<{
+    endpoint: string;
+    json: boolean;
+    auth?: string;
+    token?: string;
+  }>();
+  const transformRequest = requestTransformFor({ endpoint, auth, token });
   return {
-    api: new ApiClient({ endpoint }),
+    api: new ApiClient({ endpoint, ...(transformRequest ? { transformRequest } : {}) }),
+    ...(transformRequest ? { transformRequest } : {}),
     json,
     write: (text) => console.log(text),
     // On a terminal, one line rewritten in place; elsewhere (logs, CI) nothing.

@@ -51,8 +51,10 @@ export class ApiError extends Error {
   }
 
   static from(response: RawResponse): ApiError {
-    const body = response.body as { error?: unknown; code?: unknown; details?: unknown } | undefined;
-    const message = typeof body?.error === 'string' ? body.error : `HTTP ${response.status}`;
+    const body = response.body as { error?: unknown; message?: unknown; code?: unknown; details?: unknown } | undefined;
+    // `error` is this API's; `message` is API Gateway's own (403 of IAM auth, 401 of JWT, 429 throttled).
+    const text = [body?.error, body?.message].find((value) => typeof value === 'string') as string | undefined;
+    const message = text ?? `HTTP ${response.status}`;
     const code = typeof body?.code === 'string' ? body.code : undefined;
     const details = Array.isArray(body?.details) ? (body.details as FieldIssue[]) : [];
     return new ApiError(response.status, message, code, details, response.body ?? response.text);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createDocumentClient } from './adapters/dynamodb/client';
 import { DynamoMachineStore } from './adapters/dynamodb/machineStore';
 import { createLambdaClient, LambdaStateInvoker } from './adapters/lambda/stateInvoker';
+import { stepMetrics } from './adapters/metrics/powertoolsMetrics';
 import { createSqsClient, SqsStepQueue } from './adapters/sqs/stepQueue';
 import type { ApiDeps } from './application/ports';
 import { invokeTimeoutMs, readConfig, type ServiceConfig } from './config';
@@ -12,9 +13,12 @@ export interface Services extends ApiDeps {
 
 let services: Services | undefined;
 
-/** The adapters, built once per container from the environment (clients reuse connections). */
+/**
+ * The adapters, built once per container from the environment (clients reuse connections), with
+ * the container's metrics buffer: an entry point that uses these flushes it per invocation.
+ */
 export function getServices(): Services {
-  services ??= buildServices(readConfig());
+  services ??= { ...buildServices(readConfig()), metrics: stepMetrics() };
   return services;
 }
 

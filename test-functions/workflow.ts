@@ -34,8 +34,11 @@ export const task2a: StateHandler<WorkflowObject> = async ({ object, state }) =>
 
 export const task2b: StateHandler<WorkflowObject> = async ({ object, state }) => goTo('FINALIZE', object, state);
 
-/** Ends the machine. The original deleted it here; now it is kept as SUCCEEDED until it expires. */
-export const finalize: StateHandler<WorkflowObject> = async ({ object, state }) => {
-  console.log('machine finished', JSON.stringify(visit(object, state)));
+/**
+ * Ends the machine. The original deleted it here; now it is kept as SUCCEEDED until it expires.
+ * It logs who finished and the path taken, never the machine's object (it may hold anything).
+ */
+export const finalize: StateHandler<WorkflowObject> = async ({ id, object, state }) => {
+  console.log(JSON.stringify({ message: 'machine finished', id, state, steps: visit(object, state).trail?.length }));
   return null;
 };

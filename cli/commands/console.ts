@@ -20,7 +20,12 @@ export async function consoleCommand(
   const port = Number(options.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new CliError(`--port must be 0-65535, not ${options.port}`);
-  const running = await start({ endpoint: ctx.api.endpoint, port, openBrowser: options.open });
+  const running = await start({
+    endpoint: ctx.api.endpoint,
+    port,
+    openBrowser: options.open,
+    ...(ctx.transformRequest ? { transformRequest: ctx.transformRequest } : {}),
+  });
   if (ctx.json) {
     ctx.write(JSON.stringify({ url: running.url, endpoint: running.endpoint }));
   } else {

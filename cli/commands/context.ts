@@ -1,8 +1,10 @@
-import type { ApiClient } from '../../client/apiClient';
+import type { ApiClient, RequestTransform } from '../../client/apiClient';
 
 /** What every command runs with: the API, the output mode and where its output goes. */
 export interface CommandContext {
   api: ApiClient;
+  /** How `api` signs its requests (--auth), for other clients of the same API (the console). */
+  transformRequest?: RequestTransform;
   /** --json: print JSON for scripts instead of text for people. */
   json: boolean;
   /** Writes to standard output, one call per line (or block of lines). */

@@ -24,6 +24,7 @@ export async function addMachine(
       await removeMachine(deps, record);
       throw error;
     }
+    deps.metrics?.count('MachinesStarted');
     return { created: true, record };
   }
 

@@ -30,7 +30,11 @@ export async function handleDeadLetter(
       await removeMachine(deps, record as MachineRecord);
       return 'deleted';
     }
-    if (await executor.commitUnclaimed(record as MachineRecord, outcome.record)) return 'failed';
+    if (await executor.commitUnclaimed(record as MachineRecord, outcome.record)) {
+      deps.metrics?.count('DeadLettered');
+      deps.metrics?.count('MachinesFailed');
+      return 'failed';
+    }
   }
   throw new Error(`machine '${message.id}' is busy or kept changing; its dead-lettered step comes back later`);
 }

@@ -9,6 +9,7 @@ import type {
   ScheduledMessage,
 } from '../../domain/machine';
 import type { InvocationResult } from '../../domain/step';
+import type { StepMetrics } from './metrics';
 
 /** A step of a machine: the record must be at exactly this version, attempt, wake count and status. */
 export interface StepKey {
@@ -99,6 +100,8 @@ export interface Ports {
   store: MachineStore;
   queue: StepQueue;
   invoker: StateInvoker;
+  /** Where use cases count what happened (application/metrics.ts); nothing is counted without it. */
+  metrics?: StepMetrics;
 }
 
 /** Time and ids come in from outside, so use cases can be tested with fixed ones. */

@@ -20,6 +20,15 @@ import {
   step,
 } from '../../domain/step';
 import { type CommitExecutor, createCommitExecutor, type FaultPoints } from './commitExecutor';
+import {
+  dueTime,
+  NO_METRICS,
+  recordCommit,
+  type StepLogFields,
+  type StepMetrics,
+  stepDebugFields,
+  stepLogFields,
+} from './metrics';
 import type { MachineStore, StateInvoker, StepQueue } from './ports';
 import { removeMachine } from './removeMachine';
 
@@ -33,6 +42,13 @@ export interface StepProcessorDeps {
   now: () => number;
   newToken: () => string;
   faults?: FaultPoints;
+  /** Counters and timings of each step (application/metrics.ts); none without it. */
+  metrics?: StepMetrics;
+  /**
+   * Called once per step message with what to log at INFO (never the machine's object), and
+   * `debug`: the object's size and keys, for DEBUG only.
+   */
+  logStep?: (fields: StepLogFields, debug?: ReturnType<typeof stepDebugFields>) => void;
 }
 
 /** Pauses before looking again for the commit an early message overtook. */
@@ -84,14 +100,32 @@ export function createStepProcessor(deps: StepProcessorDeps) {
   const executor: CommitExecutor = createCommitExecutor({ store, queue, now: deps.now, faults: deps.faults });
   const context = (): StepContext => ({ now: deps.now(), maxQueueDelaySeconds: deps.maxQueueDelaySeconds });
   const newLease = (): Lease => ({ token: deps.newToken(), until: deps.now() + leaseMs });
+  const metrics = deps.metrics ?? NO_METRICS;
+
+  /** The record a step message was last seen with (committed, claimed or read), for its log line. */
+  interface Seen {
+    record?: MachineRecord;
+  }
 
   async function processStep(message: StepMessage): Promise<MessageDisposition> {
+    const seen: Seen = {};
+    const disposition = await processMessage(message, seen);
+    if (disposition === 'throttled') metrics.count('Throttles');
+    deps.logStep?.(
+      stepLogFields(message, disposition, seen.record),
+      seen.record ? stepDebugFields(seen.record.object) : undefined,
+    );
+    return disposition;
+  }
+
+  async function processMessage(message: StepMessage, seen: Seen): Promise<MessageDisposition> {
     for (let round = 0; round < CLAIM_ROUNDS; round++) {
       // The common case in one request: the step is due and free, so claim it straight away.
       const lease = newLease();
       const claimed = await store.claimStep({ ...message, status: 'RUNNING' }, lease, deps.now());
-      if (claimed) return run(claimed, lease, message);
+      if (claimed) return run(claimed, lease, message, seen);
       const { decision, record } = await decideAfterEarlyRetries(message);
+      seen.record = record;
       if (decision.action !== 'run') return carryOut(decision, record, message);
       // The record changed between the claim and the read (a lease ended): claim again.
     }
@@ -130,11 +164,21 @@ export function createStepProcessor(deps: StepProcessorDeps) {
     return decision.action === 'defer' ? 'deferred' : 'waiting';
   }
 
-  async function run(record: MachineRecord, lease: Lease, message: StepMessage): Promise<MessageDisposition> {
+  async function run(
+    record: MachineRecord,
+    lease: Lease,
+    message: StepMessage,
+    seen: Seen,
+  ): Promise<MessageDisposition> {
+    seen.record = record;
     const outcome = await executor.commitClaimed({ record, lease }, async () => {
       const result = await invokeHandler(record);
       return result.kind === 'throttled' ? undefined : step({ ...record, lease }, result, context());
     });
+    if (outcome.kind === 'committed') {
+      seen.record = outcome.record;
+      recordCommit(metrics, outcome.record, dueTime(record), deps.now());
+    }
     if (outcome.kind === 'released') {
       await queue.send({ message, delaySeconds: THROTTLE_RETRY_SECONDS });
       return 'throttled';
@@ -159,10 +203,19 @@ export function createStepProcessor(deps: StepProcessorDeps) {
         retryable: false,
       });
     }
+    return timedInvoke(functionName, record);
+  }
+
+  async function timedInvoke(functionName: string, record: MachineRecord): Promise<InvocationResult> {
     const timeout = stateTimeoutSeconds(record);
-    return timeout === undefined
-      ? invoker.invoke(functionName, handlerInput(record))
-      : invoker.invoke(functionName, handlerInput(record), { timeoutMs: timeout * 1000 });
+    const started = deps.now();
+    const result =
+      timeout === undefined
+        ? await invoker.invoke(functionName, handlerInput(record))
+        : await invoker.invoke(functionName, handlerInput(record), { timeoutMs: timeout * 1000 });
+    metrics.timing('HandlerDuration', deps.now() - started);
+    if (result.kind === 'failed') metrics.count('HandlerErrors');
+    return result;
   }
 
   return processStep;

@@ -11,6 +11,7 @@ import {
   type ScheduledMessage,
 } from '../../domain/machine';
 import type { InvocationResult } from '../../domain/step';
+import type { CountMetric, StepMetrics, TimingMetric } from '../../handlers/application/metrics';
 import type {
   ApiDeps,
   CommitGuard,
@@ -217,4 +218,16 @@ export function fakeApiDeps(overrides: Partial<ApiDeps> = {}) {
     ...overrides,
   };
   return { deps, store, queue, invoker };
+}
+
+/** The metrics port in memory: every count and timing, in order. */
+export class RecordingMetrics implements StepMetrics {
+  readonly counts: CountMetric[] = [];
+  readonly timings: [TimingMetric, number][] = [];
+  count(metric: CountMetric, value = 1): void {
+    for (let i = 0; i < value; i++) this.counts.push(metric);
+  }
+  timing(metric: TimingMetric, milliseconds: number): void {
+    this.timings.push([metric, milliseconds]);
+  }
 }

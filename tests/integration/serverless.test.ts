@@ -119,6 +119,75 @@ describe('the Serverless project', function () {
       expect(JSON.stringify(invokers[0]?.[1].Properties)).to.include(`function:${SERVICE}-prod-*`);
     });
 
+    it('requires IAM (SigV4) auth on every route of the API', () => {
+      const routes = ofType('AWS::ApiGatewayV2::Route');
+      expect(routes).to.have.length(9);
+      for (const route of routes)
+        expect(route.Properties.AuthorizationType, route.Properties.RouteKey).to.equal('AWS_IAM');
+    });
+
+    it('throttles the API stage', () => {
+      const settings = template.Resources.HttpApiStage?.Properties.DefaultRouteSettings;
+      expect(settings.ThrottlingRateLimit).to.be.a('number').above(0);
+      expect(settings.ThrottlingBurstLimit).to.be.a('number').above(0);
+    });
+
+    it('alarms on dead letters, processor errors, throttles, stalled steps and failed machines, mailing when asked', () => {
+      const alarms = Object.fromEntries(
+        Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm'),
+      );
+      expect(Object.keys(alarms)).to.have.members([
+        'DeadLetterQueueNotEmptyAlarm',
+        'ProcessorErrorsAlarm',
+        'ThrottlesAlarm',
+        'StalledStepsAlarm',
+        'FailedMachinesAlarm',
+      ]);
+      expect(alarms.DeadLetterQueueNotEmptyAlarm?.Properties.Dimensions[0].Value).to.deep.equal({
+        'Fn::GetAtt': ['DeadLetterQueue', 'QueueName'],
+      });
+      expect(alarms.StalledStepsAlarm?.Properties).to.include({ MetricName: 'ApproximateAgeOfOldestMessage' });
+      expect(alarms.FailedMachinesAlarm?.Properties).to.include({ MetricName: 'MachinesFailed' });
+      expect(JSON.stringify(alarms.ThrottlesAlarm?.Properties.Metrics)).to.include('Throttles');
+      expect(JSON.stringify(alarms.ProcessorErrorsAlarm?.Properties.Metrics)).to.include('TransitionLambdaFunction');
+      const topic = template.Resources.AlarmTopic as unknown as { Condition: string };
+      expect(topic.Condition).to.equal('HasAlarmEmail');
+      expect((template as any).Conditions.HasAlarmEmail).to.deep.equal({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+    });
+
+    it('has a dashboard of the service metrics', () => {
+      const [dashboard] = ofType('AWS::CloudWatch::Dashboard');
+      const body = JSON.stringify(dashboard?.Properties.DashboardBody);
+      for (const metric of [
+        'MachinesStarted',
+        'MachinesFailed',
+        'TransitionsCommitted',
+        'StepLatency',
+        'HandlerDuration',
+      ]) {
+        expect(body).to.include(metric);
+      }
+    });
+
+    it('traces every function with X-Ray, each role allowed to, and keeps logs for the retention param', () => {
+      for (const fn of ofType('AWS::Lambda::Function')) {
+        expect(fn.Properties.TracingConfig).to.deep.equal({ Mode: 'Active' });
+        expect(fn.Properties.Environment.Variables.POWERTOOLS_TRACE_ENABLED).to.equal('true');
+      }
+      for (const role of ofType('AWS::IAM::Role'))
+        expect(JSON.stringify(role.Properties)).to.include('xray:PutTraceSegments');
+      for (const group of ofType('AWS::Logs::LogGroup')) expect(group.Properties.RetentionInDays).to.equal(14);
+    });
+
+    it('deploys no example or test function to prod', () => {
+      const names = ofType('AWS::Lambda::Function').map((f) => f.Properties.FunctionName as string);
+      expect(names).to.have.length(11);
+      for (const name of ['prepare', 'finalize', 'flaky', 'always-fails', 'noop']) {
+        expect(names).not.to.include(`${SERVICE}-prod-${name}`);
+      }
+      expect(JSON.stringify(template)).not.to.include('test-functions');
+    });
+
     it('outputs the API URL, tables and queue', () => {
       expect(template.Outputs).to.include.keys(
         'HttpApiUrl',
@@ -129,6 +198,46 @@ describe('the Serverless project', function () {
     });
   });
 
+  describe('sls package --stage prod with apiAuth jwt', () => {
+    it('puts a JWT authorizer of the issuer and audience params on every route', async () => {
+      const outDir = await mkdtemp(join(tmpdir(), 'fsm-package-jwt-'));
+      const build = `.esbuild-package-jwt-${process.pid}`;
+      try {
+        await run(
+          process.execPath,
+          [
+            SLS,
+            'package',
+            '--stage',
+            'prod',
+            '--package',
+            outDir,
+            '--param=apiAuth=jwt',
+            '--param=jwtIssuer=https://issuer.example.com',
+            '--param=jwtAudience=fsm-api',
+          ],
+          { env: slsEnv(currentStack().ports, { FSM_BUILD_DIR: build }) },
+        );
+        const jwt: Template = JSON.parse(
+          await readFile(join(outDir, 'cloudformation-template-update-stack.json'), 'utf8'),
+        );
+        const resources = Object.values(jwt.Resources);
+        const [authorizer, ...others] = resources.filter((r) => r.Type === 'AWS::ApiGatewayV2::Authorizer');
+        expect(others).to.deep.equal([]);
+        expect(authorizer?.Properties).to.deep.include({
+          AuthorizerType: 'JWT',
+          JwtConfiguration: { Audience: ['fsm-api'], Issuer: 'https://issuer.example.com' },
+        });
+        const routes = resources.filter((r) => r.Type === 'AWS::ApiGatewayV2::Route');
+        expect(routes).to.have.length(9);
+        for (const route of routes) expect(route.Properties.AuthorizationType).to.equal('JWT');
+      } finally {
+        await rm(outDir, { recursive: true, force: true });
+        await rm(build, { recursive: true, force: true });
+      }
+    });
+  });
+
   describe('sls invoke local', () => {
     it('runs the add function with examples/events/add-machine.json against the local stack', async () => {
       const { stdout } = await run(
@@ -136,7 +245,12 @@ describe('the Serverless project', function () {
         [SLS, 'invoke', 'local', '-f', 'addMachine', '--stage', 'local', '--path', 'examples/events/add-machine.json'],
         { env: slsEnv(currentStack().ports, { FSM_BUILD_DIR: `.esbuild-invoke-${process.pid}` }) },
       ).finally(() => rm(`.esbuild-invoke-${process.pid}`, { recursive: true, force: true }));
-      const response = JSON.parse(stdout.slice(stdout.indexOf('{')));
+      // The function's own output comes first: its EMF metrics lines (Powertools Metrics), then the response.
+      const output = stdout
+        .split('\n')
+        .filter((line) => !line.startsWith('{"_aws"'))
+        .join('\n');
+      const response = JSON.parse(output.slice(output.indexOf('{')));
       expect(response.statusCode).to.be.oneOf([200, 201]);
       const machine = JSON.parse(response.body);
       expect(machine.id).to.equal('example-order-42');

@@ -1,6 +1,7 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { ScheduledMessage } from '../../../domain/machine';
 import type { StepQueue } from '../../application/ports';
+import { traced } from '../../tracing';
 
 /** The transition queue in SQS: one message per step to run, `{ id, version, attempt }`. */
 export class SqsStepQueue implements StepQueue {
@@ -21,5 +22,5 @@ export class SqsStepQueue implements StepQueue {
 }
 
 export function createSqsClient(options: { region: string; endpoint?: string }): SQSClient {
-  return new SQSClient({ region: options.region, endpoint: options.endpoint });
+  return traced(new SQSClient({ region: options.region, endpoint: options.endpoint }));
 }

@@ -9,6 +9,7 @@ import {
 } from '../../../domain/errors';
 import { MAX_MACHINE_BYTES } from '../../../domain/limits';
 import { storableIssues } from '../../../domain/storable';
+import { stepMetrics } from '../../adapters/metrics/powertoolsMetrics';
 import { logger } from '../../logger';
 
 /** The parts of an API Gateway proxy event (REST v1 or HTTP API v2) the API functions use. */
@@ -62,6 +63,9 @@ export function httpHandler(handle: (request: HttpRequest) => Promise<HttpResult
       return respond(result);
     } catch (error) {
       return respond(errorResult(error));
+    } finally {
+      // What the request counted (MachinesStarted), as EMF on stdout: once per invocation.
+      stepMetrics().flush();
     }
   };
 }

@@ -1,5 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { stepMetrics } from '../../adapters/metrics/powertoolsMetrics';
 import { handleDeadLetter } from '../../application/handleDeadLetter';
 import { parseStepMessage } from '../../application/stepProcessor';
 import { logger } from '../../logger';
@@ -24,7 +25,17 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
       return;
     }
     const outcome = await handleDeadLetter(services, message, services.config.maxReceiveCount);
-    logger.warn('dead-lettered step', { ...message, messageId: record.messageId, outcome });
+    logger.warn('dead-lettered step', {
+      id: message.id,
+      version: message.version,
+      attempt: message.attempt,
+      messageId: record.messageId,
+      outcome,
+    });
   };
-  return processPartialResponse(event, processRecord, batch, { context });
+  try {
+    return await processPartialResponse(event, processRecord, batch, { context });
+  } finally {
+    stepMetrics().flush();
+  }
 };

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { stepMetrics } from '../../adapters/metrics/powertoolsMetrics';
 import { purgeHistory } from '../../application/removeMachine';
 import { createStepProcessor, parsePurgeMessage, parseStepMessage } from '../../application/stepProcessor';
 import { functionScope, readConfig } from '../../config';
@@ -19,6 +20,12 @@ function processor(context: Context) {
       scope: functionScope(config, context.invokedFunctionArn),
       leaseSeconds: config.leaseSeconds,
       newToken: randomUUID,
+      metrics: stepMetrics(),
+      // One line per step: id, version, attempt, state, status, outcome; the object's size and keys at DEBUG only.
+      logStep: (fields, debug) => {
+        logger.info('step', { ...fields });
+        if (debug) logger.debug('step object', { id: fields.id, version: fields.version, ...debug });
+      },
     });
     built = { services, processStep };
   }
@@ -43,8 +50,11 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
       });
       return;
     }
-    const disposition = await processStep(message);
-    logger.debug('step message processed', { ...message, disposition });
+    await processStep(message);
   };
-  return processPartialResponse(event, processRecord, batch, { context });
+  try {
+    return await processPartialResponse(event, processRecord, batch, { context });
+  } finally {
+    stepMetrics().flush();
+  }
 };

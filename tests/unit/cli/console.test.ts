@@ -37,6 +37,9 @@ describe('fsm console and fsm diagram --svg', () => {
       url: 'http://127.0.0.1:5555/?token=t',
       endpoint: 'http://127.0.0.1:3000',
     });
+    const sign = (request: import('../../../client/apiClient').ApiRequest) => request;
+    await consoleCommand({ ...ctx(), transformRequest: sign }, { port: '0', open: false }, fakeStart);
+    expect(seen.at(-1)?.transformRequest, 'the console signs as the CLI does').to.equal(sign);
     let error: unknown;
     await consoleCommand(ctx(), { port: 'x', open: false }, fakeStart).catch((e) => {
       error = e;

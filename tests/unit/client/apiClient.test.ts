@@ -123,6 +123,12 @@ describe('ApiClient', () => {
       expect([error.status, error.code, error.details, error.body]).to.deep.equal([404, 'MACHINE_NOT_FOUND', [], body]);
     });
 
+    it("uses API Gateway's own `message` when the answer has no `error` (403 of IAM auth, 429)", async () => {
+      server.reply = () => ({ status: 403, body: { message: 'Missing Authentication Token' } });
+      const error = (await api.getMachine('x').catch((e: unknown) => e)) as ApiError;
+      expect(error).to.include({ status: 403, message: 'Missing Authentication Token', code: undefined });
+    });
+
     it('names the status when the error answer is not JSON', async () => {
       server.reply = () => ({ status: 503, text: 'Service Unavailable' });
       const error = (await api.getMachine('x').catch((e: unknown) => e)) as ApiError;

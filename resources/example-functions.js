@@ -1,0 +1,31 @@
+// The example workflow's and the fault suite's state functions (test-functions/), deployed only
+// where the stage's `exampleFunctions` param is true (local and dev), never in prod.
+const FUNCTIONS = {
+  prepare: { handler: 'test-functions/workflow.prepare' },
+  'task-1': { handler: 'test-functions/workflow.task1' },
+  'task-2a': { handler: 'test-functions/workflow.task2a' },
+  'task-2b': { handler: 'test-functions/workflow.task2b' },
+  finalize: { handler: 'test-functions/workflow.finalize' },
+  flaky: { handler: 'test-functions/faulty.flaky' },
+  'always-fails': { handler: 'test-functions/faulty.alwaysFails' },
+  garbage: { handler: 'test-functions/faulty.garbage' },
+  sleepy: { handler: 'test-functions/faulty.sleepy', timeout: 2 },
+  park: { handler: 'test-functions/faulty.park' },
+  noop: { handler: 'test-functions/faulty.noop' },
+  recover: { handler: 'test-functions/faulty.recover' },
+};
+
+async function enabled(resolveVariable) {
+  const value = await resolveVariable('param:exampleFunctions');
+  return value === true || value === 'true';
+}
+
+module.exports = {
+  FUNCTIONS,
+  enabled,
+  // Each function's definition, or null (serverless drops a function whose definition is null).
+  functions: async ({ resolveVariable }) => {
+    const on = await enabled(resolveVariable);
+    return Object.fromEntries(Object.entries(FUNCTIONS).map(([name, fn]) => [name, on ? fn : null]));
+  },
+};
