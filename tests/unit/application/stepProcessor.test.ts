@@ -172,12 +172,14 @@ describe('the step processor', () => {
     });
 
     it('is deferred until the lease ends when another processor holds the step', async () => {
-      const { queue, invoker, processStep } = setup({
+      const { store, queue, invoker, processStep } = setup({
         record: machine({ lease: { token: 'other', until: T0 + 30_000 } }),
       });
       expect(await processStep(message())).to.equal('deferred');
       expect(invoker.calls).to.deep.equal([]);
       expect(queue.sent).to.deep.equal([{ message: message(), delaySeconds: 30 }]);
+      // Only an early message is looked at again: a held step is not going to land in milliseconds.
+      expect(store.calls.filter((call) => call === 'get')).to.have.length(1);
     });
 
     it('waits again when the machine sleeps longer than one queue delay', async () => {
