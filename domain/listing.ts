@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { fieldIssues, MACHINE_NAME } from './definition';
 import { ValidationError } from './errors';
 import { DEFAULT_HISTORY_PAGE_SIZE, DEFAULT_PAGE_SIZE, MAX_HISTORY_PAGE_SIZE, MAX_PAGE_SIZE } from './limits';

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { createDocumentClient } from './adapters/dynamodb/client';
-import { DynamoMachineStore } from './adapters/dynamodb/machineStore';
 import { createLambdaClient, LambdaStateInvoker } from './adapters/lambda/stateInvoker';
 import { createSqsClient, SqsStepQueue } from './adapters/sqs/stepQueue';
 import type { ApiDeps } from './application/ports';
 import { invokeTimeoutMs, readConfig, type ServiceConfig } from './config';
+import { buildStore } from './readWiring';
 
 export interface Services extends ApiDeps {
   config: ServiceConfig;
@@ -23,10 +22,9 @@ export function buildServices(config: ServiceConfig, countRequestsAs?: string): 
   const { region } = config;
   const metrics =
     config.metricsDir && countRequestsAs ? { dir: config.metricsDir, source: countRequestsAs } : undefined;
-  const dynamo = createDocumentClient({ region, endpoint: config.endpoints.dynamodb, metrics });
   return {
     config,
-    store: new DynamoMachineStore(dynamo, { machines: config.tableName, history: config.historyTableName }),
+    store: buildStore(config, metrics),
     queue: new SqsStepQueue(createSqsClient({ region, endpoint: config.endpoints.sqs, metrics }), config.queueUrl),
     invoker: new LambdaStateInvoker(
       createLambdaClient({ region, endpoint: config.endpoints.lambda, metrics, timeoutMs: invokeTimeoutMs(config) }),
