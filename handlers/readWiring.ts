@@ -16,7 +16,11 @@ export interface ReadServices extends Pick<Environment, 'now'> {
 /** The machine store on the DynamoDB document client, as every function builds it. */
 export function buildStore(config: ServiceConfig, metrics?: MetricsTarget): DynamoMachineStore {
   const dynamo = createDocumentClient({ region: config.region, endpoint: config.endpoints.dynamodb, metrics });
-  return new DynamoMachineStore(dynamo, { machines: config.tableName, history: config.historyTableName });
+  return new DynamoMachineStore(
+    dynamo,
+    { machines: config.tableName, history: config.historyTableName },
+    { statusShards: config.statusShards },
+  );
 }
 
 let services: ReadServices | undefined;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { extract, type FunctionBundle, functionBundles, MAX_ZIP_BYTES } from '../../bench/bundles';
+import { DEFAULT_STATUS_SHARDS } from '../../domain/limits';
 import { queueNames, SERVICE, slsEnv, tableNames } from '../../scripts/localStack';
 import { api } from '../helpers/api';
 import { currentStack } from '../helpers/stack';
@@ -48,18 +49,20 @@ describe('the Serverless project', function () {
       }
     });
 
-    it('lists machines through a keys-only status index', () => {
+    it('lists machines through a keys-only status index, sharded per status', () => {
       const machines = template.Resources.MachinesTable?.Properties;
       expect(machines.GlobalSecondaryIndexes).to.deep.equal([
         {
-          IndexName: 'byStatus',
+          IndexName: 'byStatusShard',
           KeySchema: [
-            { AttributeName: 'status', KeyType: 'HASH' },
-            { AttributeName: 'createdAt', KeyType: 'RANGE' },
+            { AttributeName: 'statusShard', KeyType: 'HASH' },
+            { AttributeName: 'createdKey', KeyType: 'RANGE' },
           ],
           Projection: { ProjectionType: 'KEYS_ONLY' },
         },
       ]);
+      const env = template.Resources.ListMachinesLambdaFunction?.Properties.Environment.Variables;
+      expect(env.STATUS_SHARDS).to.equal(String(DEFAULT_STATUS_SHARDS));
     });
 
     it('redrives the transition queue to the dead-letter queue, with a visibility timeout of at least 6 x the processor timeout', () => {
