@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type FieldIssue, PayloadTooLargeError, ValidationError } from './errors';
 import { type FunctionScope, isWellFormedReference, resolveFunction } from './functionRef';
 import { DEFAULT_LEASE_SECONDS, INVOKE_SHARE_OF_LEASE, MAX_MACHINE_BYTES, MAX_STATE_TIMEOUT_SECONDS } from './limits';

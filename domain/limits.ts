@@ -63,3 +63,14 @@ export const MAX_NESTING_DEPTH = 32;
 export const MIN_NUMBER_MAGNITUDE = 1e-130;
 /** Error text kept from a handler's failure (in the record and its history event). */
 export const MAX_ERROR_CHARS = 1000;
+
+/**
+ * Shards of the status index per status (the `statusShards` stage param): a machine's index
+ * key is `STATUS#shard`, the shard a hash of its id. 64 keeps every index key under DynamoDB's
+ * 1,000 writes/s per partition up to 10,000 adds/s (docs/design.md "The status index").
+ */
+export const DEFAULT_STATUS_SHARDS = 64;
+/** The most shards: a listing queries every shard of each status it reads, and its token holds a bit per shard. */
+export const MAX_STATUS_SHARDS = 256;
+/** DynamoDB's write limit of one partition, in writes (of items up to 1 KB) per second. */
+export const PARTITION_WRITES_PER_SECOND = 1000;

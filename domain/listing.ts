@@ -1,20 +1,37 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { fieldIssues, MACHINE_NAME } from './definition';
 import { ValidationError } from './errors';
-import { DEFAULT_HISTORY_PAGE_SIZE, DEFAULT_PAGE_SIZE, MAX_HISTORY_PAGE_SIZE, MAX_PAGE_SIZE } from './limits';
+import {
+  DEFAULT_HISTORY_PAGE_SIZE,
+  DEFAULT_PAGE_SIZE,
+  MAX_HISTORY_PAGE_SIZE,
+  MAX_PAGE_SIZE,
+  MAX_STATUS_SHARDS,
+} from './limits';
 import { ALIVE_STATUSES, type MachineStatus, STATUSES } from './machine';
+import { createdKey } from './statusIndex';
 
-const indexKeySchema = z.strictObject({
-  id: z.string().regex(MACHINE_NAME),
-  status: z.enum(STATUSES),
-  createdAt: z.string().min(1).max(64),
+/** A machine as the status index holds it (the merge's unit): id, status and createdAt. */
+export interface IndexPosition {
+  id: string;
+  status: MachineStatus;
+  createdAt: string;
+}
+
+/** Where a listing stopped: the last machine it returned (every shard continues below it). */
+const positionSchema = z.strictObject({ createdAt: z.string().min(1).max(64), id: z.string().regex(MACHINE_NAME) });
+export type ListPosition = z.infer<typeof positionSchema>;
+
+/**
+ * A listing's cursor. `after`: the last machine returned; every shard of every status continues
+ * exactly below it in the index order (createdAt, then id, newest first), which is each shard's
+ * own order, so one position serves every shard. `done`: per status listed, one character per
+ * shard, `1` when that shard is exhausted (it is not queried again), else `0`.
+ */
+const cursorSchema = z.strictObject({
+  after: positionSchema.optional(),
+  done: z.partialRecord(z.enum(STATUSES), z.string().regex(new RegExp(`^[01]{1,${MAX_STATUS_SHARDS}}$`))).optional(),
 });
-export type IndexPosition = z.infer<typeof indexKeySchema>;
-
-/** Per status: `null` = exhausted, absent = not started, a key of that status = continue after it. */
-const cursorSchema = z
-  .partialRecord(z.enum(STATUSES), indexKeySchema.nullable())
-  .refine((cursor) => Object.entries(cursor).every(([status, key]) => key === null || key?.status === status));
 export type ListCursor = z.infer<typeof cursorSchema>;
 
 /** `status=ALL`: every status at once. */
@@ -55,11 +72,14 @@ export function parseListQuery(query: Record<string, string | undefined>): ListR
   const parsed = listQuerySchema.safeParse(query);
   if (!parsed.success) throw new ValidationError('invalid list query', fieldIssues(parsed.error));
   const statuses = parsed.data.status ?? [...ALIVE_STATUSES];
-  const cursor = parsed.data.nextToken === undefined ? {} : decodeCursor(parsed.data.nextToken);
-  if (Object.keys(cursor).some((status) => !statuses.includes(status as MachineStatus))) {
-    throw invalidToken('nextToken belongs to a listing with another status');
+  const { limit, nextToken } = parsed.data;
+  if (nextToken === undefined) return { statuses, limit, cursor: {} };
+  const cursor = decodeCursor(nextToken);
+  const listed = Object.keys(cursor.done ?? {});
+  if (listed.length !== statuses.length || listed.some((status) => !statuses.includes(status as MachineStatus))) {
+    throw invalidToken('nextToken belongs to a listing with other statuses');
   }
-  return { statuses, limit: parsed.data.limit, cursor };
+  return { statuses, limit, cursor };
 }
 
 function invalidToken(message: string): ValidationError {
@@ -89,55 +109,73 @@ export function encodeCursor(cursor: ListCursor): string {
   return encodeToken(cursor);
 }
 
-export interface StatusPage {
+/** One shard of one status of the status index. */
+export interface IndexShard {
   status: MachineStatus;
+  shard: number;
+}
+
+export interface ShardPage extends IndexShard {
+  /** Newest first, below the cursor's position, at most the request's `limit`. */
   keys: IndexPosition[];
-  /** Whether the index holds more items after `keys`. */
+  /** Whether the shard holds more items after `keys`. */
   more: boolean;
 }
 
+/** Index order, newest first: createdAt, then id (the index's range key, `createdAt#id`). */
+const isNewer = (a: IndexPosition, b: IndexPosition) => createdKey(a) > createdKey(b);
+
+/** The exhausted-shard flags of `status` from the cursor, as long as the shard count still matches. */
+function doneFlags(cursor: ListCursor, status: MachineStatus, shards: number): string {
+  const flags = cursor.done?.[status];
+  return flags?.length === shards ? flags : '0'.repeat(shards);
+}
+
+/** The shards still to be read, and the position every one of them continues below. */
+export function pendingShards(request: ListRequest, shards: number): { shards: IndexShard[]; after?: ListPosition } {
+  const pending = request.statuses.flatMap((status) => {
+    const done = doneFlags(request.cursor, status, shards);
+    return Array.from({ length: shards }, (_, shard) => ({ status, shard })).filter(({ shard }) => done[shard] !== '1');
+  });
+  return { shards: pending, after: request.cursor.after };
+}
+
 /**
- * Merges one page per status (each newest first, each at most `limit` long) into one page of
- * `limit`, newest first, and the cursor that continues exactly after what was returned.
+ * Merges one page per shard (each newest first and at most `limit` long, below the cursor)
+ * into one page of `limit`, newest first, and the cursor that continues every shard exactly
+ * after what was returned.
  */
 export function mergePages(
-  pages: StatusPage[],
+  pages: ShardPage[],
   limit: number,
-  previous: ListCursor,
+  request: Pick<ListRequest, 'statuses' | 'cursor'>,
+  shards: number,
 ): { keys: IndexPosition[]; next?: ListCursor } {
-  // A k-way merge keeps each status's own index order, so what is taken from a status is always
-  // a prefix of its page and the cursor can continue right after it.
-  const queues = pages.map((page) => [...page.keys]);
+  // A k-way merge: what it takes from a shard is a prefix of that shard's page, and it takes the
+  // newest `limit` of all the shards' items, so whatever is left in any shard is below the last
+  // one taken, which is where the cursor continues all of them.
+  const queues = pages.map((page) => ({ page, keys: [...page.keys] }));
   const merged: IndexPosition[] = [];
   while (merged.length < limit) {
-    let newest: IndexPosition[] | undefined;
+    let newest: (typeof queues)[number] | undefined;
     for (const queue of queues) {
-      const head = queue[0];
-      if (head && (!newest || head.createdAt > (newest[0] as IndexPosition).createdAt)) newest = queue;
+      const head = queue.keys[0];
+      if (head && (!newest || isNewer(head, newest.keys[0] as IndexPosition))) newest = queue;
     }
-    const taken = newest?.shift();
+    const taken = newest?.keys.shift();
     if (!taken) break;
     merged.push(taken);
   }
-  const next: ListCursor = { ...previous };
-  for (const page of pages) {
-    const taken = merged.filter((key) => key.status === page.status);
-    const last = taken.at(-1);
-    const exhausted = taken.length === page.keys.length && !page.more;
-    next[page.status] = exhausted ? null : (last ?? previous[page.status]);
-    if (!exhausted && last === undefined && previous[page.status] === undefined) delete next[page.status];
+  const done: Partial<Record<MachineStatus, string[]>> = {};
+  for (const status of request.statuses) done[status] = [...doneFlags(request.cursor, status, shards)];
+  for (const { page, keys } of queues) {
+    if (keys.length === 0 && !page.more) (done[page.status] as string[])[page.shard] = '1';
   }
-  const done = pages.every((page) => next[page.status] === null);
-  return done ? { keys: merged } : { keys: merged, next };
-}
-
-/** The statuses still to be read, with where to continue in each. */
-export function pendingStatuses(request: ListRequest): { status: MachineStatus; after?: IndexPosition }[] {
-  return request.statuses.flatMap((status) => {
-    const position = request.cursor[status];
-    if (position === null) return [];
-    return [position === undefined ? { status } : { status, after: position }];
-  });
+  const flags = Object.fromEntries(Object.entries(done).map(([status, bits]) => [status, bits.join('')]));
+  if (Object.values(flags).every((bits) => !bits.includes('0'))) return { keys: merged };
+  const last = merged.at(-1);
+  const after = last ? { createdAt: last.createdAt, id: last.id } : request.cursor.after;
+  return { keys: merged, next: { ...(after ? { after } : {}), done: flags } };
 }
 
 const historyQuerySchema = z.object({

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { StateHandlerInput } from './contract';
 import { ANY_STATE, type Json, stateNameSchema } from './definition';
 import { ConflictError, ValidationError } from './errors';

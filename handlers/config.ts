@@ -2,7 +2,9 @@ import { defaultAllowList, type FunctionScope } from '../domain/functionRef';
 import {
   DEFAULT_LEASE_SECONDS,
   DEFAULT_MAX_RECEIVE_COUNT,
+  DEFAULT_STATUS_SHARDS,
   INVOKE_SHARE_OF_LEASE,
+  MAX_STATUS_SHARDS,
   SQS_MAX_DELAY_SECONDS,
 } from '../domain/limits';
 
@@ -20,6 +22,8 @@ export interface ServiceConfig {
   /** Receives of a step message before SQS moves it to the dead-letter queue (the redrive policy). */
   maxReceiveCount: number;
   maxQueueDelaySeconds: number;
+  /** Shards of the status index per status (STATUS_SHARDS; docs/design.md "The status index"). */
+  statusShards: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -42,6 +46,13 @@ function positiveInt(env: Env, key: string, fallback: number): number {
   return value;
 }
 
+function statusShards(env: Env): number {
+  const shards = positiveInt(env, 'STATUS_SHARDS', DEFAULT_STATUS_SHARDS);
+  if (shards > MAX_STATUS_SHARDS)
+    throw new Error(`environment variable STATUS_SHARDS must be at most ${MAX_STATUS_SHARDS}`);
+  return shards;
+}
+
 export function readConfig(env: Env = process.env): ServiceConfig {
   const servicePrefix = required(env, 'SERVICE_PREFIX');
   const extra = (env.ALLOWED_FUNCTIONS ?? '')
@@ -62,6 +73,7 @@ export function readConfig(env: Env = process.env): ServiceConfig {
     allowList: [...defaultAllowList(servicePrefix), ...extra],
     leaseSeconds: positiveInt(env, 'LEASE_SECONDS', DEFAULT_LEASE_SECONDS),
     maxReceiveCount: positiveInt(env, 'MAX_RECEIVE_COUNT', DEFAULT_MAX_RECEIVE_COUNT),
+    statusShards: statusShards(env),
     maxQueueDelaySeconds: Math.min(
       positiveInt(env, 'MAX_QUEUE_DELAY_SECONDS', SQS_MAX_DELAY_SECONDS),
       SQS_MAX_DELAY_SECONDS,

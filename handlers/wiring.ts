@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { createDocumentClient } from './adapters/dynamodb/client';
-import { DynamoMachineStore } from './adapters/dynamodb/machineStore';
 import { createLambdaClient, LambdaStateInvoker } from './adapters/lambda/stateInvoker';
 import { stepMetrics } from './adapters/metrics/powertoolsMetrics';
 import { createSqsClient, SqsStepQueue } from './adapters/sqs/stepQueue';
 import type { ApiDeps } from './application/ports';
 import { invokeTimeoutMs, readConfig, type ServiceConfig } from './config';
+import { buildStore } from './readWiring';
 
 export interface Services extends ApiDeps {
   config: ServiceConfig;
@@ -24,10 +23,9 @@ export function getServices(): Services {
 
 export function buildServices(config: ServiceConfig): Services {
   const { region } = config;
-  const dynamo = createDocumentClient({ region, endpoint: config.endpoints.dynamodb });
   return {
     config,
-    store: new DynamoMachineStore(dynamo, { machines: config.tableName, history: config.historyTableName }),
+    store: buildStore(config),
     queue: new SqsStepQueue(createSqsClient({ region, endpoint: config.endpoints.sqs }), config.queueUrl),
     invoker: new LambdaStateInvoker(
       createLambdaClient({ region, endpoint: config.endpoints.lambda, timeoutMs: invokeTimeoutMs(config) }),

@@ -1,4 +1,4 @@
-import type { IndexPosition } from '../../domain/listing';
+import type { IndexPosition, IndexShard, ListPosition } from '../../domain/listing';
 import type {
   HistoryEvent,
   HistoryOwner,
@@ -74,7 +74,14 @@ export interface MachineStore {
     owner: HistoryOwner,
     page: { after?: number; limit: number },
   ): Promise<{ events: HistoryEvent[]; more: boolean }>;
-  /** One page of machines with `status`, newest first. */
+  /** Shards of the status index per status (domain/statusIndex.ts). */
+  readonly statusShards: number;
+  /**
+   * One page of one shard of the status index, newest first (createdAt, then id), of the
+   * machines below `after` in that order.
+   */
+  pageByShard(shard: IndexShard, limit: number, after?: ListPosition): Promise<StatusIndexPage>;
+  /** One page of machines with `status`, every shard merged, newest first (application/listMachines `pageByStatus`). */
   pageByStatus(status: MachineStatus, limit: number, after?: IndexPosition): Promise<StatusIndexPage>;
   /** Summaries of the machines `ids`, in the order given; machines deleted meanwhile are left out. */
   summaries(ids: string[]): Promise<MachineSummary[]>;

@@ -1,4 +1,4 @@
-import type { IndexPosition } from '../../domain/listing';
+import type { IndexPosition, IndexShard, ListPosition } from '../../domain/listing';
 import {
   type HistoryEvent,
   type HistoryOwner,
@@ -10,7 +10,9 @@ import {
   type MachineSummary,
   type ScheduledMessage,
 } from '../../domain/machine';
+import { createdKey, shardOf } from '../../domain/statusIndex';
 import type { InvocationResult } from '../../domain/step';
+import { pageByStatus } from '../../handlers/application/listMachines';
 import type { CountMetric, StepMetrics, TimingMetric } from '../../handlers/application/metrics';
 import type {
   ApiDeps,
@@ -37,6 +39,9 @@ export class InMemoryMachineStore implements MachineStore {
   readonly events = new Map<string, Map<number, HistoryEvent>>();
   readonly calls: string[] = [];
   before: Partial<Record<keyof MachineStore, Hook>> = {};
+
+  /** Few shards by default, so a handful of machines already spans several. */
+  constructor(readonly statusShards = 4) {}
 
   put(record: MachineRecord): MachineRecord {
     this.records.set(record.id, structuredClone(record));
@@ -148,14 +153,19 @@ export class InMemoryMachineStore implements MachineStore {
     return [...(this.events.get(historyKey(owner))?.values() ?? [])].sort((a, b) => a.seq - b.seq);
   }
 
-  async pageByStatus(status: MachineStatus, limit: number, after?: IndexPosition): Promise<StatusIndexPage> {
-    await this.enter('pageByStatus');
+  /** The adapter's index query: the machines of one status in one shard, below `after`, newest first. */
+  async pageByShard({ status, shard }: IndexShard, limit: number, after?: ListPosition): Promise<StatusIndexPage> {
+    await this.enter('pageByShard');
     const keys = [...this.records.values()]
-      .filter((record) => record.status === status)
+      .filter((record) => record.status === status && shardOf(record.id, this.statusShards) === shard)
       .map(({ id, createdAt }) => ({ id, status, createdAt }))
-      .sort((a, b) => (a.createdAt === b.createdAt ? 0 : a.createdAt < b.createdAt ? 1 : -1))
-      .filter((key) => after === undefined || key.createdAt < after.createdAt);
+      .filter((key) => after === undefined || createdKey(key) < createdKey(after))
+      .sort((a, b) => (createdKey(a) < createdKey(b) ? 1 : -1));
     return { keys: keys.slice(0, limit), more: keys.length > limit };
+  }
+
+  async pageByStatus(status: MachineStatus, limit: number, after?: IndexPosition): Promise<StatusIndexPage> {
+    return pageByStatus(this, status, limit, after);
   }
 
   async summaries(ids: string[]): Promise<MachineSummary[]> {

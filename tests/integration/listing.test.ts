@@ -1,6 +1,10 @@
 import { expect } from 'chai';
 import type { ListQuery } from '../../client/apiClient';
+import { shardOf } from '../../domain/statusIndex';
 import { api, apiClient, waitFor } from '../helpers/api';
+
+/** The local stage's status index shards (serverless.yml params.local.statusShards). */
+const LOCAL_STATUS_SHARDS = 8;
 
 /** Follows nextToken to the end with the shared pagination, returning every page's ids in order. */
 async function listAll(query: ListQuery & { limit: number }) {
@@ -62,6 +66,43 @@ describe('listing, history and diagrams', function () {
     expect(new Set(listed.ids).size).to.equal(listed.ids.length);
     expect(listed.ids).to.include.members([...parked, running]);
     expect(listed.createdAt).to.deep.equal([...listed.createdAt].sort().reverse());
+  });
+
+  it('merges every shard of several statuses page by page, and refuses a forged or foreign token', async () => {
+    const failed: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      failed.push((await api('POST', '/machines', { state: 'S', config: { S: 'garbage' } })).body.id);
+    }
+    const succeeded = (await api('POST', '/machines', { state: 'S', config: { S: 'noop' } })).body.id;
+    const shards = new Set([...failed, succeeded].map((id) => shardOf(id, LOCAL_STATUS_SHARDS)));
+    expect(shards.size, 'the machines span several shards').to.be.at.least(4);
+    for (const id of [...failed, succeeded]) {
+      await waitFor(
+        () => api('GET', `/machines/${id}`),
+        (r) => r.body.status === 'FAILED' || r.body.status === 'SUCCEEDED',
+        { what: `${id} to finish` },
+      );
+    }
+    for (const status of [['SUCCEEDED', 'FAILED'], 'ALL'] as const) {
+      const listed = await listAll({ status, limit: 5 });
+      expect(listed.pages).to.be.at.least(3);
+      expect(new Set(listed.ids).size, 'no repeats').to.equal(listed.ids.length);
+      expect(listed.ids).to.include.members([...failed, succeeded]);
+      expect(listed.createdAt).to.deep.equal([...listed.createdAt].sort().reverse());
+    }
+    const first = await api('GET', '/machines?status=FAILED&limit=2');
+    expect(first.body.nextToken).to.be.a('string');
+    const refused = await Promise.all([
+      api('GET', `/machines?status=ALL&nextToken=${first.body.nextToken}`),
+      api(
+        'GET',
+        `/machines?status=FAILED&nextToken=${Buffer.from('{"after":{"id":"x","createdAt":"1"},"done":{"FAILED":"2"}}').toString('base64url')}`,
+      ),
+    ]);
+    for (const response of refused) {
+      expect(response.status).to.equal(400);
+      expect(response.body.details.map((d: { path: string }) => d.path)).to.deep.equal(['nextToken']);
+    }
   });
 
   it('draws the diagram of a finished machine as Mermaid text', async () => {

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
+import { extract, type FunctionBundle, functionBundles, MAX_ZIP_BYTES } from '../../bench/bundles';
+import { DEFAULT_STATUS_SHARDS } from '../../domain/limits';
 import { queueNames, SERVICE, slsEnv, tableNames } from '../../scripts/localStack';
 import { api } from '../helpers/api';
 import { currentStack } from '../helpers/stack';
@@ -47,18 +49,20 @@ describe('the Serverless project', function () {
       }
     });
 
-    it('lists machines through a keys-only status index', () => {
+    it('lists machines through a keys-only status index, sharded per status', () => {
       const machines = template.Resources.MachinesTable?.Properties;
       expect(machines.GlobalSecondaryIndexes).to.deep.equal([
         {
-          IndexName: 'byStatus',
+          IndexName: 'byStatusShard',
           KeySchema: [
-            { AttributeName: 'status', KeyType: 'HASH' },
-            { AttributeName: 'createdAt', KeyType: 'RANGE' },
+            { AttributeName: 'statusShard', KeyType: 'HASH' },
+            { AttributeName: 'createdKey', KeyType: 'RANGE' },
           ],
           Projection: { ProjectionType: 'KEYS_ONLY' },
         },
       ]);
+      const env = template.Resources.ListMachinesLambdaFunction?.Properties.Environment.Variables;
+      expect(env.STATUS_SHARDS).to.equal(String(DEFAULT_STATUS_SHARDS));
     });
 
     it('redrives the transition queue to the dead-letter queue, with a visibility timeout of at least 6 x the processor timeout', () => {
@@ -186,6 +190,81 @@ describe('the Serverless project', function () {
         expect(names).not.to.include(`${SERVICE}-prod-${name}`);
       }
       expect(JSON.stringify(template)).not.to.include('test-functions');
+    });
+
+    describe('per-function packages (npm run bench:bundles measures them)', () => {
+      let bundles: FunctionBundle[];
+      const code = (bundle: FunctionBundle) => bundle.files.map((file) => file.data.toString('utf8')).join('\n');
+      const named = (name: string) => bundles.find((bundle) => bundle.name === name) as FunctionBundle;
+
+      before(async () => {
+        bundles = await functionBundles(outDir);
+      });
+
+      it('packages every function in a zip of its own, each at most 1 MB, with no source maps', () => {
+        const functions = ofType('AWS::Lambda::Function');
+        expect(bundles.map((bundle) => bundle.name)).to.have.length(functions.length);
+        const artifacts = functions.map((fn) => fn.Properties.Code.S3Key);
+        expect(new Set(artifacts).size, 'one artifact per function').to.equal(functions.length);
+        for (const bundle of bundles) {
+          expect(bundle.zipBytes, bundle.name).to.be.at.most(MAX_ZIP_BYTES);
+          expect(bundle.files.map((file) => file.name)).to.include(bundle.handlerFile);
+          for (const file of bundle.files) {
+            expect(file.name, bundle.name).not.to.match(/\.map$/);
+            expect(file.data.includes('sourceMappingURL='), `${bundle.name} ${file.name}`).to.equal(false);
+          }
+        }
+        const env = template.Resources.GetMachineLambdaFunction?.Properties.Environment.Variables;
+        expect(env, 'no --enable-source-maps at cold start').not.to.have.property('NODE_OPTIONS');
+      });
+
+      it('bundles only what a handler imports: no SQS or Lambda client in GET functions, no zod locales, no dev code', () => {
+        const sqs = 'AmazonSQS';
+        const lambda = 'AWSGirApiService';
+        expect(code(named('addMachine'))).to.include(sqs);
+        expect(code(named('transition'))).to.include(lambda);
+        for (const name of ['getMachine', 'listMachines', 'machineHistory', 'machineDiagram']) {
+          expect(code(named(name)), name).not.to.include(sqs);
+          expect(code(named(name)), name).not.to.include(lambda);
+        }
+        for (const bundle of bundles) {
+          const text = code(bundle);
+          // zod's German messages: one of the locales z.config() could load, none of which we use.
+          expect(text.includes('Ungültige'), `${bundle.name}: zod locales`).to.equal(false);
+          for (const devOnly of ['dynalite', 'local-aws-sqs', 'playwright', 'serverless-offline']) {
+            expect(text.includes(devOnly), `${bundle.name}: ${devOnly}`).to.equal(false);
+          }
+        }
+      });
+
+      it('keeps the SVG renderer out of the diagram bundle, in a file only its zip holds, loaded on first use', () => {
+        const renderer = 'handlers/entrypoints/http/machineDiagram.beautiful-mermaid.mjs';
+        const diagram = named('machineDiagram');
+        expect(diagram.files.map((file) => file.name)).to.have.members([diagram.handlerFile, renderer]);
+        const main = diagram.files.find((file) => file.name === diagram.handlerFile)?.data.toString('utf8') ?? '';
+        expect(main).to.include('import("./machineDiagram.beautiful-mermaid.mjs")');
+        for (const bundle of bundles.filter((b) => b !== diagram)) {
+          expect(bundle.files.map((file) => file.name)).to.deep.equal([bundle.handlerFile]);
+        }
+      });
+
+      it('builds handler files that load in a fresh node and export a handler', async () => {
+        const dir = await mkdtemp(join(tmpdir(), 'fsm-bundles-'));
+        try {
+          for (const bundle of bundles) {
+            const file = await extract(bundle, join(dir, bundle.name));
+            const exported = (
+              await run(process.execPath, [
+                '-e',
+                `process.stdout.write(typeof require(${JSON.stringify(file)}).${bundle.handler})`,
+              ])
+            ).stdout;
+            expect(exported, bundle.name).to.equal('function');
+          }
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      });
     });
 
     it('outputs the API URL, tables and queue', () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { DEFAULT_LEASE_SECONDS, SQS_MAX_DELAY_SECONDS } from '../../domain/limits';
+import { DEFAULT_LEASE_SECONDS, DEFAULT_STATUS_SHARDS, SQS_MAX_DELAY_SECONDS } from '../../domain/limits';
 import { functionScope, invokeTimeoutMs, readConfig } from '../../handlers/config';
 
 const env = {
@@ -21,6 +21,7 @@ describe('the service configuration', () => {
       allowList: ['svc-dev-*'],
       leaseSeconds: DEFAULT_LEASE_SECONDS,
       maxQueueDelaySeconds: SQS_MAX_DELAY_SECONDS,
+      statusShards: DEFAULT_STATUS_SHARDS,
     });
     expect(config.endpoints).to.deep.equal({ dynamodb: undefined, sqs: undefined, lambda: undefined });
   });
@@ -45,6 +46,15 @@ describe('the service configuration', () => {
     });
     expect(config.allowList).to.deep.equal(['svc-dev-*', 'billing-*', 'arn:aws:lambda:*']);
     expect(config.maxQueueDelaySeconds).to.equal(SQS_MAX_DELAY_SECONDS);
+  });
+
+  it('takes the status index shard count, from 1 to 256', () => {
+    expect(readConfig({ ...env, STATUS_SHARDS: '8' }).statusShards).to.equal(8);
+    expect(readConfig({ ...env, STATUS_SHARDS: '256' }).statusShards).to.equal(256);
+    expect(() => readConfig({ ...env, STATUS_SHARDS: '257' })).to.throw(
+      'environment variable STATUS_SHARDS must be at most 256',
+    );
+    expect(() => readConfig({ ...env, STATUS_SHARDS: '0' })).to.throw('must be a positive integer');
   });
 
   it('gives a handler 80 % of the lease, leaving the rest to commit', () => {

@@ -131,14 +131,19 @@ describe('hostile input is refused with the field named, before anything is writ
 
 describe('list tokens', () => {
   const token = (cursor: unknown) => Buffer.from(JSON.stringify(cursor)).toString('base64url');
-  const key = { id: 'm-1', status: 'RUNNING', createdAt: '2026-01-01T00:00:00.000Z' };
+  const after = { id: 'm-1', createdAt: '2026-01-01T00:00:00.000Z' };
+  const done = { RUNNING: '0101', PARKED: '0000' };
 
-  it('refuses a well-formed token whose key is of another status, or empty (400, nextToken)', () => {
+  it('refuses a well-formed token with a bad position or shard flags (400, nextToken)', () => {
     for (const cursor of [
-      { RUNNING: { ...key, status: 'PARKED' } },
-      { RUNNING: { ...key, id: '' } },
-      { RUNNING: { ...key, createdAt: '' } },
-      { RUNNING: { ...key, id: 'x'.repeat(3000) } },
+      { after: { ...after, status: 'PARKED' }, done },
+      { after: { ...after, id: '' }, done },
+      { after: { ...after, createdAt: '' }, done },
+      { after: { ...after, id: 'x'.repeat(3000) }, done },
+      { after, done: { ...done, RUNNING: '' } },
+      { after, done: { ...done, RUNNING: 'yes' } },
+      { after, done: { RUNNING: '0' } },
+      { after, done: { ...done, FAILED: '0' } },
     ]) {
       const error = thrown(() => parseListQuery({ nextToken: token(cursor) }));
       expect(error, JSON.stringify(cursor)).to.be.instanceOf(ValidationError);
@@ -147,9 +152,6 @@ describe('list tokens', () => {
   });
 
   it('accepts the tokens it issues', () => {
-    expect(parseListQuery({ nextToken: token({ RUNNING: key, PARKED: null }) }).cursor).to.deep.equal({
-      RUNNING: key,
-      PARKED: null,
-    });
+    expect(parseListQuery({ nextToken: token({ after, done }) }).cursor).to.deep.equal({ after, done });
   });
 });

@@ -10,8 +10,8 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { HISTORY_RETENTION_MARGIN_DAYS } from '../../../domain/limits';
-import type { IndexPosition } from '../../../domain/listing';
+import { DEFAULT_STATUS_SHARDS, HISTORY_RETENTION_MARGIN_DAYS } from '../../../domain/limits';
+import type { IndexPosition, IndexShard, ListPosition } from '../../../domain/listing';
 import {
   type HistoryEvent,
   type HistoryOwner,
@@ -21,12 +21,14 @@ import {
   type MachineStatus,
   type MachineSummary,
 } from '../../../domain/machine';
+import { createdKey, indexKeys, statusShardKey } from '../../../domain/statusIndex';
+import { pageByStatus } from '../../application/listMachines';
 import type { CommitGuard, MachineStore, StatusIndexPage, StepKey } from '../../application/ports';
 import { type Condition, claimable, committable, idle, isNew, leasedBy } from './conditions';
 import { SUMMARY_FIELDS, toEvent, toHistoryItem, toRecord, toSummary } from './recordMapper';
 
-/** The status index's name (resources/dynamodb.yml). */
-export const STATUS_INDEX = 'byStatus';
+/** The status index's name (resources/dynamodb.yml): hash key `statusShard`, range key `createdKey`. */
+export const STATUS_INDEX = 'byStatusShard';
 /** BatchWriteItem's limit. */
 const BATCH_WRITE_SIZE = 25;
 
@@ -51,10 +53,15 @@ async function conditionally<T>(write: Promise<T>): Promise<T | undefined> {
 
 /** Machines and their history in DynamoDB: a record per machine, an item per history event. */
 export class DynamoMachineStore implements MachineStore {
+  readonly statusShards: number;
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tables: TableNames,
-  ) {}
+    options: { statusShards?: number } = {},
+  ) {
+    this.statusShards = options.statusShards ?? DEFAULT_STATUS_SHARDS;
+  }
 
   async get(id: string): Promise<MachineRecord | undefined> {
     const { Item } = await this.client.send(
@@ -160,21 +167,35 @@ export class DynamoMachineStore implements MachineStore {
     return { events: Items.map(toEvent), more: LastEvaluatedKey !== undefined };
   }
 
-  async pageByStatus(status: MachineStatus, limit: number, after?: IndexPosition): Promise<StatusIndexPage> {
+  async pageByShard({ status, shard }: IndexShard, limit: number, after?: ListPosition): Promise<StatusIndexPage> {
     const page = await this.client.send(
       new QueryCommand({
         TableName: this.tables.machines,
         IndexName: STATUS_INDEX,
-        KeyConditionExpression: '#status = :status',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':status': status },
+        KeyConditionExpression: after === undefined ? '#shard = :shard' : '#shard = :shard AND #created < :after',
+        ExpressionAttributeNames: {
+          '#shard': 'statusShard',
+          ...(after === undefined ? {} : { '#created': 'createdKey' }),
+        },
+        ExpressionAttributeValues: {
+          ':shard': statusShardKey(status, shard),
+          ...(after === undefined ? {} : { ':after': createdKey(after) }),
+        },
         ScanIndexForward: false,
         Limit: limit,
-        ExclusiveStartKey: after,
       }),
     );
-    const keys = (page.Items ?? []).map(({ id, status, createdAt }) => ({ id, status, createdAt }) as IndexPosition);
+    // Keys only: the id is the table's key, status and createdAt are read back from the index keys.
+    const keys = (page.Items ?? []).map(({ id, createdKey }) => ({
+      id: id as string,
+      status,
+      createdAt: (createdKey as string).slice(0, -(id as string).length - 1),
+    }));
     return { keys, more: page.LastEvaluatedKey !== undefined };
+  }
+
+  pageByStatus(status: MachineStatus, limit: number, after?: IndexPosition): Promise<StatusIndexPage> {
+    return pageByStatus(this, status, limit, after);
   }
 
   async summaries(ids: string[]): Promise<MachineSummary[]> {
@@ -203,7 +224,13 @@ export class DynamoMachineStore implements MachineStore {
     return ids.flatMap((id) => found.get(id) ?? []);
   }
 
-  private put(item: MachineRecord, condition: Condition) {
+  /**
+   * Every write of a record's status is this PutItem, and it writes the status index's keys
+   * from that status (domain/statusIndex.ts): they change in the same write as the status, and
+   * an ordinary step writes the same keys again, which DynamoDB does not copy to the index.
+   */
+  private put(record: MachineRecord, condition: Condition) {
+    const item = { ...record, ...indexKeys(record, this.statusShards) };
     return conditionally(
       this.client.send(new PutCommand({ TableName: this.tables.machines, Item: item, ...condition })),
     );

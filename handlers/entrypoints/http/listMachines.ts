@@ -1,10 +1,10 @@
 import { parseListQuery } from '../../../domain/listing';
 import { listMachines } from '../../application/listMachines';
-import { getServices } from '../../wiring';
+import { getReadServices } from '../../readWiring';
 import { httpHandler } from './httpHandler';
 
 /** GET /machines?status=&limit=&nextToken= : newest first. */
 export const handler = httpHandler(async ({ query }) => {
-  const { store, now } = getServices();
+  const { store, now } = getReadServices();
   return { status: 200, body: await listMachines(store, parseListQuery(query), now()) };
 });

@@ -4,12 +4,12 @@ import { diagramSvg, SVG_CONTENT_TYPE } from '../../../domain/diagramSvg';
 import { ValidationError } from '../../../domain/errors';
 import { MAX_DIAGRAM_EVENTS } from '../../../domain/limits';
 import { readMachineWithHistory } from '../../application/readMachine';
-import { getServices } from '../../wiring';
+import { getReadServices } from '../../readWiring';
 import { type HttpRequest, httpHandler, machineId, type ProxyEvent, type ProxyResult } from './httpHandler';
 
 async function read(request: HttpRequest) {
   const id = machineId(request);
-  const { store, now } = getServices();
+  const { store, now } = getReadServices();
   return readMachineWithHistory(store, id, now());
 }
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { fieldIssues, stateNameSchema } from '../../../domain/definition';
 import { ValidationError } from '../../../domain/errors';
 import { toView } from '../../../domain/machine';
