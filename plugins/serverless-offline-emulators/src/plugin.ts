@@ -106,8 +106,8 @@ export interface StackInfo {
   tables: string[];
   /**
    * Each function's IAM statements (serverless-iam-roles-per-function's `iamRoleStatements`, else
-   * provider.iam.role.statements), resources resolved to local ARNs: with the request log, what an
-   * IAM policy check needs.
+   * provider.iam.role.statements), resources resolved to local ARNs, plus the SQS poller statement
+   * the framework adds for `sqs` events: with the request log, what an IAM policy check needs.
    */
   iam: Record<string, { Effect: string; Action: string | string[]; Resource: string | string[] }[]>;
   pid: number;
@@ -233,8 +233,25 @@ export class ServerlessOfflineEmulators {
     };
     return Object.fromEntries(
       keys.map((key) => {
-        const own = this.serverless.service.getFunction(key).iamRoleStatements;
-        return [key, resolveOrKeep(own ?? shared) as StackInfo['iam'][string]];
+        const fn = this.serverless.service.getFunction(key);
+        const statements = resolveOrKeep(fn.iamRoleStatements ?? shared) as StackInfo['iam'][string];
+        // What the framework (and serverless-iam-roles-per-function) adds to the role of a function
+        // with sqs events: Lambda's pollers receive and delete with the function's own role.
+        const queues = (fn.events ?? []).flatMap((event) => {
+          const sqs = event.sqs as { arn?: unknown } | string | undefined;
+          if (!sqs || (typeof sqs === 'object' && (sqs as { enabled?: unknown }).enabled === false)) return [];
+          return [String(resolveOrKeep(typeof sqs === 'string' ? sqs : sqs.arn))];
+        });
+        const poller = queues.length
+          ? [
+              {
+                Effect: 'Allow',
+                Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+                Resource: queues,
+              },
+            ]
+          : [];
+        return [key, [...[statements].flat(), ...poller]];
       }),
     );
   }

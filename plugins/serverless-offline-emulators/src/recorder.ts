@@ -58,8 +58,18 @@ export function jsonlRecorder(file: string): Recorder {
 
 export const noRecorder: Recorder = { record() {} };
 
-/** The IAM action an API operation needs: `<service>:<operation>`, except Lambda's Invoke. */
+/**
+ * Operations IAM authorizes under another action's name: Lambda's Invoke, and SQS's batch
+ * operations (there is no `sqs:SendMessageBatch` permission; SendMessage covers it).
+ */
+const IAM_ACTIONS: Record<string, string> = {
+  'lambda:Invoke': 'lambda:InvokeFunction',
+  'sqs:SendMessageBatch': 'sqs:SendMessage',
+  'sqs:DeleteMessageBatch': 'sqs:DeleteMessage',
+  'sqs:ChangeMessageVisibilityBatch': 'sqs:ChangeMessageVisibility',
+};
+
+/** The IAM action an API operation needs: `<service>:<operation>`, except those IAM_ACTIONS renames. */
 export function iamActionOf(service: RequestRecord['service'], action: string): string {
-  if (service === 'lambda' && action === 'Invoke') return 'lambda:InvokeFunction';
-  return `${service}:${action}`;
+  return IAM_ACTIONS[`${service}:${action}`] ?? `${service}:${action}`;
 }

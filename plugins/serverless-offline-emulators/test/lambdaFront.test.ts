@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { expect } from 'chai';
 import { parseFunctionRef, resolveLocalFunction, startLambdaFront } from '../src/lambdaFront';
-import type { LogRecord } from '../src/recorder';
+import { iamActionOf, type LogRecord } from '../src/recorder';
 import { close, freePort, listen } from '../src/servers';
 
 describe('lambda front: function references', () => {
@@ -98,5 +98,14 @@ describe('lambda front: forwarding', () => {
     expect(records[0]).to.have.deep.property('resources', [
       'arn:aws:lambda:us-east-1:000000000000:function:svc-dev-work:$LATEST',
     ]);
+  });
+});
+
+describe('iamActionOf', () => {
+  it('names the IAM action an operation needs, including the ones IAM authorizes under another name', () => {
+    expect(iamActionOf('dynamodb', 'BatchWriteItem')).to.equal('dynamodb:BatchWriteItem');
+    expect(iamActionOf('lambda', 'Invoke')).to.equal('lambda:InvokeFunction');
+    expect(iamActionOf('sqs', 'SendMessageBatch')).to.equal('sqs:SendMessage');
+    expect(iamActionOf('sqs', 'DeleteMessageBatch')).to.equal('sqs:DeleteMessage');
   });
 });
