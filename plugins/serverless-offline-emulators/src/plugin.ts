@@ -41,12 +41,20 @@ export interface PluginConfig {
   invokeLocal?: boolean | string;
   /** Once ready, write what a client needs (endpoints, resolved environment and Outputs) to this JSON file. */
   stackInfo?: string;
+  /**
+   * Emulated Lambda throttling: the most synchronous invokes (through the Lambda endpoint) of any one
+   * function in flight at once; one more is answered 429 TooManyRequestsException, as Lambda does.
+   * Also `--invokeConcurrency` or SLS_OFFLINE_INVOKE_CONCURRENCY. A function's own
+   * `reservedConcurrency` caps it too. Default: no cap.
+   */
+  invokeConcurrency?: number | string;
   /** Printed under the endpoints once everything is up; `{api}` is the HTTP API's URL. */
   readyMessage?: string;
 }
 
 interface FunctionDefinition {
   name?: string;
+  reservedConcurrency?: number | string;
   iamRoleStatements?: unknown[];
   handler?: string;
   environment?: Record<string, unknown>;
@@ -87,6 +95,11 @@ interface Log {
 type CliOptions = Record<string, unknown>;
 
 const asBool = (value: unknown) => value === true || value === 'true';
+/** A positive number, or undefined for absent, empty or anything else. */
+const positive = (value: unknown): number | undefined => {
+  const n = value === undefined || value === '' ? Number.NaN : Number(value);
+  return Number.isFinite(n) && n > 0 ? n : undefined;
+};
 
 /** What `--stackInfo <file>` writes once the stack is ready. */
 export interface StackInfo {
@@ -139,6 +152,10 @@ export class ServerlessOfflineEmulators {
             dynamodbPort: { usage: 'Port of the DynamoDB emulator (default 4567)', type: 'string' },
             sqsPort: { usage: 'Port of the SQS emulator (default 9324)', type: 'string' },
             requestLog: { usage: 'Append every AWS request the functions make to this JSONL file', type: 'string' },
+            invokeConcurrency: {
+              usage: 'Answer 429 TooManyRequestsException to invokes of a function past this many in flight',
+              type: 'string',
+            },
             stackInfo: {
               usage: 'Once ready, write the endpoints, environment and outputs to this JSON file',
               type: 'string',
@@ -213,6 +230,9 @@ export class ServerlessOfflineEmulators {
       dataDir: isAbsolute(dataDir) ? dataDir : join(servicePath, dataDir),
       requestLog: requestLog ? resolve(requestLog) : undefined,
       pollers: Number(config.pollers ?? 8),
+      invokeConcurrency: positive(
+        options.invokeConcurrency ?? process.env.SLS_OFFLINE_INVOKE_CONCURRENCY ?? config.invokeConcurrency,
+      ),
     };
   }
 
@@ -277,6 +297,17 @@ export class ServerlessOfflineEmulators {
       sqsUrl: `http://${settings.host}:${settings.ports.sqs}`,
       functions,
     };
+  }
+
+  /** Each function's emulated concurrency: the smaller of its reservedConcurrency and the plugin's cap. */
+  private concurrencyCaps(keys: string[], cap: number | undefined): (functionName: string) => number | undefined {
+    const caps = new Map<string, number>();
+    for (const key of keys) {
+      const reserved = positive(this.serverless.service.getFunction(key).reservedConcurrency);
+      const limit = Math.min(reserved ?? Number.POSITIVE_INFINITY, cap ?? Number.POSITIVE_INFINITY);
+      if (Number.isFinite(limit)) caps.set(this.functionName(key), limit);
+    }
+    return (functionName) => caps.get(functionName);
   }
 
   private functionName(key: string): string {
@@ -400,6 +431,7 @@ export class ServerlessOfflineEmulators {
         host,
         target: { host, port: offlineLambdaPort },
         functionNames: new Set(keys.map((key) => this.functionName(key))),
+        concurrency: this.concurrencyCaps(keys, settings.invokeConcurrency),
         ...arns,
         ...(recorder ? { recorder } : {}),
       });
@@ -471,7 +503,7 @@ export class ServerlessOfflineEmulators {
         `  API        http://${host}:${ports.http}`,
         `  DynamoDB   ${dynamodbUrl} (dynalite, ${stored}; tables ${tables.join(', ')})`,
         `  SQS        ${sqsUrl} (local-aws-sqs; queues ${queues.map((q) => q.QueueName).join(', ')}${restored ? `; ${restored} message(s) restored` : ''})`,
-        `  Lambda     ${front.url} (serverless-offline; names, ARNs and partial ARNs)`,
+        `  Lambda     ${front.url} (serverless-offline; names, ARNs and partial ARNs${settings.invokeConcurrency ? `; ${settings.invokeConcurrency} concurrent invokes per function` : ''})`,
         ...(sourcesText ? [`  Triggers   ${sourcesText}`] : []),
         ...(settings.requestLog ? [`  Requests   logged to ${settings.requestLog}`] : []),
       ];
