@@ -1,4 +1,7 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
+import type { IncomingMessage, Server } from 'node:http';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import {
@@ -54,6 +57,8 @@ export interface PluginConfig {
 
 interface FunctionDefinition {
   name?: string;
+  /** Lambda's RecursiveLoop: `Allow` turns its recursive loop detection off for the function. */
+  recursiveLoop?: string;
   reservedConcurrency?: number | string;
   iamRoleStatements?: unknown[];
   handler?: string;
@@ -438,7 +443,24 @@ export class ServerlessOfflineEmulators {
       this.stoppers.push(() => close(front.server));
 
       this.injectEnvironment(settings, resolver, keys);
-      const unscopeEnv = scopeEnvPerInvocation(['AWS_SDK_UA_APP_ID']);
+      // Lambda's per-invocation trace header: the event sources send it with each invoke (its
+      // lineage counts the chain's invocations); an invocation's SDK clients read it from
+      // _X_AMZN_TRACE_ID and send it on with every request, so SQS keeps it with each message.
+      const traces = new AsyncLocalStorage<{ trace?: string }>();
+      const onRequest = (message: unknown) => {
+        const { request, server } = message as { request: IncomingMessage; server: Server };
+        const address = server.address();
+        if (typeof address !== 'object' || address?.port !== offlineLambdaPort) return;
+        const header = request.headers['x-amzn-trace-id'];
+        traces.enterWith(typeof header === 'string' ? { trace: header } : {});
+      };
+      diagnosticsChannel.subscribe('http.server.request.start', onRequest);
+      this.stoppers.push(async () => {
+        diagnosticsChannel.unsubscribe('http.server.request.start', onRequest);
+      });
+      const unscopeEnv = scopeEnvPerInvocation(['AWS_SDK_UA_APP_ID'], {
+        _X_AMZN_TRACE_ID: () => traces.getStore()?.trace,
+      });
       this.stoppers.push(async () => unscopeEnv());
 
       // The event sources start once serverless-offline listens (offline:start:ready).
@@ -462,6 +484,10 @@ export class ServerlessOfflineEmulators {
               batchingWindowSeconds: source.batchingWindowSeconds,
               pollers: source.maximumConcurrency ?? settings.pollers,
               reportBatchItemFailures: source.reportBatchItemFailures,
+              recursiveLoop:
+                this.serverless.service.getFunction(source.functionKey).recursiveLoop === 'Allow'
+                  ? 'Allow'
+                  : 'Terminate',
               userAgent: EVENT_SOURCE_AGENT,
             };
           }),

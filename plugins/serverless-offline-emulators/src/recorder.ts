@@ -34,9 +34,14 @@ export interface InvocationRecord {
   functionArn: string;
   eventSourceArn: string;
   messages: number;
-  /** Messages the invocation reported in batchItemFailures (all of them when it failed). */
+  /** Messages the invocation reported in batchItemFailures (all of them when it failed, or were not invoked). */
   failures: number;
   error?: string;
+  /**
+   * How many times this chain has invoked the function, this invocation included (Lambda's
+   * recursive loop detection counts these); for a stopped loop, the invocation that was refused.
+   */
+  hops?: number;
   durationMs: number;
 }
 
