@@ -13,6 +13,7 @@ const FUNCTIONS = {
   park: { handler: 'test-functions/faulty.park' },
   noop: { handler: 'test-functions/faulty.noop' },
   recover: { handler: 'test-functions/faulty.recover' },
+  grow: { handler: 'test-functions/faulty.grow' },
 };
 
 async function enabled(resolveVariable) {

@@ -58,3 +58,14 @@ export const recover: StateHandler<FaultyObject> = async ({ object, error }) => 
   const recovered = { ...object, caught: error ?? null };
   return object.next ? { state: object.next, object: recovered } : null;
 };
+
+/**
+ * Grows the machine a little each step, until DynamoDB's item size stops it: adds `object.chunk`
+ * (default 400) elements `[[[]]]` to `object.grow`. Nested lists weigh more as DynamoDB stores
+ * them (3 bytes a list, 1 an element) than as JSON, so the record passes DynamoDB's limit while its
+ * JSON stays under the API's 256 KB: the machine must fail with a size error, not be written.
+ */
+export const grow: StateHandler<{ grow?: unknown[]; chunk?: number; step?: number }> = async ({ object, state }) => {
+  const chunk: unknown[] = Array.from({ length: object.chunk ?? 400 }, () => [[[]]]);
+  return { state, object: { ...object, step: (object.step ?? 0) + 1, grow: [...(object.grow ?? []), ...chunk] } };
+};

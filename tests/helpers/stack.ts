@@ -16,9 +16,18 @@ export function currentStack(): LocalStack {
  * `npm start`), with the timeouts the tests need given as serverless.yml params.
  */
 export async function startTestStack(): Promise<LocalStack> {
+  stack = await startOwnTestStack();
+  return stack;
+}
+
+/**
+ * Another stack like the shared one, for a suite that needs other plugin settings (`env`, e.g.
+ * SLS_OFFLINE_INVOKE_CONCURRENCY); the caller stops it. Its request log is its own.
+ */
+export async function startOwnTestStack(extra: { env?: Record<string, string> } = {}): Promise<LocalStack> {
   useLocalCredentials();
   const ports = await freePorts();
-  stack = await startLocalStack({
+  return startLocalStack({
     ports,
     buildDir: `.esbuild-test-${ports.http}`,
     params: {
@@ -28,10 +37,12 @@ export async function startTestStack(): Promise<LocalStack> {
       logLevel: process.env.FSM_LOG_LEVEL ?? 'ERROR',
     },
     // Every AWS request the functions make; tests/integration/requestLog.test.ts checks them against IAM.
-    requestLog: process.env.FSM_REQUEST_LOG ?? join(mkdtempSync(join(tmpdir(), 'fsm-requests-')), 'requests.jsonl'),
+    requestLog:
+      (extra.env ? undefined : process.env.FSM_REQUEST_LOG) ??
+      join(mkdtempSync(join(tmpdir(), 'fsm-requests-')), 'requests.jsonl'),
     onOutput: process.env.FSM_VERBOSE ? (line) => console.log(`      [sls] ${line}`) : undefined,
+    ...(extra.env ? { env: extra.env } : {}),
   });
-  return stack;
 }
 
 export async function stopTestStack(): Promise<void> {

@@ -1,4 +1,24 @@
-import { startTestStack, stopTestStack } from '../helpers/stack';
+import { callsOf, formatReport, readRequestLog, simulateCalls } from '../helpers/iamSimulation';
+import { currentStack, startTestStack, stopTestStack } from '../helpers/stack';
+
+/**
+ * Every AWS call each function made during the whole suite, evaluated against its role's
+ * policies by an IAM simulator: fails the run on any call the role does not allow (listing each),
+ * and prints, per function, what its role allows that it never called.
+ */
+async function checkIamOfWholeSuite(): Promise<void> {
+  const { requestLog, info } = currentStack();
+  if (!requestLog) return;
+  const report = await simulateCalls(callsOf(await readRequestLog(requestLog), info.iam), info.iam, info);
+  console.log(`\n${formatReport(report)}\n`);
+  if (report.denied.length > 0) {
+    throw new Error(
+      `IAM: ${report.denied.length} call(s) the calling function's role does not allow:\n${report.denied
+        .map((d) => `  ${d.function}: ${d.action} on ${d.resource} (${d.result})`)
+        .join('\n')}`,
+    );
+  }
+}
 
 /** Root hooks: one local stack for all integration tests, stopped even when tests fail. */
 export const mochaHooks = {
@@ -7,7 +27,11 @@ export const mochaHooks = {
     await startTestStack();
   },
   async afterAll(this: Mocha.Context) {
-    this.timeout(30_000);
-    await stopTestStack();
+    this.timeout(60_000);
+    try {
+      await checkIamOfWholeSuite();
+    } finally {
+      await stopTestStack();
+    }
   },
 };

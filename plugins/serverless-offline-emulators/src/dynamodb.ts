@@ -2,9 +2,12 @@ import type { IncomingMessage, RequestListener, Server } from 'node:http';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { tableArn } from './cloudformation';
+import { writeLimitError } from './itemLimits';
 import { iamActionOf, type Recorder } from './recorder';
 import { listen, type Running } from './servers';
 import { parseJson, tap, targetAction, userAgentAppId } from './tap';
+
+const DYNAMODB_ERROR_PREFIX = 'com.amazonaws.dynamodb.v20120810#';
 
 /** Actions that take ReturnConsumedCapacity. */
 const CAPACITY_ACTIONS = new Set([
@@ -70,40 +73,50 @@ export interface DynamoDbOptions extends Arns {
   eventSourceAgent: string;
 }
 
-/** dynalite in this process, with every request recorded when a recorder is given. */
+/**
+ * dynalite in this process, with DynamoDB's item size and nesting limits added, and every request
+ * recorded when a recorder is given.
+ */
 export async function startDynamoDb(options: DynamoDbOptions): Promise<Running> {
   const server: Server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path: options.path });
   const { recorder } = options;
-  if (recorder) {
-    const listener = server.listeners('request')[0] as RequestListener;
-    server.removeAllListeners('request');
-    server.on(
-      'request',
-      tap(listener, {
-        rewrite: askForCapacity,
-        onExchange: (exchange) => {
-          const action = targetAction(exchange.headers);
-          if (!action) return;
-          const response = parseJson(exchange.response);
-          const errorType = exchange.status >= 400 ? String(response.__type ?? 'Error') : undefined;
-          const fn = userAgentAppId(exchange.headers);
-          recorder.record({
-            kind: 'request',
-            at: exchange.startedAt,
-            service: 'dynamodb',
-            action,
-            iamAction: iamActionOf('dynamodb', action),
-            resources: dynamodbResources(action, parseJson(exchange.request), options),
-            ...(fn ? { function: fn } : {}),
-            status: exchange.status,
-            ...(errorType ? { error: errorType.slice(errorType.lastIndexOf('#') + 1) } : {}),
-            ...(CAPACITY_ACTIONS.has(action) ? { capacityUnits: capacityUnits(response) ?? 0 } : {}),
-            durationMs: exchange.durationMs,
-          });
-        },
-      }),
-    );
-  }
+  const listener = server.listeners('request')[0] as RequestListener;
+  server.removeAllListeners('request');
+  server.on(
+    'request',
+    tap(listener, {
+      rewrite: recorder ? askForCapacity : undefined,
+      // DynamoDB's item size (in UTF-8 bytes) and nesting limits, which dynalite does not apply.
+      answer: (body, headers) => {
+        const message = writeLimitError(targetAction(headers), parseJson(body));
+        return message
+          ? { status: 400, body: JSON.stringify({ __type: `${DYNAMODB_ERROR_PREFIX}ValidationException`, message }) }
+          : undefined;
+      },
+      onExchange: recorder
+        ? (exchange) => {
+            const action = targetAction(exchange.headers);
+            if (!action) return;
+            const response = parseJson(exchange.response);
+            const errorType = exchange.status >= 400 ? String(response.__type ?? 'Error') : undefined;
+            const fn = userAgentAppId(exchange.headers);
+            recorder.record({
+              kind: 'request',
+              at: exchange.startedAt,
+              service: 'dynamodb',
+              action,
+              iamAction: iamActionOf('dynamodb', action),
+              resources: dynamodbResources(action, parseJson(exchange.request), options),
+              ...(fn ? { function: fn } : {}),
+              status: exchange.status,
+              ...(errorType ? { error: errorType.slice(errorType.lastIndexOf('#') + 1) } : {}),
+              ...(CAPACITY_ACTIONS.has(action) ? { capacityUnits: capacityUnits(response) ?? 0 } : {}),
+              durationMs: exchange.durationMs,
+            });
+          }
+        : undefined,
+    }),
+  );
   await listen(server, options.port, options.host);
   return { server, url: `http://${options.host}:${options.port}` };
 }

@@ -4,6 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { QueueDefinition } from './cloudformation';
 import { createTables, startDynamoDb } from './dynamodb';
 import { type EventSourceOptions, startSqsEventSource } from './eventSource';
+import { TraceJournal } from './lineage';
 import { jsonlRecorder } from './recorder';
 import { close } from './servers';
 import { createQueues, MessageJournal, type QueueSnapshot, restoreQueues, snapshotQueues, startSqs } from './sqs';
@@ -24,7 +25,9 @@ export interface EmulatorConfig {
   eventSourceAgent: string;
 }
 
-export type EventSourceSpec = Omit<EventSourceOptions, 'recorder' | 'onError' | 'queueUrl'> & { queueName: string };
+export type EventSourceSpec = Omit<EventSourceOptions, 'recorder' | 'onError' | 'queueUrl' | 'traces'> & {
+  queueName: string;
+};
 
 export type ToWorker = { type: 'startEventSources'; sources: EventSourceSpec[] } | { type: 'stop' };
 export type FromWorker =
@@ -57,12 +60,15 @@ async function main(config: EmulatorConfig, port: NonNullable<typeof parentPort>
     const tables = await createTables(dynamodb.url, region, config.tables);
 
     const journal = config.snapshotFile ? new MessageJournal(config.queues) : undefined;
+    // The trace header each message was sent with, for the event sources' recursive loop detection.
+    const traces = new TraceJournal();
     const sqs = await startSqs({
       port: config.ports.sqs,
       host,
       ...arns,
       ...(recorder ? { recorder } : {}),
       ...(journal ? { journal } : {}),
+      traces,
       eventSourceAgent: config.eventSourceAgent,
     });
     stoppers.push(() => close(sqs.server));
@@ -104,6 +110,7 @@ async function main(config: EmulatorConfig, port: NonNullable<typeof parentPort>
           const source = startSqsEventSource({
             ...spec,
             queueUrl,
+            traces,
             ...(recorder ? { recorder } : {}),
             onError: (error) => post({ type: 'warning', message: `event source: ${(error as Error).message}` }),
           });

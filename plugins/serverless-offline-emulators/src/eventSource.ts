@@ -1,5 +1,6 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { invocationsOf, MAX_RECURSIVE_INVOCATIONS, nextInvocation, type TraceJournal } from './lineage';
 import type { Recorder } from './recorder';
 
 /** A long poll answered this fast found a message waiting: there is a backlog. */
@@ -26,6 +27,13 @@ export interface EventSourceOptions {
   reportBatchItemFailures: boolean;
   /** Sent in the User-Agent so the recorder tells our receives and deletes apart. */
   userAgent: string;
+  /**
+   * The function's RecursiveLoop (serverless.yml `recursiveLoop`): `Allow` lets a chain invoke it
+   * any number of times; otherwise (Terminate, Lambda's default) the 17th invocation is stopped.
+   */
+  recursiveLoop?: 'Allow' | 'Terminate';
+  /** Trace headers of the queued messages (the SQS tap fills it). */
+  traces?: TraceJournal;
   recorder?: Recorder;
   onError?: (error: unknown) => void;
 }
@@ -97,11 +105,18 @@ export function startSqsEventSource(options: EventSourceOptions): { stop(): Prom
   });
   const abort = new AbortController();
 
+  /** The message's AWSTraceHeader: the one it was sent with. */
+  const traceOf = (message: Message): string | undefined =>
+    message.Attributes?.AWSTraceHeader ?? options.traces?.get(message.MessageId as string);
+
   const toRecord = (message: Message): SqsRecord => ({
     messageId: message.MessageId as string,
     receiptHandle: message.ReceiptHandle as string,
     body: message.Body ?? '',
-    attributes: (message.Attributes ?? {}) as Record<string, string>,
+    attributes: {
+      ...((message.Attributes ?? {}) as Record<string, string>),
+      ...(traceOf(message) ? { AWSTraceHeader: traceOf(message) as string } : {}),
+    },
     messageAttributes: (message.MessageAttributes ?? {}) as Record<string, unknown>,
     md5OfBody: message.MD5OfBody ?? '',
     eventSource: 'aws:sqs',
@@ -109,18 +124,54 @@ export function startSqsEventSource(options: EventSourceOptions): { stop(): Prom
     awsRegion: options.region,
   });
 
-  async function deliver(messages: Message[]) {
+  /**
+   * Lambda's recursive loop detection: a message whose chain has already invoked the function 16
+   * times is not delivered (nor deleted): like any message not processed, it comes back after the
+   * visibility timeout, is stopped again, and after the queue's maxReceiveCount goes to its
+   * dead-letter queue. The others go on, in an invocation whose trace counts one more hop.
+   */
+  async function deliver(received: Message[]) {
     const started = Date.now();
+    const hopsOf = (m: Message) => invocationsOf(traceOf(m), options.functionArn);
+    const stopped =
+      options.recursiveLoop === 'Allow' ? [] : received.filter((m) => hopsOf(m) >= MAX_RECURSIVE_INVOCATIONS);
+    if (stopped.length > 0) {
+      options.recorder?.record({
+        kind: 'invocation',
+        at: started,
+        trigger: 'sqs',
+        function: options.functionKey,
+        functionArn: options.functionArn,
+        eventSourceArn: options.queueArn,
+        messages: stopped.length,
+        failures: stopped.length,
+        error: 'RecursiveInvocationStopped',
+        hops: Math.max(...stopped.map(hopsOf)) + 1,
+        durationMs: 0,
+      });
+    }
+    const messages = received.filter((m) => !stopped.includes(m));
+    if (messages.length === 0) return;
+    // The batch's trace: its longest chain's, one invocation further.
+    const longest = messages.reduce((a, b) => (hopsOf(b) > hopsOf(a) ? b : a));
+    const trace = nextInvocation(traceOf(longest), options.functionArn);
     const ids = messages.map((m) => m.MessageId as string);
     let failed: Set<string>;
     let error: string | undefined;
     try {
-      const response = await lambda.send(
-        new InvokeCommand({
-          FunctionName: options.functionName,
-          Payload: new TextEncoder().encode(JSON.stringify({ Records: messages.map(toRecord) })),
-        }),
+      const command = new InvokeCommand({
+        FunctionName: options.functionName,
+        Payload: new TextEncoder().encode(JSON.stringify({ Records: messages.map(toRecord) })),
+      });
+      // What Lambda hands the invocation as _X_AMZN_TRACE_ID (the plugin scopes it per invocation).
+      command.middlewareStack.add(
+        (next) => async (args) => {
+          (args.request as { headers: Record<string, string> }).headers['x-amzn-trace-id'] = trace;
+          return next(args);
+        },
+        { step: 'build', name: 'lineageTraceHeader' },
       );
+      const response = await lambda.send(command);
       failed = failedMessages(response, options.reportBatchItemFailures, ids);
       error = response.FunctionError;
     } catch (invokeError) {
@@ -137,10 +188,12 @@ export function startSqsEventSource(options: EventSourceOptions): { stop(): Prom
       messages: messages.length,
       failures: failed.size,
       ...(error ? { error } : {}),
+      hops: hopsOf(longest) + 1,
       durationMs: Date.now() - started,
     });
     const done = messages.filter((m) => !failed.has(m.MessageId as string));
     if (done.length === 0) return;
+    for (const m of done) options.traces?.forget(m.MessageId as string);
     await sqs.send(
       new DeleteMessageBatchCommand({
         QueueUrl: options.queueUrl,

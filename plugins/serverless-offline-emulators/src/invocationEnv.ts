@@ -10,12 +10,20 @@ import { AsyncLocalStorage } from 'node:async_hooks';
  * returns the value bound to the context it runs in, or the shared value outside any invocation.
  * Returns a function that puts the plain process.env back.
  */
-export function scopeEnvPerInvocation(keys: readonly string[]): () => void {
+export function scopeEnvPerInvocation(
+  keys: readonly string[],
+  /** Variables whose value, when the provider has one in the reading context, comes from it. */
+  provided: Record<string, () => string | undefined> = {},
+): () => void {
   const storage = new AsyncLocalStorage<Record<string, string>>();
   const scoped = new Set(keys);
   const shared = process.env;
   const proxy = new Proxy(shared, {
     get(target, key) {
+      if (typeof key === 'string' && key in provided) {
+        const value = provided[key]?.();
+        if (value !== undefined) return value;
+      }
       if (typeof key === 'string' && scoped.has(key)) {
         const bound = storage.getStore();
         if (bound && key in bound) return bound[key];

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import { functionArn } from './cloudformation';
 import { iamActionOf, type Recorder } from './recorder';
@@ -58,6 +59,25 @@ export interface LambdaFrontOptions {
   region: string;
   accountId: string;
   recorder?: Recorder;
+  /**
+   * The most synchronous invocations of a function in flight at once (its deployed name -> cap),
+   * as a reserved concurrency or the account's limit would allow; one more is answered as Lambda
+   * answers a throttle: HTTP 429 TooManyRequestsException. Absent: no cap.
+   */
+  concurrency?: (functionName: string) => number | undefined;
+}
+
+/** What Lambda answers a synchronous invoke past the function's concurrency (the SDK throws TooManyRequestsException). */
+export function throttled(res: ServerResponse, reason = 'ReservedFunctionConcurrentInvocationLimitExceeded'): void {
+  const body = JSON.stringify({ Reason: reason, Type: 'User', message: 'Rate Exceeded.' });
+  res.writeHead(429, {
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(body)),
+    'x-amzn-errortype': 'TooManyRequestsException',
+    'x-amzn-requestid': randomUUID(),
+    'retry-after': '1',
+  });
+  res.end(body);
 }
 
 /**
@@ -67,21 +87,45 @@ export interface LambdaFrontOptions {
  */
 export async function startLambdaFront(options: LambdaFrontOptions): Promise<Running> {
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const inFlight = new Map<string, number>();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const startedAt = Date.now();
     let path = req.url ?? '/';
     const match = INVOKE_PATH.exec(path);
     let invoked: string | undefined;
     let action = 'Invoke';
+    let local: string | undefined;
     if (match) {
       const reference = decodeURIComponent(match[2] as string);
-      const local = resolveLocalFunction(reference, options.functionNames);
+      local = resolveLocalFunction(reference, options.functionNames);
       const parsed = parseFunctionRef(reference);
       const qualifier =
         parsed?.qualifier ?? new URLSearchParams(match[5]?.slice(1) ?? '').get('Qualifier') ?? undefined;
       if (parsed) invoked = `${functionArn(options, parsed.name)}${qualifier ? `:${qualifier}` : ''}`;
       if (match[4] === 'invoke-async') action = 'InvokeAsync';
       if (local) path = `${match[1]}${encodeURIComponent(local)}${match[3]}${match[5] ?? ''}`;
+    }
+    // Lambda's concurrency: synchronous invokes only (an async invoke is queued, not throttled).
+    const synchronous = action === 'Invoke' && req.headers['x-amz-invocation-type'] !== 'Event';
+    const cap = local && synchronous ? options.concurrency?.(local) : undefined;
+    let release = () => {};
+    if (local && cap !== undefined) {
+      const name = local;
+      const running = inFlight.get(name) ?? 0;
+      if (running >= cap) {
+        req.resume();
+        throttled(res);
+        record(429, undefined, 'TooManyRequestsException');
+        return;
+      }
+      inFlight.set(name, running + 1);
+      let released = false;
+      release = () => {
+        if (released) return;
+        released = true;
+        inFlight.set(name, (inFlight.get(name) ?? 1) - 1);
+      };
+      res.once('close', release);
     }
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -104,11 +148,15 @@ export async function startLambdaFront(options: LambdaFrontOptions): Promise<Run
           (answer) => {
             res.writeHead(answer.statusCode ?? 502, answer.headers);
             answer.pipe(res);
-            answer.on('end', () => record(answer.statusCode ?? 502, answer.headers['x-amz-function-error']));
+            answer.on('end', () => {
+              release();
+              record(answer.statusCode ?? 502, answer.headers['x-amz-function-error']);
+            });
           },
         );
         forward.on('error', (error) => {
           if (retry && forward.reusedSocket && !res.headersSent) return send(false);
+          release();
           if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
           res.end(
             JSON.stringify({ Type: 'Service', message: `serverless-offline is not answering: ${error.message}` }),
@@ -118,7 +166,7 @@ export async function startLambdaFront(options: LambdaFrontOptions): Promise<Run
       };
       send(true);
     });
-    const record = (status: number, functionError: string | string[] | undefined) => {
+    function record(status: number, functionError: string | string[] | undefined, error?: string) {
       if (!options.recorder || !match) return;
       const fn = userAgentAppId(req.headers);
       options.recorder.record({
@@ -130,10 +178,10 @@ export async function startLambdaFront(options: LambdaFrontOptions): Promise<Run
         resources: invoked ? [invoked] : [],
         ...(fn ? { function: fn } : {}),
         status,
-        ...(typeof functionError === 'string' ? { error: functionError } : {}),
+        ...(error ? { error } : typeof functionError === 'string' ? { error: functionError } : {}),
         durationMs: Date.now() - startedAt,
       });
-    };
+    }
   });
   server.keepAliveTimeout = 65_000;
   server.on('close', () => agent.destroy());

@@ -1,4 +1,7 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
+import type { IncomingMessage, Server } from 'node:http';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import {
@@ -41,12 +44,22 @@ export interface PluginConfig {
   invokeLocal?: boolean | string;
   /** Once ready, write what a client needs (endpoints, resolved environment and Outputs) to this JSON file. */
   stackInfo?: string;
+  /**
+   * Emulated Lambda throttling: the most synchronous invokes (through the Lambda endpoint) of any one
+   * function in flight at once; one more is answered 429 TooManyRequestsException, as Lambda does.
+   * Also `--invokeConcurrency` or SLS_OFFLINE_INVOKE_CONCURRENCY. A function's own
+   * `reservedConcurrency` caps it too. Default: no cap.
+   */
+  invokeConcurrency?: number | string;
   /** Printed under the endpoints once everything is up; `{api}` is the HTTP API's URL. */
   readyMessage?: string;
 }
 
 interface FunctionDefinition {
   name?: string;
+  /** Lambda's RecursiveLoop: `Allow` turns its recursive loop detection off for the function. */
+  recursiveLoop?: string;
+  reservedConcurrency?: number | string;
   iamRoleStatements?: unknown[];
   handler?: string;
   environment?: Record<string, unknown>;
@@ -87,6 +100,11 @@ interface Log {
 type CliOptions = Record<string, unknown>;
 
 const asBool = (value: unknown) => value === true || value === 'true';
+/** A positive number, or undefined for absent, empty or anything else. */
+const positive = (value: unknown): number | undefined => {
+  const n = value === undefined || value === '' ? Number.NaN : Number(value);
+  return Number.isFinite(n) && n > 0 ? n : undefined;
+};
 
 /** What `--stackInfo <file>` writes once the stack is ready. */
 export interface StackInfo {
@@ -106,8 +124,8 @@ export interface StackInfo {
   tables: string[];
   /**
    * Each function's IAM statements (serverless-iam-roles-per-function's `iamRoleStatements`, else
-   * provider.iam.role.statements), resources resolved to local ARNs: with the request log, what an
-   * IAM policy check needs.
+   * provider.iam.role.statements), resources resolved to local ARNs, plus the SQS poller statement
+   * the framework adds for `sqs` events: with the request log, what an IAM policy check needs.
    */
   iam: Record<string, { Effect: string; Action: string | string[]; Resource: string | string[] }[]>;
   pid: number;
@@ -139,6 +157,10 @@ export class ServerlessOfflineEmulators {
             dynamodbPort: { usage: 'Port of the DynamoDB emulator (default 4567)', type: 'string' },
             sqsPort: { usage: 'Port of the SQS emulator (default 9324)', type: 'string' },
             requestLog: { usage: 'Append every AWS request the functions make to this JSONL file', type: 'string' },
+            invokeConcurrency: {
+              usage: 'Answer 429 TooManyRequestsException to invokes of a function past this many in flight',
+              type: 'string',
+            },
             stackInfo: {
               usage: 'Once ready, write the endpoints, environment and outputs to this JSON file',
               type: 'string',
@@ -213,6 +235,9 @@ export class ServerlessOfflineEmulators {
       dataDir: isAbsolute(dataDir) ? dataDir : join(servicePath, dataDir),
       requestLog: requestLog ? resolve(requestLog) : undefined,
       pollers: Number(config.pollers ?? 8),
+      invokeConcurrency: positive(
+        options.invokeConcurrency ?? process.env.SLS_OFFLINE_INVOKE_CONCURRENCY ?? config.invokeConcurrency,
+      ),
     };
   }
 
@@ -233,8 +258,25 @@ export class ServerlessOfflineEmulators {
     };
     return Object.fromEntries(
       keys.map((key) => {
-        const own = this.serverless.service.getFunction(key).iamRoleStatements;
-        return [key, resolveOrKeep(own ?? shared) as StackInfo['iam'][string]];
+        const fn = this.serverless.service.getFunction(key);
+        const statements = resolveOrKeep(fn.iamRoleStatements ?? shared) as StackInfo['iam'][string];
+        // What the framework (and serverless-iam-roles-per-function) adds to the role of a function
+        // with sqs events: Lambda's pollers receive and delete with the function's own role.
+        const queues = (fn.events ?? []).flatMap((event) => {
+          const sqs = event.sqs as { arn?: unknown } | string | undefined;
+          if (!sqs || (typeof sqs === 'object' && (sqs as { enabled?: unknown }).enabled === false)) return [];
+          return [String(resolveOrKeep(typeof sqs === 'string' ? sqs : sqs.arn))];
+        });
+        const poller = queues.length
+          ? [
+              {
+                Effect: 'Allow',
+                Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+                Resource: queues,
+              },
+            ]
+          : [];
+        return [key, [...[statements].flat(), ...poller]];
       }),
     );
   }
@@ -260,6 +302,17 @@ export class ServerlessOfflineEmulators {
       sqsUrl: `http://${settings.host}:${settings.ports.sqs}`,
       functions,
     };
+  }
+
+  /** Each function's emulated concurrency: the smaller of its reservedConcurrency and the plugin's cap. */
+  private concurrencyCaps(keys: string[], cap: number | undefined): (functionName: string) => number | undefined {
+    const caps = new Map<string, number>();
+    for (const key of keys) {
+      const reserved = positive(this.serverless.service.getFunction(key).reservedConcurrency);
+      const limit = Math.min(reserved ?? Number.POSITIVE_INFINITY, cap ?? Number.POSITIVE_INFINITY);
+      if (Number.isFinite(limit)) caps.set(this.functionName(key), limit);
+    }
+    return (functionName) => caps.get(functionName);
   }
 
   private functionName(key: string): string {
@@ -383,13 +436,31 @@ export class ServerlessOfflineEmulators {
         host,
         target: { host, port: offlineLambdaPort },
         functionNames: new Set(keys.map((key) => this.functionName(key))),
+        concurrency: this.concurrencyCaps(keys, settings.invokeConcurrency),
         ...arns,
         ...(recorder ? { recorder } : {}),
       });
       this.stoppers.push(() => close(front.server));
 
       this.injectEnvironment(settings, resolver, keys);
-      const unscopeEnv = scopeEnvPerInvocation(['AWS_SDK_UA_APP_ID']);
+      // Lambda's per-invocation trace header: the event sources send it with each invoke (its
+      // lineage counts the chain's invocations); an invocation's SDK clients read it from
+      // _X_AMZN_TRACE_ID and send it on with every request, so SQS keeps it with each message.
+      const traces = new AsyncLocalStorage<{ trace?: string }>();
+      const onRequest = (message: unknown) => {
+        const { request, server } = message as { request: IncomingMessage; server: Server };
+        const address = server.address();
+        if (typeof address !== 'object' || address?.port !== offlineLambdaPort) return;
+        const header = request.headers['x-amzn-trace-id'];
+        traces.enterWith(typeof header === 'string' ? { trace: header } : {});
+      };
+      diagnosticsChannel.subscribe('http.server.request.start', onRequest);
+      this.stoppers.push(async () => {
+        diagnosticsChannel.unsubscribe('http.server.request.start', onRequest);
+      });
+      const unscopeEnv = scopeEnvPerInvocation(['AWS_SDK_UA_APP_ID'], {
+        _X_AMZN_TRACE_ID: () => traces.getStore()?.trace,
+      });
       this.stoppers.push(async () => unscopeEnv());
 
       // The event sources start once serverless-offline listens (offline:start:ready).
@@ -413,6 +484,10 @@ export class ServerlessOfflineEmulators {
               batchingWindowSeconds: source.batchingWindowSeconds,
               pollers: source.maximumConcurrency ?? settings.pollers,
               reportBatchItemFailures: source.reportBatchItemFailures,
+              recursiveLoop:
+                this.serverless.service.getFunction(source.functionKey).recursiveLoop === 'Allow'
+                  ? 'Allow'
+                  : 'Terminate',
               userAgent: EVENT_SOURCE_AGENT,
             };
           }),
@@ -454,7 +529,7 @@ export class ServerlessOfflineEmulators {
         `  API        http://${host}:${ports.http}`,
         `  DynamoDB   ${dynamodbUrl} (dynalite, ${stored}; tables ${tables.join(', ')})`,
         `  SQS        ${sqsUrl} (local-aws-sqs; queues ${queues.map((q) => q.QueueName).join(', ')}${restored ? `; ${restored} message(s) restored` : ''})`,
-        `  Lambda     ${front.url} (serverless-offline; names, ARNs and partial ARNs)`,
+        `  Lambda     ${front.url} (serverless-offline; names, ARNs and partial ARNs${settings.invokeConcurrency ? `; ${settings.invokeConcurrency} concurrent invokes per function` : ''})`,
         ...(sourcesText ? [`  Triggers   ${sourcesText}`] : []),
         ...(settings.requestLog ? [`  Requests   logged to ${settings.requestLog}`] : []),
       ];

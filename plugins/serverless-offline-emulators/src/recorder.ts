@@ -34,9 +34,14 @@ export interface InvocationRecord {
   functionArn: string;
   eventSourceArn: string;
   messages: number;
-  /** Messages the invocation reported in batchItemFailures (all of them when it failed). */
+  /** Messages the invocation reported in batchItemFailures (all of them when it failed, or were not invoked). */
   failures: number;
   error?: string;
+  /**
+   * How many times this chain has invoked the function, this invocation included (Lambda's
+   * recursive loop detection counts these); for a stopped loop, the invocation that was refused.
+   */
+  hops?: number;
   durationMs: number;
 }
 
@@ -58,8 +63,18 @@ export function jsonlRecorder(file: string): Recorder {
 
 export const noRecorder: Recorder = { record() {} };
 
-/** The IAM action an API operation needs: `<service>:<operation>`, except Lambda's Invoke. */
+/**
+ * Operations IAM authorizes under another action's name: Lambda's Invoke, and SQS's batch
+ * operations (there is no `sqs:SendMessageBatch` permission; SendMessage covers it).
+ */
+const IAM_ACTIONS: Record<string, string> = {
+  'lambda:Invoke': 'lambda:InvokeFunction',
+  'sqs:SendMessageBatch': 'sqs:SendMessage',
+  'sqs:DeleteMessageBatch': 'sqs:DeleteMessage',
+  'sqs:ChangeMessageVisibilityBatch': 'sqs:ChangeMessageVisibility',
+};
+
+/** The IAM action an API operation needs: `<service>:<operation>`, except those IAM_ACTIONS renames. */
 export function iamActionOf(service: RequestRecord['service'], action: string): string {
-  if (service === 'lambda' && action === 'Invoke') return 'lambda:InvokeFunction';
-  return `${service}:${action}`;
+  return IAM_ACTIONS[`${service}:${action}`] ?? `${service}:${action}`;
 }

@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { createRequestHandler } from 'local-aws-sqs';
 import { type QueueDefinition, queueArn } from './cloudformation';
+import type { TraceJournal } from './lineage';
 import { iamActionOf, type Recorder } from './recorder';
 import { listen, type Running } from './servers';
 import { type Exchange, parseJson, tap, targetAction, userAgentAppId } from './tap';
@@ -143,6 +144,8 @@ export interface SqsOptions {
   recorder?: Recorder;
   /** Follow messages so they can be saved at shutdown. */
   journal?: MessageJournal;
+  /** Keep each sent message's trace header (its AWSTraceHeader) for the event sources' loop detection. */
+  traces?: TraceJournal;
   eventSourceAgent: string;
 }
 
@@ -166,7 +169,7 @@ export async function startSqs(options: SqsOptions): Promise<Running> {
     emulateQueueCreationLifecycle: false,
   });
   const listener = requestHandler as RequestListener;
-  const { recorder, journal } = options;
+  const { recorder, journal, traces } = options;
   const onExchange = (exchange: Exchange) => {
     const action = targetAction(exchange.headers);
     if (!action) return;
@@ -174,6 +177,10 @@ export async function startSqs(options: SqsOptions): Promise<Running> {
     const response = parseJson(exchange.response);
     if (journal && exchange.status < 300) {
       journal.observe(action, request, response, exchange.startedAt + exchange.durationMs);
+    }
+    if (traces && exchange.status < 300) {
+      const header = exchange.headers['x-amzn-trace-id'];
+      traces.observe(action, typeof header === 'string' ? header : undefined, request, response);
     }
     if (!recorder) return;
     const fn = userAgentAppId(exchange.headers);
@@ -192,7 +199,7 @@ export async function startSqs(options: SqsOptions): Promise<Running> {
       durationMs: exchange.durationMs,
     });
   };
-  const server = createServer(recorder || journal ? tap(listener, { onExchange }) : listener);
+  const server = createServer(recorder || journal || traces ? tap(listener, { onExchange }) : listener);
   server.keepAliveTimeout = 65_000;
   await listen(server, options.port, options.host);
   return { server, url: `http://${options.host}:${options.port}` };

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 
@@ -15,7 +16,9 @@ export interface Exchange {
 export interface TapOptions {
   /** May return a replacement for the request body (e.g. to ask for ConsumedCapacity). */
   rewrite?: (body: Buffer, headers: IncomingMessage['headers']) => Buffer | undefined;
-  onExchange: (exchange: Exchange) => void;
+  onExchange?: (exchange: Exchange) => void;
+  /** May answer the request itself (e.g. an error the emulator would not give), instead of the listener. */
+  answer?: (body: Buffer, headers: IncomingMessage['headers']) => { status: number; body: string } | undefined;
 }
 
 /**
@@ -65,7 +68,7 @@ export function tap(listener: RequestListener, options: TapOptions): RequestList
         keep(chunk, rest[0]);
         const result = end(chunk, ...rest);
         try {
-          options.onExchange({
+          options.onExchange?.({
             headers: req.headers,
             request: body,
             status: res.statusCode,
@@ -78,6 +81,21 @@ export function tap(listener: RequestListener, options: TapOptions): RequestList
         }
         return result;
       }) as ServerResponse['end'];
+      let early: { status: number; body: string } | undefined;
+      try {
+        early = options.answer?.(body, req.headers);
+      } catch {
+        // not a request we understand: the emulator answers it
+      }
+      if (early) {
+        res.writeHead(early.status, {
+          'content-type': 'application/x-amz-json-1.0',
+          'content-length': String(Buffer.byteLength(early.body)),
+          'x-amzn-requestid': randomUUID(),
+        });
+        res.end(early.body);
+        return;
+      }
       listener(replay, res);
     });
   };

@@ -2,8 +2,8 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { expect } from 'chai';
 import { parseFunctionRef, resolveLocalFunction, startLambdaFront } from '../src/lambdaFront';
-import type { LogRecord } from '../src/recorder';
-import { close, freePort, listen } from '../src/servers';
+import { iamActionOf, type LogRecord } from '../src/recorder';
+import { close, freePort, listen, type Running } from '../src/servers';
 
 describe('lambda front: function references', () => {
   const names = new Set(['svc-dev-work']);
@@ -98,5 +98,74 @@ describe('lambda front: forwarding', () => {
     expect(records[0]).to.have.deep.property('resources', [
       'arn:aws:lambda:us-east-1:000000000000:function:svc-dev-work:$LATEST',
     ]);
+  });
+});
+
+describe('iamActionOf', () => {
+  it('names the IAM action an operation needs, including the ones IAM authorizes under another name', () => {
+    expect(iamActionOf('dynamodb', 'BatchWriteItem')).to.equal('dynamodb:BatchWriteItem');
+    expect(iamActionOf('lambda', 'Invoke')).to.equal('lambda:InvokeFunction');
+    expect(iamActionOf('sqs', 'SendMessageBatch')).to.equal('sqs:SendMessage');
+    expect(iamActionOf('sqs', 'DeleteMessageBatch')).to.equal('sqs:DeleteMessage');
+  });
+});
+
+describe('lambda front: emulated throttling (concurrency cap)', () => {
+  let target: Server;
+  let front: Running;
+  const records: LogRecord[] = [];
+
+  before(async () => {
+    // A function that takes 200 ms: a burst overlaps.
+    target = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => setTimeout(() => res.end('{"ok":true}'), 200));
+    });
+    const targetPort = await freePort();
+    await listen(target, targetPort, '127.0.0.1');
+    front = await startLambdaFront({
+      port: await freePort(),
+      host: '127.0.0.1',
+      target: { host: '127.0.0.1', port: targetPort },
+      functionNames: new Set(['svc-dev-work', 'svc-dev-free']),
+      region: 'us-east-1',
+      accountId: '000000000000',
+      recorder: { record: (r) => records.push(r) },
+      concurrency: (name) => (name === 'svc-dev-work' ? 2 : undefined),
+    });
+  });
+
+  after(async () => {
+    await close(front.server);
+    await close(target);
+  });
+
+  it('answers invokes past the cap as Lambda does, so the SDK throws TooManyRequestsException; capacity comes back', async () => {
+    const lambda = new LambdaClient({
+      region: 'us-east-1',
+      endpoint: front.url,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+      maxAttempts: 1,
+      userAgentAppId: 'caller',
+    });
+    const invoke = (name: string) =>
+      lambda.send(new InvokeCommand({ FunctionName: name })).then(
+        () => 'ok',
+        (error: Error & { $metadata?: { httpStatusCode?: number }; Reason?: string }) =>
+          `${error.name} ${error.$metadata?.httpStatusCode} ${error.Reason}`,
+      );
+    const burst = await Promise.all(Array.from({ length: 5 }, () => invoke('svc-dev-work')));
+    const uncapped = await Promise.all(Array.from({ length: 5 }, () => invoke('svc-dev-free')));
+    const after = await invoke('arn:aws:lambda:us-east-1:000000000000:function:svc-dev-work');
+    lambda.destroy();
+    expect(burst.filter((r) => r === 'ok')).to.have.length(2);
+    expect(burst.filter((r) => r !== 'ok')).to.deep.equal(
+      Array(3).fill('TooManyRequestsException 429 ReservedFunctionConcurrentInvocationLimitExceeded'),
+    );
+    expect(uncapped).to.deep.equal(Array(5).fill('ok'));
+    expect(after).to.equal('ok');
+    const throttles = records.filter((r) => r.kind === 'request' && r.status === 429);
+    expect(throttles).to.have.length(3);
+    expect(throttles[0]).to.include({ error: 'TooManyRequestsException', function: 'caller', action: 'Invoke' });
   });
 });
