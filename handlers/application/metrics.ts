@@ -1,5 +1,5 @@
 import type { HistoryOutcome, MachineRecord } from '../../domain/machine';
-import type { MessageDisposition } from './stepProcessor';
+import type { MessageDisposition } from './disposition';
 
 /** Counters the use cases emit (Powertools Metrics on AWS: EMF, dimensions service + stage). */
 export const COUNT_METRICS = [

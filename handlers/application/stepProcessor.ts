@@ -20,6 +20,7 @@ import {
   step,
 } from '../../domain/step';
 import { type CommitExecutor, createCommitExecutor, type FaultPoints } from './commitExecutor';
+import type { MessageDisposition } from './disposition';
 import {
   dueTime,
   NO_METRICS,
@@ -59,17 +60,7 @@ const EARLY_RETRY_MS = [10, 30, 60];
  */
 const CLAIM_ROUNDS = 2;
 
-/** What became of one message; logged, and asserted on by tests. */
-export type MessageDisposition =
-  | 'dropped:missing'
-  | 'dropped:stale'
-  | 'deleted'
-  | 'deferred'
-  | 'waiting'
-  | 'committed'
-  | 'commit-refused'
-  /** Lambda throttled the handler: the step was given back, to be tried again, its attempt unused. */
-  | 'throttled';
+export type { MessageDisposition } from './disposition';
 
 export function parseStepMessage(body: string): StepMessage | undefined {
   return parseWith(stepMessageSchema, body);
