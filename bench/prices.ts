@@ -32,18 +32,13 @@ export const PRICES = {
 export const ASSUMPTIONS = {
   /** Memory of the transition processor and of a state handler (serverless.yml provider.memorySize). */
   memoryGb: 0.25,
-  /**
-   * Billed duration of one transition-processor invocation on AWS, priced at one message per
-   * invocation (the low-load worst case; local I/O is faster than AWS's, so this is not measured).
-   */
-  processorSeconds: 0.1,
   /** Billed duration of one no-op state handler invocation. */
   handlerSeconds: 0.01,
   /**
-   * SQS requests the Lambda event source makes per delivered message: one ReceiveMessage and one
-   * DeleteMessageBatch per batch; at low load a batch holds one message (the worst case, used here).
+   * SQS requests Lambda's pollers make per processor invocation: one ReceiveMessage that returned
+   * its batch and one DeleteMessageBatch (empty receives while idle are left out).
    */
-  eventSourceRequestsPerMessage: 2,
+  pollerRequestsPerInvocation: 2,
   /** Status index writes per machine: the index entry is written at add and rewritten (2 units) at finish. */
   indexWriteUnitsPerMachine: 3,
 } as const;

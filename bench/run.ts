@@ -28,6 +28,10 @@ const machines = Number(args.machines ?? (quick ? 10 : 200));
 const steps = Number(args.steps ?? (quick ? 3 : 10));
 const reps = Number(args.reps ?? (quick ? 1 : 3));
 const singleSteps = quick ? 5 : 30;
+/** The cost curve: machines of these object sizes, each run as a small workload of its own. */
+const OBJECT_SIZES_KB = [1, 4, 16, 64];
+const sizeMachines = quick ? 2 : 20;
+const sizeSteps = quick ? 3 : 5;
 
 type Counts = Record<string, number>;
 
@@ -78,13 +82,25 @@ async function clearMetrics(file: string) {
 
 const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']);
 
-/** Requests the transition processor made per committed transition, and what they cost on AWS. */
-function costModel(metrics: RequestMetric[], transitions: number, stepsPerMachine: number) {
+/** What the transition processor asked of AWS, per committed transition, from the request log. */
+interface RequestCounts {
+  perTransition: Record<string, number>;
+  writeUnits: number;
+  readUnits: number;
+  sends: number;
+  handlerInvokes: number;
+  /** Messages per processor invocation, as the local event source delivered them. */
+  messagesPerInvocation: number;
+  /** Mean duration of a processor invocation (its batch), as the local event source timed it. */
+  processorMs: number;
+}
+
+function countRequests(metrics: RequestMetric[], transitions: number): RequestCounts {
   const processor = metrics.filter((m) => m.source === 'transition');
   const counts: Counts = {};
   let writeUnits = 0;
   let readUnits = 0;
-  let triggerMessages = 0;
+  let messages = 0;
   const durations: number[] = [];
   for (const m of processor) {
     const key = `${m.service}:${m.command}`;
@@ -94,44 +110,50 @@ function costModel(metrics: RequestMetric[], transitions: number, stepsPerMachin
       else readUnits += m.capacityUnits ?? 0;
     }
     if (m.service === 'trigger') {
-      triggerMessages += m.messages ?? 0;
+      messages += m.messages ?? 0;
       durations.push(m.durationMs ?? 0);
     }
   }
   const per = (n: number) => n / transitions;
-  const perTransition = Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, per(v)]));
-  // Priced at one message per invocation, as at low load on AWS; batches under load cost less.
-  const invocations = per(triggerMessages);
-  const handlerInvokes = per(counts['lambda:Invoke'] ?? 0);
-  const sends = per(counts['sqs:SendMessage'] ?? 0);
-  const messages = per(triggerMessages);
+  return {
+    perTransition: Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, per(v)])),
+    writeUnits: per(writeUnits),
+    readUnits: per(readUnits),
+    sends: per(counts['sqs:SendMessage'] ?? 0),
+    handlerInvokes: per(counts['lambda:Invoke'] ?? 0),
+    messagesPerInvocation: durations.length ? messages / durations.length : Number.NaN,
+    processorMs: durations.length ? durations.reduce((a, b) => a + b, 0) / durations.length : Number.NaN,
+  };
+}
+
+/**
+ * AWS's price of one million transitions making `requests`, with the processor's invocations
+ * billed as `billing` says: how many messages each carries and how long each runs. The pollers
+ * of the event source make one ReceiveMessage and one DeleteMessageBatch per invocation.
+ */
+function price(
+  requests: RequestCounts,
+  billing: { messagesPerInvocation: number; processorMs: number },
+  stepsPerMachine: number,
+) {
+  const invocations = 1 / billing.messagesPerInvocation;
   const indexUnits = ASSUMPTIONS.indexWriteUnitsPerMachine / stepsPerMachine;
   const cost = {
     dynamodb:
-      (per(writeUnits) + indexUnits) * PRICES.dynamodb.perMillionWriteUnits +
-      per(readUnits) * PRICES.dynamodb.perMillionReadUnits,
-    sqs: (sends + messages * ASSUMPTIONS.eventSourceRequestsPerMessage) * PRICES.sqs.perMillionRequests,
+      (requests.writeUnits + indexUnits) * PRICES.dynamodb.perMillionWriteUnits +
+      requests.readUnits * PRICES.dynamodb.perMillionReadUnits,
+    sqs: (requests.sends + invocations * ASSUMPTIONS.pollerRequestsPerInvocation) * PRICES.sqs.perMillionRequests,
     lambda:
-      (invocations + handlerInvokes) * PRICES.lambda.perMillionRequests +
-      (invocations * ASSUMPTIONS.processorSeconds + handlerInvokes * ASSUMPTIONS.handlerSeconds) *
+      (invocations + requests.handlerInvokes) * PRICES.lambda.perMillionRequests +
+      (invocations * (Math.ceil(billing.processorMs) / 1000) + requests.handlerInvokes * ASSUMPTIONS.handlerSeconds) *
         ASSUMPTIONS.memoryGb *
         PRICES.lambda.perGbSecond *
         1e6,
   };
-  return {
-    perTransition: {
-      ...perTransition,
-      'dynamodb:writeUnits': per(writeUnits),
-      'dynamodb:readUnits': per(readUnits),
-      'dynamodb:indexWriteUnits (modelled)': indexUnits,
-      'sqs:Receive+Delete (modelled)': messages * ASSUMPTIONS.eventSourceRequestsPerMessage,
-      'processor invocations, as measured (batched)': per(counts['trigger:transition'] ?? 0),
-      'processor invocations, priced (1 per message)': invocations,
-    },
-    processorMedianMs: median(durations),
-    costPerMillion: { ...cost, total: cost.dynamodb + cost.sqs + cost.lambda },
-  };
+  return { ...cost, total: cost.dynamodb + cost.sqs + cost.lambda, indexUnits };
 }
+
+type Priced = ReturnType<typeof price>;
 
 /** CPU milliseconds a process has used so far (Linux /proc; undefined elsewhere). */
 async function processCpuMs(pid: number | undefined): Promise<number | undefined> {
@@ -175,13 +197,18 @@ async function main() {
 
     const singles: WorkloadResult[] = [];
     const loads: WorkloadResult[] = [];
-    const costs: ReturnType<typeof costModel>[] = [];
+    /** What the processor asked of AWS, one machine alone (low load) and all of them at once (at scale). */
+    const lowLoad: RequestCounts[] = [];
+    const atScale: RequestCounts[] = [];
     const limits: Awaited<ReturnType<typeof runLimit>>[] = [];
     /** CPU ms per committed transition: this process (emulators, event source, bench) and sls offline. */
     const cpu: { emulators: number; offline: number }[] = [];
     for (let rep = 1; rep <= reps; rep++) {
       console.error(`repetition ${rep}/${reps}: 1 machine x ${singleSteps} steps ...`);
-      singles.push(await runWorkload(apiUrl, { machines: 1, steps: singleSteps, timeoutMs: 120_000 }));
+      if (requestLog) await clearMetrics(requestLog);
+      const single = await runWorkload(apiUrl, { machines: 1, steps: singleSteps, timeoutMs: 120_000 });
+      singles.push(single);
+      if (requestLog) lowLoad.push(countRequests(await readMetrics(requestLog), single.transitions));
       if (requestLog) await clearMetrics(requestLog);
       console.error(`repetition ${rep}/${reps}: ${machines} machines x ${steps} steps ...`);
       const cpuBefore = { own: ownCpuMs(), offline: await processCpuMs(stack?.offlinePid) };
@@ -192,10 +219,37 @@ async function main() {
         emulators: (ownCpuMs() - cpuBefore.own) / load.transitions,
         offline: offlineAfter === undefined ? Number.NaN : (offlineAfter - (cpuBefore.offline ?? 0)) / load.transitions,
       });
-      if (requestLog) costs.push(costModel(await readMetrics(requestLog), load.transitions, steps));
+      if (requestLog) atScale.push(countRequests(await readMetrics(requestLog), load.transitions));
       if (stack) {
         console.error(`repetition ${rep}/${reps}: the limit, ${machines} x ${steps} straight from a loop ...`);
         limits.push(await runLimit(stack.env, { machines, steps }));
+      }
+    }
+    /** Billing of the processor at scale, as measured: the median run's batch size and duration. */
+    const scaleBilling = {
+      messagesPerInvocation: median(atScale.map((c) => c.messagesPerInvocation)),
+      processorMs: median(atScale.map((c) => c.processorMs)),
+    };
+    const lowLoadCosts = lowLoad.map((c) =>
+      price(c, { messagesPerInvocation: 1, processorMs: c.processorMs }, singleSteps),
+    );
+    const atScaleCosts = atScale.map((c) => price(c, c, steps));
+    const sizeCurve: { objectKb: number; requests: RequestCounts; cost: Priced }[] = [];
+    if (requestLog) {
+      for (const objectKb of OBJECT_SIZES_KB) {
+        console.error(
+          `cost curve: ${sizeMachines} machines x ${sizeSteps} steps, ${objectKb} KB object, 2 KB config ...`,
+        );
+        await clearMetrics(requestLog);
+        const run = await runWorkload(apiUrl, {
+          machines: sizeMachines,
+          steps: sizeSteps,
+          timeoutMs: 120_000,
+          objectBytes: objectKb * 1024,
+          configBytes: 2048,
+        });
+        const requests = countRequests(await readMetrics(requestLog), run.transitions);
+        sizeCurve.push({ objectKb, requests, cost: price(requests, scaleBilling, sizeSteps) });
       }
     }
     const domainOpsPerSecond = benchDomainStep({ rounds: quick ? 2 : 5 });
@@ -203,7 +257,8 @@ async function main() {
     const m = (values: number[]) => median(values);
     const tps = m(loads.map((l) => l.transitionsPerSecond));
     const limitTps = m(limits.map((l) => l.transitionsPerSecond));
-    const cost = costs.length ? m(costs.map((c) => c.costPerMillion.total)) : Number.NaN;
+    const lowLoadCost = lowLoadCosts.length ? m(lowLoadCosts.map((c) => c.total)) : Number.NaN;
+    const atScaleCost = atScaleCosts.length ? m(atScaleCosts.map((c) => c.total)) : Number.NaN;
     const rows: [string, string, string][] = [
       [`1 machine: transition latency p50 (ms)`, fmt(m(singles.map((s) => s.latencyMs.p50))), '< 100'],
       [`1 machine: transition latency p95 (ms)`, fmt(m(singles.map((s) => s.latencyMs.p95))), ''],
@@ -219,7 +274,8 @@ async function main() {
       [`limit (same calls, no trigger): transitions/s`, fmt(limitTps), ''],
       [`ours as a share of the limit`, limits.length ? `${fmt((100 * tps) / limitTps, 0)} %` : 'n/a', '>= 50 %'],
       [`domain step() (ops/s)`, fmt(domainOpsPerSecond, 0), ''],
-      [`AWS cost per million transitions (USD)`, fmt(cost, 2), '<= 5.00'],
+      [`AWS cost per million transitions, low load (USD)`, fmt(lowLoadCost, 2), '<= 5.00'],
+      [`AWS cost per million transitions, at scale (USD)`, fmt(atScaleCost, 2), '<= 2.50'],
       ['Step Functions Standard, same (USD)', fmt(PRICES.stepFunctions.standardPerMillionTransitions, 2), ''],
     ];
     const width = Math.max(...rows.map((r) => r[0].length));
@@ -228,15 +284,57 @@ async function main() {
     );
     console.log(`${'metric'.padEnd(width)}  ${'value'.padStart(10)}  target`);
     for (const [name, value, target] of rows) console.log(`${name.padEnd(width)}  ${value.padStart(10)}  ${target}`);
-    if (costs.length) {
-      const last = costs[costs.length - 1] as ReturnType<typeof costModel>;
+    const lastLow = lowLoad.at(-1);
+    const lastScale = atScale.at(-1);
+    if (lastLow && lastScale) {
       console.log(
         `\nrequests per transition (transition processor, last run; prices as of ${PRICES_AS_OF}, us-east-1):`,
       );
-      for (const [name, value] of Object.entries(last.perTransition))
-        console.log(`  ${name.padEnd(48)} ${fmt(value, 3)}`);
+      console.log(`  ${''.padEnd(48)} ${'low load'.padStart(9)} ${'at scale'.padStart(9)}`);
+      const names = [...new Set([...Object.keys(lastLow.perTransition), ...Object.keys(lastScale.perTransition)])];
+      const row = (name: string, low: number | undefined, scale: number | undefined) =>
+        console.log(`  ${name.padEnd(48)} ${fmt(low ?? 0, 3).padStart(9)} ${fmt(scale ?? 0, 3).padStart(9)}`);
+      for (const name of names) row(name, lastLow.perTransition[name], lastScale.perTransition[name]);
+      row('dynamodb:writeUnits', lastLow.writeUnits, lastScale.writeUnits);
+      row('dynamodb:readUnits', lastLow.readUnits, lastScale.readUnits);
+      row(
+        'messages per processor invocation (measured)',
+        lastLow.messagesPerInvocation,
+        lastScale.messagesPerInvocation,
+      );
+      row('processor ms per invocation (measured mean)', lastLow.processorMs, lastScale.processorMs);
+      for (const [label, costs] of [
+        ['low load', lowLoadCosts],
+        ['at scale', atScaleCosts],
+      ] as const) {
+        const c = costs.at(-1);
+        if (c)
+          console.log(
+            `  cost/M ${label}: DynamoDB $${fmt(c.dynamodb, 2)} (incl. ${fmt(c.indexUnits, 2)} modelled index units), SQS $${fmt(c.sqs, 2)}, Lambda $${fmt(c.lambda, 2)}`,
+          );
+      }
       console.log(
-        `  cost/M: DynamoDB $${fmt(last.costPerMillion.dynamodb, 2)}, SQS $${fmt(last.costPerMillion.sqs, 2)}, Lambda $${fmt(last.costPerMillion.lambda, 2)} (processor ${ASSUMPTIONS.processorSeconds * 1000} ms billed; measured locally ${fmt(last.processorMedianMs)} ms)`,
+        "  low load: one message per processor invocation, billed as long as the 1-machine run's invocations took;\n" +
+          `  at scale: the batch sizes and durations of the ${machines}-machine run (local durations include this laptop's CPU queueing: an upper bound)`,
+      );
+    }
+    if (sizeCurve.length) {
+      console.log(
+        `\ncost by object size (${sizeMachines} machines x ${sizeSteps} steps each, 2 KB config, priced at scale):`,
+      );
+      console.log(`  ${'object'.padEnd(8)} ${'write units/transition'.padStart(24)} ${'USD per million'.padStart(16)}`);
+      for (const point of sizeCurve)
+        console.log(
+          `  ${`${point.objectKb} KB`.padEnd(8)} ${fmt(point.requests.writeUnits, 2).padStart(24)} ${fmt(point.cost.total, 2).padStart(16)}`,
+        );
+      const first = sizeCurve[0] as (typeof sizeCurve)[number];
+      const last = sizeCurve.at(-1) as (typeof sizeCurve)[number];
+      const slope = (last.requests.writeUnits - first.requests.writeUnits) / (last.objectKb - first.objectKb);
+      const dollarsPerKb = (last.cost.total - first.cost.total) / (last.objectKb - first.objectKb);
+      const crossoverKb =
+        first.objectKb + (PRICES.stepFunctions.standardPerMillionTransitions - first.cost.total) / dollarsPerKb;
+      console.log(
+        `  slope: ${fmt(slope, 2)} write units per KB of object per transition; Step Functions Standard ($${fmt(PRICES.stepFunctions.standardPerMillionTransitions, 2)}/M up to 256 KB of state) is cheaper above about ${fmt(crossoverKb, 0)} KB`,
       );
     }
 
@@ -249,7 +347,10 @@ async function main() {
       singles,
       loads,
       limits,
-      costs,
+      lowLoad,
+      atScale,
+      costs: { lowLoad: lowLoadCosts, atScale: atScaleCosts },
+      sizeCurve,
       domainOpsPerSecond,
     };
     await mkdir(join(__dirname, 'results'), { recursive: true });

@@ -22,15 +22,41 @@ async function stillAlive(api: ApiClient, ids: Set<string>): Promise<number> {
   return alive;
 }
 
+export interface WorkloadOptions {
+  machines: number;
+  steps: number;
+  timeoutMs: number;
+  /** Pads each machine's `object` to about this many bytes of JSON (the no-op step keeps it). */
+  objectBytes?: number;
+  /** Pads its `config` with unused states to about this many bytes of JSON. */
+  configBytes?: number;
+}
+
+/** `{ steps, pad }`, about `bytes` of JSON: what a machine of that size carries from step to step. */
+export function paddedObject(steps: number, bytes = 0): { steps: number; pad?: string } {
+  const bare = { steps };
+  const room = bytes - JSON.stringify({ ...bare, pad: '' }).length;
+  return room > 0 ? { ...bare, pad: 'x'.repeat(room) } : bare;
+}
+
+/** `{ STEP: 'noop', ... }` with unused states up to about `bytes` of JSON. */
+export function paddedConfig(bytes = 0): Record<string, string> {
+  const config: Record<string, string> = { STEP: 'noop' };
+  for (let i = 0; JSON.stringify(config).length < bytes; i++) config[`UNUSED-${i}`] = 'noop';
+  return config;
+}
+
 /**
  * M machines, all added at once, each taking K no-op steps with no delay. Latency is the time
  * from one step's commit to the next's, read from the machines' histories.
  */
-export async function runWorkload(
-  apiUrl: string,
-  { machines, steps, timeoutMs }: { machines: number; steps: number; timeoutMs: number },
-): Promise<WorkloadResult> {
-  const definition = { state: 'STEP', config: { STEP: 'noop' }, object: { steps } };
+export async function runWorkload(apiUrl: string, options: WorkloadOptions): Promise<WorkloadResult> {
+  const { machines, steps, timeoutMs } = options;
+  const definition = {
+    state: 'STEP',
+    config: paddedConfig(options.configBytes),
+    object: paddedObject(steps, options.objectBytes),
+  };
   const api = new ApiClient({ endpoint: apiUrl });
   const ids = await mapLimit(Array.from({ length: machines }), 32, async () => (await api.addMachine(definition)).id);
   const pending = new Set(ids);
