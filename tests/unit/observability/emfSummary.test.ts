@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { createStepMetrics } from '../../../handlers/adapters/metrics/powertoolsMetrics';
 import { emptyEmfSummary, foldEmfLine, formatEmfSummary, summarizeEmf } from '../../../observability/emfSummary';
-import { localAuthLine } from '../../../observability/localStage';
 
 const emf = (metrics: Record<string, number | number[]>, units: Record<string, string> = {}) =>
   JSON.stringify({
@@ -87,10 +86,5 @@ describe('the EMF summary', () => {
     const summary = summarizeEmf(written);
     expect(summary.metrics.TransitionsCommitted?.sum).to.equal(2);
     expect(summary.metrics.StepLatency).to.include({ unit: 'Milliseconds', max: 12 });
-  });
-
-  it('the local stage says whether its API is open', () => {
-    expect(localAuthLine('none', 'http://127.0.0.1:3000')).to.match(/is open: no authentication/);
-    expect(localAuthLine('iam', 'http://127.0.0.1:3000')).to.match(/requires SigV4/);
   });
 });
