@@ -15,6 +15,7 @@ import {
   tableDefinitions,
 } from './cloudformation';
 import { LOCAL_CREDENTIALS } from './credentials';
+import { reportMetrics } from './emf';
 import type { EmulatorConfig, EventSourceSpec, FromWorker, ToWorker } from './emulatorWorker';
 import { type ApiAuth, apiAuthLine, parseApiAuth, startHttpFront } from './httpFront';
 import { scopeEnvPerInvocation } from './invocationEnv';
@@ -57,6 +58,11 @@ export interface PluginConfig {
    * request must be SigV4-signed with the local credentials, as for an AWS_IAM route, else 403.
    */
   apiAuth?: string;
+  /**
+   * Seconds between the lines summing up the EMF metrics the functions printed, each printed only
+   * when new metrics came in (also `--metricsInterval`); 0 turns the line off. Default 10.
+   */
+  metricsInterval?: number | string;
   /** Printed under the endpoints once everything is up; `{api}` is the HTTP API's URL. */
   readyMessage?: string;
 }
@@ -177,6 +183,10 @@ export class ServerlessOfflineEmulators {
               usage: 'none (default): the HTTP API is open; iam: it requires SigV4 signatures of the local credentials',
               type: 'string',
             },
+            metricsInterval: {
+              usage: 'Seconds between lines summing up the EMF metrics the functions print (default 10; 0: off)',
+              type: 'string',
+            },
           },
         },
       },
@@ -251,6 +261,7 @@ export class ServerlessOfflineEmulators {
         options.invokeConcurrency ?? process.env.SLS_OFFLINE_INVOKE_CONCURRENCY ?? config.invokeConcurrency,
       ),
       apiAuth: parseApiAuth(options.apiAuth ?? config.apiAuth),
+      metricsIntervalMs: (positive(options.metricsInterval ?? config.metricsInterval ?? 10) ?? 0) * 1000,
     };
   }
 
@@ -472,6 +483,15 @@ export class ServerlessOfflineEmulators {
         this.stoppers.push(() => close(httpFront.server));
       }
 
+      // The functions run in this process and print their EMF metrics to its stdout.
+      if (settings.metricsIntervalMs > 0) {
+        const metrics = reportMetrics(process.stdout, {
+          intervalMs: settings.metricsIntervalMs,
+          print: (line) => this.print(line),
+        });
+        this.stoppers.push(async () => metrics.stop());
+      }
+
       this.injectEnvironment(settings, resolver, keys);
       // Lambda's per-invocation trace header: the event sources send it with each invoke (its
       // lineage counts the chain's invocations); an invocation's SDK clients read it from
@@ -564,6 +584,7 @@ export class ServerlessOfflineEmulators {
         `  Lambda     ${front.url} (serverless-offline; names, ARNs and partial ARNs${settings.invokeConcurrency ? `; ${settings.invokeConcurrency} concurrent invokes per function` : ''})`,
         ...(sourcesText ? [`  Triggers   ${sourcesText}`] : []),
         ...(settings.requestLog ? [`  Requests   logged to ${settings.requestLog}`] : []),
+        `  Metrics    ${settings.metricsIntervalMs > 0 ? `the functions' EMF metrics summed up every ${settings.metricsIntervalMs / 1000} s when they change` : 'not summed up (--metricsInterval 0)'}`,
       ];
     } catch (error) {
       await this.stop();
@@ -636,7 +657,7 @@ export class ServerlessOfflineEmulators {
     }
   }
 
-  /** To standard output, as the framework writes (the start banner). */
+  /** To standard output, as the framework writes (the start banner, the metrics line). */
   private print(text: string): void {
     if (this.utils.writeText) this.utils.writeText(text);
     else console.log(text);
