@@ -56,22 +56,17 @@ export function signingRegion(endpoint: string | URL, env: NodeJS.ProcessEnv = p
 }
 
 /** The SDK's signer for `service` (default execute-api) in `region`, with the given or default credentials. */
-export function createSigner(
-  region: string,
-  options: Pick<SigV4Options, 'credentials' | 'service'> = {},
-  applyChecksum = true,
-): SignatureV4 {
+function createSigner(region: string, options: Pick<SigV4Options, 'credentials' | 'service'> = {}): SignatureV4 {
   return new SignatureV4({
     service: options.service ?? EXECUTE_API,
     region,
     credentials: options.credentials ?? defaultProvider(),
     sha256: Sha256,
-    applyChecksum,
   });
 }
 
 /** The query of a URL as the signer takes it (repeated keys as arrays). */
-export function queryOf(url: URL): Record<string, string | string[]> {
+function queryOf(url: URL): Record<string, string | string[]> {
   const query: Record<string, string | string[]> = {};
   for (const [key, value] of url.searchParams) {
     const previous = query[key];

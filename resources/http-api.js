@@ -16,8 +16,10 @@ const ROUTES = {
 };
 const MODES = ['iam', 'jwt', 'none'];
 
-// `sls offline start` serves the API on this machine, open whatever the stage says: serverless-offline
-// cannot check SigV4 and refuses to start with these authorizers. Its start banner says the API is open.
+// `sls offline start` gets no authorizer whatever the stage says: serverless-offline cannot check SigV4
+// and refuses to start with these authorizers. The API is open locally, unless started with
+// `--apiAuth iam`: then the plugin's SigV4 front checks every request as an AWS_IAM route would
+// (plugins/serverless-offline-emulators). Its start banner says which.
 const OFFLINE = process.argv.includes('offline');
 
 async function mode(resolveVariable) {

@@ -3,6 +3,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { LOCAL_CREDENTIALS } from '../plugins/serverless-offline-emulators/src/credentials';
+import type { ApiAuth } from '../plugins/serverless-offline-emulators/src/httpFront';
 import type { StackInfo } from '../plugins/serverless-offline-emulators/src/plugin';
 
 /**
@@ -25,8 +29,11 @@ export const tableNames = (stage = LOCAL_STAGE) => ({
   history: `${SERVICE}-${stage}-history`,
 });
 
-/** The emulators take any credentials; a developer's machine may have none configured. */
-export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+/**
+ * The credentials the stack gives its functions: the emulators take any, a developer's machine may
+ * have none configured, and with `apiAuth: 'iam'` the API accepts only requests signed with them.
+ */
+export { LOCAL_CREDENTIALS };
 
 /** For a process whose SDK clients talk only to the local stack: dummy credentials unless set. */
 export function useLocalCredentials(): void {
@@ -55,6 +62,10 @@ export interface StackOptions {
   buildDir?: string;
   /** Extra environment for `sls offline`. */
   env?: Record<string, string>;
+  /** `iam`: the API requires SigV4 signatures of LOCAL_CREDENTIALS (`--apiAuth iam`); default open. */
+  apiAuth?: ApiAuth;
+  /** Seconds between the stack's metrics lines (`--metricsInterval`; 0: none); the plugin's default unless set. */
+  metricsIntervalSeconds?: number;
   /** Receives every line `sls offline` prints. */
   onOutput?: (line: string) => void;
   startTimeoutMs?: number;
@@ -139,6 +150,10 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
     ...Object.entries(options.params ?? {}).flatMap(([name, value]) => ['--param', `${name}=${value}`]),
     ...(options.dataDir ? ['--persist', '--dataDir', options.dataDir] : []),
     ...(options.requestLog ? ['--requestLog', options.requestLog] : []),
+    ...(options.apiAuth ? ['--apiAuth', options.apiAuth] : []),
+    ...(options.metricsIntervalSeconds === undefined
+      ? []
+      : ['--metricsInterval', String(options.metricsIntervalSeconds)]),
   ];
   const buildDir = options.buildDir ?? '.esbuild';
   const offline = spawn(process.execPath, args, {
@@ -190,16 +205,17 @@ async function waitUntilReady(
   timeoutMs: number,
 ): Promise<StackInfo> {
   const output: string[] = [];
-  const collect = (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n')) {
-      if (!line.trim()) continue;
+  // Whole lines, however the pipe cuts the output into chunks (an EMF line can be longer than one).
+  const collect = (stream: Readable | null) =>
+    stream &&
+    createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) => {
+      if (!line.trim()) return;
       output.push(line);
       if (output.length > 200) output.shift();
       onOutput?.(line);
-    }
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
+    });
+  collect(child.stdout);
+  collect(child.stderr);
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {

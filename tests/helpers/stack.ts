@@ -1,7 +1,13 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePorts, type LocalStack, startLocalStack, useLocalCredentials } from '../../scripts/localStack';
+import {
+  freePorts,
+  type LocalStack,
+  type StackOptions,
+  startLocalStack,
+  useLocalCredentials,
+} from '../../scripts/localStack';
 
 let stack: LocalStack | undefined;
 
@@ -16,32 +22,50 @@ export function currentStack(): LocalStack {
  * `npm start`), with the timeouts the tests need given as serverless.yml params.
  */
 export async function startTestStack(): Promise<LocalStack> {
-  stack = await startOwnTestStack();
+  stack = await startStack({}, process.env.FSM_REQUEST_LOG);
   return stack;
 }
 
+export interface OwnStackSettings
+  extends Pick<StackOptions, 'env' | 'apiAuth' | 'metricsIntervalSeconds' | 'onOutput'> {
+  /** serverless.yml params over the shared stack's; `undefined` leaves a param at serverless.yml's value. */
+  params?: Record<string, string | undefined>;
+}
+
 /**
- * Another stack like the shared one, for a suite that needs other plugin settings (`env`, e.g.
- * SLS_OFFLINE_INVOKE_CONCURRENCY); the caller stops it. Its request log is its own.
+ * Another stack like the shared one, for a suite that needs other plugin settings; the caller
+ * stops it. Its request log is its own.
  */
-export async function startOwnTestStack(extra: { env?: Record<string, string> } = {}): Promise<LocalStack> {
+export function startOwnTestStack(settings: OwnStackSettings = {}): Promise<LocalStack> {
+  return startStack(settings);
+}
+
+async function startStack(
+  { params: ownParams, onOutput, ...settings }: OwnStackSettings,
+  requestLog?: string,
+): Promise<LocalStack> {
   useLocalCredentials();
   const ports = await freePorts();
+  const params: Record<string, string | undefined> = {
+    // Short enough that a message a "crashed" processor left behind comes back within a test.
+    visibilityTimeout: '5',
+    maxQueueDelaySeconds: '2',
+    logLevel: process.env.FSM_LOG_LEVEL ?? 'ERROR',
+    ...ownParams,
+  };
   return startLocalStack({
     ports,
     buildDir: `.esbuild-test-${ports.http}`,
-    params: {
-      // Short enough that a message a "crashed" processor left behind comes back within a test.
-      visibilityTimeout: '5',
-      maxQueueDelaySeconds: '2',
-      logLevel: process.env.FSM_LOG_LEVEL ?? 'ERROR',
-    },
+    params: Object.fromEntries(
+      Object.entries(params).filter((entry): entry is [string, string] => entry[1] !== undefined),
+    ),
     // Every AWS request the functions make; tests/integration/requestLog.test.ts checks them against IAM.
-    requestLog:
-      (extra.env ? undefined : process.env.FSM_REQUEST_LOG) ??
-      join(mkdtempSync(join(tmpdir(), 'fsm-requests-')), 'requests.jsonl'),
-    onOutput: process.env.FSM_VERBOSE ? (line) => console.log(`      [sls] ${line}`) : undefined,
-    ...(extra.env ? { env: extra.env } : {}),
+    requestLog: requestLog ?? join(mkdtempSync(join(tmpdir(), 'fsm-requests-')), 'requests.jsonl'),
+    onOutput: (line) => {
+      if (process.env.FSM_VERBOSE) console.log(`      [sls] ${line}`);
+      onOutput?.(line);
+    },
+    ...settings,
   });
 }
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import { Agent, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { functionArn } from './cloudformation';
 import { iamActionOf, type Recorder } from './recorder';
-import { listen, type Running } from './servers';
+import { forward, listen, type Running, readBody } from './servers';
 import { userAgentAppId } from './tap';
 
 const FUNCTION_ARN =
@@ -127,45 +127,27 @@ export async function startLambdaFront(options: LambdaFrontOptions): Promise<Run
       };
       res.once('close', release);
     }
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      /**
-       * A keep-alive socket the target closed just as it was reused fails with ECONNRESET before
-       * anything was answered: such a request never reached the function, so send it once more.
-       */
-      const send = (retry: boolean) => {
-        const forward = request(
-          {
-            host: options.target.host,
-            port: options.target.port,
-            method: req.method,
-            path,
-            headers: req.headers,
-            agent,
+    readBody(req).then(
+      (body) =>
+        forward(req, res, body, {
+          agent,
+          target: options.target,
+          path,
+          onAnswer: (answer) => {
+            release();
+            record(answer.statusCode ?? 502, answer.headers['x-amz-function-error']);
           },
-          (answer) => {
-            res.writeHead(answer.statusCode ?? 502, answer.headers);
-            answer.pipe(res);
-            answer.on('end', () => {
-              release();
-              record(answer.statusCode ?? 502, answer.headers['x-amz-function-error']);
-            });
+          onFailure: (error) => {
+            release();
+            if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
+            res.end(
+              JSON.stringify({ Type: 'Service', message: `serverless-offline is not answering: ${error.message}` }),
+            );
           },
-        );
-        forward.on('error', (error) => {
-          if (retry && forward.reusedSocket && !res.headersSent) return send(false);
-          release();
-          if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
-          res.end(
-            JSON.stringify({ Type: 'Service', message: `serverless-offline is not answering: ${error.message}` }),
-          );
-        });
-        forward.end(body);
-      };
-      send(true);
-    });
+        }),
+      // The caller went away while sending: nobody to answer.
+      () => res.destroy(),
+    );
     function record(status: number, functionError: string | string[] | undefined, error?: string) {
       if (!options.recorder || !match) return;
       const fn = userAgentAppId(req.headers);

@@ -14,12 +14,14 @@ import {
   type Template,
   tableDefinitions,
 } from './cloudformation';
+import { LOCAL_CREDENTIALS } from './credentials';
+import { reportMetrics } from './emf';
 import type { EmulatorConfig, EventSourceSpec, FromWorker, ToWorker } from './emulatorWorker';
+import { type ApiAuth, apiAuthLine, parseApiAuth, startHttpFront } from './httpFront';
 import { scopeEnvPerInvocation } from './invocationEnv';
 import { startLambdaFront } from './lambdaFront';
 import { jsonlRecorder, type Recorder } from './recorder';
 import { close, freePort } from './servers';
-import { LOCAL_CREDENTIALS } from './sqs';
 
 const PLUGIN = 'serverless-offline-emulators';
 const EVENT_SOURCE_AGENT = 'serverless-offline-emulators-sqs-event-source';
@@ -51,6 +53,16 @@ export interface PluginConfig {
    * `reservedConcurrency` caps it too. Default: no cap.
    */
   invokeConcurrency?: number | string;
+  /**
+   * How the HTTP API authenticates callers (also `--apiAuth`): `none` (default, open) or `iam`: every
+   * request must be SigV4-signed with the local credentials, as for an AWS_IAM route, else 403.
+   */
+  apiAuth?: string;
+  /**
+   * Seconds between the lines summing up the EMF metrics the functions printed, each printed only
+   * when new metrics came in (also `--metricsInterval`); 0 turns the line off. Default 10.
+   */
+  metricsInterval?: number | string;
   /** Printed under the endpoints once everything is up; `{api}` is the HTTP API's URL. */
   readyMessage?: string;
 }
@@ -113,6 +125,8 @@ export interface StackInfo {
   region: string;
   accountId: string;
   endpoints: { http: string; lambda: string; dynamodb: string; sqs: string };
+  /** How the HTTP API authenticates: open, or SigV4 of the local credentials (`--apiAuth iam`). */
+  apiAuth: ApiAuth;
   /** provider.environment as the functions get it locally (intrinsics resolved). */
   environment: Record<string, string>;
   /** The template's Outputs that resolve locally. */
@@ -163,6 +177,14 @@ export class ServerlessOfflineEmulators {
             },
             stackInfo: {
               usage: 'Once ready, write the endpoints, environment and outputs to this JSON file',
+              type: 'string',
+            },
+            apiAuth: {
+              usage: 'none (default): the HTTP API is open; iam: it requires SigV4 signatures of the local credentials',
+              type: 'string',
+            },
+            metricsInterval: {
+              usage: 'Seconds between lines summing up the EMF metrics the functions print (default 10; 0: off)',
               type: 'string',
             },
           },
@@ -238,6 +260,8 @@ export class ServerlessOfflineEmulators {
       invokeConcurrency: positive(
         options.invokeConcurrency ?? process.env.SLS_OFFLINE_INVOKE_CONCURRENCY ?? config.invokeConcurrency,
       ),
+      apiAuth: parseApiAuth(options.apiAuth ?? config.apiAuth),
+      metricsIntervalMs: (positive(options.metricsInterval ?? config.metricsInterval ?? 10) ?? 0) * 1000,
     };
   }
 
@@ -442,6 +466,32 @@ export class ServerlessOfflineEmulators {
       });
       this.stoppers.push(() => close(front.server));
 
+      // The HTTP API: with IAM auth, serverless-offline listens on a port of our choosing and the
+      // SigV4 front takes the public one (serverless-offline refuses to start with an IAM authorizer).
+      this.apiUrl = `http://${host}:${ports.http}`;
+      if (settings.apiAuth === 'iam') {
+        const offlineHttpPort = await freePort(host);
+        this.options.httpPort = String(offlineHttpPort);
+        const httpFront = await startHttpFront({
+          port: ports.http,
+          host,
+          target: { host, port: offlineHttpPort },
+          region,
+          credentials: LOCAL_CREDENTIALS,
+          onRefused: (method, path, reason) => this.utils.log.notice(`${PLUGIN}: 403 ${method} ${path}: ${reason}`),
+        });
+        this.stoppers.push(() => close(httpFront.server));
+      }
+
+      // The functions run in this process and print their EMF metrics to its stdout.
+      if (settings.metricsIntervalMs > 0) {
+        const metrics = reportMetrics(process.stdout, {
+          intervalMs: settings.metricsIntervalMs,
+          print: (line) => this.print(line),
+        });
+        this.stoppers.push(async () => metrics.stop());
+      }
+
       this.injectEnvironment(settings, resolver, keys);
       // Lambda's per-invocation trace header: the event sources send it with each invoke (its
       // lineage counts the chain's invocations); an invocation's SDK clients read it from
@@ -507,11 +557,12 @@ export class ServerlessOfflineEmulators {
         region,
         accountId,
         endpoints: {
-          http: `http://${host}:${ports.http}`,
+          http: this.apiUrl,
           lambda: front.url,
           dynamodb: dynamodbUrl,
           sqs: sqsUrl,
         },
+        apiAuth: settings.apiAuth,
         environment: Object.fromEntries(
           Object.entries(this.serverless.service.provider.environment ?? {}).map(([k, v]) => [k, String(v)]),
         ),
@@ -526,12 +577,14 @@ export class ServerlessOfflineEmulators {
       const stored = settings.persist ? `data in ${settings.dataDir}` : 'in memory';
       const sourcesText = sources.map((s) => `${s.functionKey} <- ${s.queueName}`).join(', ');
       this.banner = [
-        `  API        http://${host}:${ports.http}`,
+        `  API        ${this.apiUrl}`,
+        `  Auth       ${apiAuthLine(settings.apiAuth, region, LOCAL_CREDENTIALS)}`,
         `  DynamoDB   ${dynamodbUrl} (dynalite, ${stored}; tables ${tables.join(', ')})`,
         `  SQS        ${sqsUrl} (local-aws-sqs; queues ${queues.map((q) => q.QueueName).join(', ')}${restored ? `; ${restored} message(s) restored` : ''})`,
         `  Lambda     ${front.url} (serverless-offline; names, ARNs and partial ARNs${settings.invokeConcurrency ? `; ${settings.invokeConcurrency} concurrent invokes per function` : ''})`,
         ...(sourcesText ? [`  Triggers   ${sourcesText}`] : []),
         ...(settings.requestLog ? [`  Requests   logged to ${settings.requestLog}`] : []),
+        `  Metrics    ${settings.metricsIntervalMs > 0 ? `the functions' EMF metrics summed up every ${settings.metricsIntervalMs / 1000} s when they change` : 'not summed up (--metricsInterval 0)'}`,
       ];
     } catch (error) {
       await this.stop();
@@ -539,6 +592,8 @@ export class ServerlessOfflineEmulators {
     }
   }
 
+  /** The HTTP API's public URL (serverless-offline's own port differs when the SigV4 front is on). */
+  private apiUrl = '';
   private pendingEventSources: (() => void) | undefined;
   private worker: Worker | undefined;
   private stopEmulators: (() => Promise<void>) | undefined;
@@ -580,12 +635,8 @@ export class ServerlessOfflineEmulators {
   async ready(): Promise<void> {
     this.pendingEventSources?.();
     this.pendingEventSources = undefined;
-    const { ports, host } = this.settings();
     const extra = this.config.readyMessage
-      ? [
-          '',
-          ...String(this.config.readyMessage).replaceAll('{api}', `http://${host}:${ports.http}`).trimEnd().split('\n'),
-        ]
+      ? ['', ...String(this.config.readyMessage).replaceAll('{api}', this.apiUrl).trimEnd().split('\n')]
       : [];
     const text = [
       '',
@@ -597,14 +648,19 @@ export class ServerlessOfflineEmulators {
       'Press Ctrl-C to stop.',
       '',
     ].join('\n');
-    if (this.utils.writeText) this.utils.writeText(text);
-    else console.log(text);
+    this.print(text);
     const file = (this.options.stackInfo ?? this.config.stackInfo) as string | undefined;
     if (file && this.info) {
       await mkdir(dirname(resolve(file)), { recursive: true });
       await writeFile(`${resolve(file)}.tmp`, JSON.stringify(this.info, null, 2));
       await rename(`${resolve(file)}.tmp`, resolve(file));
     }
+  }
+
+  /** To standard output, as the framework writes (the start banner, the metrics line). */
+  private print(text: string): void {
+    if (this.utils.writeText) this.utils.writeText(text);
+    else console.log(text);
   }
 
   /** Stops the event sources (letting running invocations finish), saves queues if persisting, closes the emulators. */

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { type Agent, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import { createServer } from 'node:net';
 
 export interface Running {
@@ -36,5 +36,58 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
         typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
       );
     });
+  });
+}
+
+export interface ForwardOptions {
+  agent: Agent;
+  target: { host: string; port: number };
+  /** The path (and query) to send to; default the request's own. */
+  path?: string;
+  /** Called once the answer has been streamed back in full. */
+  onAnswer?: (answer: IncomingMessage) => void;
+  /** Called when the target could not be reached (after the one retry); the caller answers `res`. */
+  onFailure: (error: Error) => void;
+}
+
+/**
+ * Sends a request, already read in full as `body`, on to the target (same method and headers) and
+ * streams the answer back to `res`. A keep-alive socket the target closed just as it was reused
+ * fails with ECONNRESET before anything was answered: such a request never reached the target, so
+ * it is sent once more.
+ */
+export function forward(req: IncomingMessage, res: ServerResponse, body: Buffer, options: ForwardOptions): void {
+  const send = (retry: boolean) => {
+    const onward = request(
+      {
+        host: options.target.host,
+        port: options.target.port,
+        method: req.method,
+        path: options.path ?? req.url,
+        headers: req.headers,
+        agent: options.agent,
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+        answer.on('end', () => options.onAnswer?.(answer));
+      },
+    );
+    onward.on('error', (error) => {
+      if (retry && onward.reusedSocket && !res.headersSent) return send(false);
+      options.onFailure(error);
+    });
+    onward.end(body);
+  };
+  send(true);
+}
+
+/** The whole body of a request. */
+export function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
   });
 }

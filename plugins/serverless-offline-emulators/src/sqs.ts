@@ -8,12 +8,11 @@ import {
 } from '@aws-sdk/client-sqs';
 import { createRequestHandler } from 'local-aws-sqs';
 import { type QueueDefinition, queueArn } from './cloudformation';
+import { LOCAL_CREDENTIALS } from './credentials';
 import type { TraceJournal } from './lineage';
 import { iamActionOf, type Recorder } from './recorder';
 import { listen, type Running } from './servers';
 import { type Exchange, parseJson, tap, targetAction, userAgentAppId } from './tap';
-
-export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 const queueNameOf = (url: unknown) => (typeof url === 'string' ? url.slice(url.lastIndexOf('/') + 1) : undefined);
 

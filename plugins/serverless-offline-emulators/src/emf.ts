@@ -1,8 +1,9 @@
 /**
- * Folds CloudWatch Embedded Metric Format lines (what Powertools Metrics writes to a function's
- * stdout) into a summary per metric: the local stack shows it (serverless-offline runs the
- * handlers in process, so their EMF lines are on its stdout) and `fsm stats` can print it.
- * Pure: feed it lines, get a new summary; anything that is not an EMF line is counted and skipped.
+ * Folds CloudWatch Embedded Metric Format lines (what Powertools Metrics, or any EMF library,
+ * writes to a function's stdout) into a summary per metric. serverless-offline runs the handlers in
+ * its own process, so their EMF lines are on its stdout: the plugin taps it and prints the summary
+ * as one line when it changed (reportMetrics), so a developer sees the metrics without AWS.
+ * The fold is pure: feed it lines, get a new summary; anything that is not an EMF line is counted and skipped.
  *
  *   let summary = emptyEmfSummary();
  *   for (const line of lines) summary = foldEmfLine(summary, line);
@@ -27,8 +28,10 @@ export interface EmfSummary {
   metrics: Record<string, MetricTotals>;
 }
 
-interface EmfDirective {
+/** One entry of `_aws.CloudWatchMetrics`, as written (not validated). */
+export interface EmfDirective {
   Namespace?: unknown;
+  Dimensions?: unknown;
   Metrics?: unknown;
 }
 
@@ -42,7 +45,7 @@ function numbers(value: unknown): number[] {
 }
 
 /** The EMF document on `line`, which may carry a prefix (a timestamp, a function name) before its JSON. */
-function parseEmf(line: string): { directives: EmfDirective[]; document: Record<string, unknown> } | undefined {
+export function parseEmf(line: string): { directives: EmfDirective[]; document: Record<string, unknown> } | undefined {
   const start = line.indexOf('{');
   if (start < 0 || !line.includes('"_aws"')) return undefined;
   let document: unknown;
@@ -90,15 +93,78 @@ export function summarizeEmf(lines: Iterable<string>, start: EmfSummary = emptyE
   return summary;
 }
 
-/** One line per metric: counts as totals, durations as count / average / max. */
+/** One line: counts as totals, durations (any other unit) as count / average / max; by name. */
 export function formatEmfSummary(summary: EmfSummary): string {
   const names = Object.keys(summary.metrics).sort();
   if (names.length === 0) return 'metrics: none yet';
-  const rows = names.map((name) => {
+  const parts = names.map((name) => {
     const m = summary.metrics[name] as MetricTotals;
-    if (m.unit === 'Count') return `  ${name.padEnd(22)} ${m.sum}`;
+    if (m.unit === 'Count') return `${name} ${m.sum}`;
     const unit = m.unit === 'Milliseconds' ? 'ms' : ` ${m.unit}`;
-    return `  ${name.padEnd(22)} n=${m.count} avg=${Math.round(m.sum / m.count)}${unit} max=${m.max}${unit}`;
+    return `${name} n=${m.count} avg=${Math.round(m.sum / m.count)}${unit} max=${m.max}${unit}`;
   });
-  return ['metrics:', ...rows].join('\n');
+  return `metrics: ${parts.join(', ')}`;
+}
+
+/** Longest partial line kept while waiting for its end; a longer one is dropped (it is no EMF line of ours). */
+const MAX_PARTIAL_LINE = 1024 * 1024;
+
+export interface MetricsReporter {
+  /** The totals so far. */
+  summary(): EmfSummary;
+  /** Prints the summary if it changed since the last print (the interval calls it). */
+  tick(): void;
+  /** Stops the interval and the tap, after a last tick. */
+  stop(): void;
+}
+
+/**
+ * Taps `stream` (the functions' stdout) and folds every EMF line written to it; every `intervalMs`
+ * (0: only when stopped) prints the summary line when new metrics came in. What is written passes
+ * through unchanged.
+ */
+export function reportMetrics(
+  stream: NodeJS.WritableStream,
+  options: { intervalMs: number; print: (line: string) => void },
+): MetricsReporter {
+  let summary = emptyEmfSummary();
+  let printed = 0;
+  let partial = '';
+  let tapping = true;
+  const observe = (chunk: unknown) => {
+    if (!tapping) return;
+    const text = typeof chunk === 'string' ? chunk : chunk instanceof Uint8Array ? Buffer.from(chunk).toString() : '';
+    const lines = (partial + text).split('\n');
+    partial = lines.pop() ?? '';
+    if (partial.length > MAX_PARTIAL_LINE) partial = '';
+    for (const line of lines) if (line.includes('"_aws"')) summary = foldEmfLine(summary, line);
+  };
+  const hadOwnWrite = Object.hasOwn(stream, 'write');
+  const original = stream.write;
+  const tapped = function (this: unknown, chunk: unknown, ...rest: unknown[]) {
+    observe(chunk);
+    return (original as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+  } as typeof stream.write;
+  stream.write = tapped;
+  const tick = () => {
+    if (summary.lines === printed) return;
+    printed = summary.lines;
+    options.print(formatEmfSummary(summary));
+  };
+  const timer = options.intervalMs > 0 ? setInterval(tick, options.intervalMs).unref() : undefined;
+  return {
+    summary: () => summary,
+    tick,
+    stop() {
+      if (!tapping) return;
+      clearInterval(timer);
+      tick();
+      tapping = false;
+      // Another tap may have wrapped ours since: then ours stays, passing everything through.
+      if (stream.write === tapped) {
+        if (hadOwnWrite) stream.write = original;
+        else delete (stream as { write?: unknown }).write;
+      }
+    },
+  };
 }

@@ -1,17 +1,20 @@
 /**
  * Verifies a SigV4-signed HTTP request (header auth, AWS4-HMAC-SHA256) against known credentials,
- * as API Gateway does for an IAM-authorized route: the local stack runs it in front of its HTTP
- * API when started with IAM auth, so unsigned or wrongly signed requests get the 403 they would
- * get on AWS. It re-signs the request's canonical form with the SDK's signer (@smithy/signature-v4)
- * and compares the signatures in constant time; it also checks the credential scope (date,
- * region, service) and the clock skew.
+ * as API Gateway does for an IAM-authorized route: the HTTP front (httpFront.ts) runs it before
+ * serverless-offline's API when started with `--apiAuth iam`, so unsigned or wrongly signed
+ * requests get the 403 they would get on AWS. It re-signs the request's canonical form with the
+ * SDK's signer (@smithy/signature-v4, not hand-written crypto) and compares the signatures in
+ * constant time; it also checks the credential scope (date, region, service) and the clock skew.
  *
  *   const verdict = await verifySigV4(request, { region: 'us-east-1', lookup: (id) => keys[id] });
  *   if (!verdict.ok) { const { status, headers, body } = forbiddenResponse(verdict); ... }
  */
 import { timingSafeEqual } from 'node:crypto';
 import { Sha256 } from '@aws-crypto/sha256-js';
-import { createSigner, EXECUTE_API, queryOf } from './sign';
+import { SignatureV4 } from '@smithy/signature-v4';
+
+/** API Gateway's signing name. */
+export const EXECUTE_API = 'execute-api';
 
 /** A request as a server sees it. */
 export interface IncomingSignedRequest {
@@ -62,6 +65,16 @@ function parseAmzDate(value: string): Date | undefined {
   const [, y, mo, d, h, mi, s] = parts.map(Number) as [number, number, number, number, number, number, number];
   const date = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
   return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+/** The query as received, as the signer takes it (repeated keys as arrays). */
+function queryOf(url: URL): Record<string, string | string[]> {
+  const query: Record<string, string | string[]> = {};
+  for (const [key, value] of url.searchParams) {
+    const previous = query[key];
+    query[key] = previous === undefined ? value : [...[previous].flat(), value];
+  }
+  return query;
 }
 
 function sameSecret(a: string, b: string): boolean {
@@ -133,11 +146,14 @@ export async function verifySigV4(request: IncomingSignedRequest, options: Verif
     headers[name] = value;
   }
   const url = new URL(request.url, 'http://placeholder');
-  const signer = createSigner(
-    scopeRegion,
-    { service, credentials: { accessKeyId, secretAccessKey: known.secretAccessKey } },
-    false,
-  );
+  const signer = new SignatureV4({
+    service,
+    region: scopeRegion,
+    credentials: { accessKeyId, secretAccessKey: known.secretAccessKey },
+    sha256: Sha256,
+    // Add no X-Amz-Content-Sha256 of its own: it would be signed too, and the request may not have signed one.
+    applyChecksum: false,
+  });
   const resigned = await signer.sign(
     {
       method: request.method.toUpperCase(),
@@ -161,7 +177,7 @@ export async function verifySigV4(request: IncomingSignedRequest, options: Verif
   return { ok: true, accessKeyId };
 }
 
-/** The answer to a refused request, as API Gateway gives it: 403 with a JSON `message`. */
+/** The answer to a refused request, as API Gateway gives it: 403 with a JSON body of only `message`. */
 export function forbiddenResponse(verdict: { reason: string }): {
   status: 403;
   headers: Record<string, string>;
@@ -170,6 +186,6 @@ export function forbiddenResponse(verdict: { reason: string }): {
   return {
     status: 403,
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ message: verdict.reason, code: 'FORBIDDEN' }),
+    body: JSON.stringify({ message: verdict.reason }),
   };
 }
