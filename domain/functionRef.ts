@@ -1,7 +1,9 @@
 /**
  * Function references in a machine's config: an ARN, a full function name, or the short key of
- * one of this service's functions. Every reference must resolve to a function on the allow-list,
- * so a caller can never make the service invoke an arbitrary function of the account.
+ * one of this stage's state functions. Every reference must resolve to a function on the
+ * allow-list, so a caller can never make the service invoke an arbitrary function of the account,
+ * nor the service's own API functions, transition processor or dead-letter consumer, nor a
+ * function of another stage.
  */
 
 const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -9,17 +11,22 @@ const FUNCTION_ARN =
   /^arn:(aws[a-z-]*):lambda:([a-z0-9-]+):(\d{12}):function:([A-Za-z0-9_-]{1,64})(?::[A-Za-z0-9_$-]{1,128})?$/;
 
 export interface FunctionScope {
-  /** `<service>-<stage>-`: the prefix that turns a short key into this service's function name. */
+  /** `<service>-<stage>-`: the prefix that turns a short key into this stage's function name. */
   servicePrefix: string;
   /**
-   * Glob patterns (`*` = any characters). Patterns starting with `arn:` match a reference's ARN;
-   * the others match a function name (of a bare reference, or of an ARN in `accountId`).
+   * This stage's state functions, by exact name (resources/state-functions.js): the only
+   * functions of the service a reference can name, by short key, name or ARN.
    */
-  allowList: readonly string[];
+  stateFunctions: readonly string[];
   /**
-   * Where the service runs, when known (from the running function's ARN): ARNs of another
-   * account, region or partition never match name patterns, so a name on the allow-list cannot
-   * be reached in another account, region or partition by writing its ARN.
+   * Functions outside the service (custom.statemachine.extraFunctionArns): glob patterns
+   * (`*` = any characters) matched against a reference's whole ARN; never against a bare name.
+   */
+  extraFunctionArns: readonly string[];
+  /**
+   * Where the service runs, when known (the account, region and partition of the running
+   * function's ARN): a state function's ARN must be here, so its name cannot be reached in another
+   * account, region or partition by writing its ARN.
    */
   accountId?: string;
   region?: string;
@@ -35,23 +42,19 @@ export function resolveFunction(reference: string, scope: FunctionScope): string
   const arn = FUNCTION_ARN.exec(reference);
   if (arn) {
     const [, partition, region, account, name] = arn as unknown as [string, string, string, string, string];
-    const local =
+    const here =
       (scope.accountId === undefined || scope.accountId === account) &&
       (scope.region === undefined || scope.region === region) &&
       (scope.partition === undefined || scope.partition === partition);
-    const allowed = scope.allowList.some((pattern) =>
-      pattern.startsWith('arn:') ? globMatches(pattern, reference) : local && globMatches(pattern, name),
-    );
-    return allowed ? reference : undefined;
+    if (scope.stateFunctions.includes(name)) return here ? reference : undefined;
+    // A name of this stage that is not a state function is one of the service's entry points
+    // (or a stage named `<stage>-...`): no extra pattern, however broad, makes it one.
+    if (name.startsWith(scope.servicePrefix)) return undefined;
+    return scope.extraFunctionArns.some((pattern) => globMatches(pattern, reference)) ? reference : undefined;
   }
   if (!FUNCTION_NAME.test(reference)) return undefined;
-  const namePatterns = scope.allowList.filter((pattern) => !pattern.startsWith('arn:'));
-  const candidates = reference.startsWith(scope.servicePrefix)
-    ? [reference]
-    : [`${scope.servicePrefix}${reference}`, reference];
-  return candidates.find(
-    (name) => FUNCTION_NAME.test(name) && namePatterns.some((pattern) => globMatches(pattern, name)),
-  );
+  const name = reference.startsWith(scope.servicePrefix) ? reference : `${scope.servicePrefix}${reference}`;
+  return scope.stateFunctions.includes(name) ? name : undefined;
 }
 
 function globMatches(pattern: string, value: string): boolean {
@@ -60,9 +63,4 @@ function globMatches(pattern: string, value: string): boolean {
     .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
     .join('.*');
   return new RegExp(`^${source}$`).test(value);
-}
-
-/** The allow-list a deployment gets when it configures nothing: its own functions only. */
-export function defaultAllowList(servicePrefix: string): string[] {
-  return [`${servicePrefix}*`];
 }

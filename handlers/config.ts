@@ -1,4 +1,4 @@
-import { defaultAllowList, type FunctionScope } from '../domain/functionRef';
+import type { FunctionScope } from '../domain/functionRef';
 import {
   DEFAULT_LEASE_SECONDS,
   DEFAULT_MAX_RECEIVE_COUNT,
@@ -17,7 +17,10 @@ export interface ServiceConfig {
   /** Empty on AWS, so the SDK's defaults apply; set to the emulators' URLs in the local stage. */
   endpoints: { dynamodb?: string; sqs?: string; lambda?: string };
   servicePrefix: string;
-  allowList: string[];
+  /** This stage's state functions by exact name, from ALLOWED_FUNCTIONS (resources/state-functions.js). */
+  stateFunctions: string[];
+  /** ARN globs of functions outside the service, from ALLOWED_FUNCTIONS. */
+  extraFunctionArns: string[];
   leaseSeconds: number;
   /** Receives of a step message before SQS moves it to the dead-letter queue (the redrive policy). */
   maxReceiveCount: number;
@@ -53,12 +56,27 @@ function statusShards(env: Env): number {
   return shards;
 }
 
+/**
+ * ALLOWED_FUNCTIONS: this stage's state functions by exact name, then ARN globs of functions
+ * outside the service, comma-separated. Empty is a stage with no state function, but unset is a
+ * mistake: every machine would fail as if its functions were not allowed.
+ */
+function allowList(env: Env): Pick<ServiceConfig, 'stateFunctions' | 'extraFunctionArns'> {
+  const raw = env.ALLOWED_FUNCTIONS;
+  if (raw === undefined) throw new Error('environment variable ALLOWED_FUNCTIONS is not set');
+  const entries = raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  const names = entries.filter((entry) => !entry.startsWith('arn:'));
+  const pattern = names.find((name) => name.includes('*'));
+  if (pattern !== undefined)
+    throw new Error(`environment variable ALLOWED_FUNCTIONS: '${pattern}' is a pattern; names are exact`);
+  return { stateFunctions: names, extraFunctionArns: entries.filter((entry) => entry.startsWith('arn:')) };
+}
+
 export function readConfig(env: Env = process.env): ServiceConfig {
   const servicePrefix = required(env, 'SERVICE_PREFIX');
-  const extra = (env.ALLOWED_FUNCTIONS ?? '')
-    .split(',')
-    .map((pattern) => pattern.trim())
-    .filter(Boolean);
   return {
     region: env.AWS_REGION ?? 'us-east-1',
     tableName: required(env, 'TABLE_NAME'),
@@ -70,7 +88,7 @@ export function readConfig(env: Env = process.env): ServiceConfig {
       lambda: optional(env, 'LAMBDA_ENDPOINT'),
     },
     servicePrefix,
-    allowList: [...defaultAllowList(servicePrefix), ...extra],
+    ...allowList(env),
     leaseSeconds: positiveInt(env, 'LEASE_SECONDS', DEFAULT_LEASE_SECONDS),
     maxReceiveCount: positiveInt(env, 'MAX_RECEIVE_COUNT', DEFAULT_MAX_RECEIVE_COUNT),
     statusShards: statusShards(env),
@@ -81,14 +99,19 @@ export function readConfig(env: Env = process.env): ServiceConfig {
   };
 }
 
-/** The allow-list scope for a request, with the account, region and partition taken from the running function's ARN. */
+/**
+ * The allow-list scope for a request, with the account, region and partition taken from the
+ * running function's ARN. Where there is none (serverless-offline gives no real ARN) the region
+ * is still the service's own, so a local run refuses an ARN of another region as AWS would.
+ */
 export function functionScope(config: ServiceConfig, invokedFunctionArn?: string): FunctionScope {
   const [, partition, , region, accountId] = invokedFunctionArn?.split(':') ?? [];
   const known = accountId !== undefined && /^\d{12}$/.test(accountId);
   return {
     servicePrefix: config.servicePrefix,
-    allowList: config.allowList,
-    ...(known ? { accountId, region, partition } : {}),
+    stateFunctions: config.stateFunctions,
+    extraFunctionArns: config.extraFunctionArns,
+    ...(known ? { accountId, region, partition } : { region: config.region }),
   };
 }
 

@@ -181,6 +181,7 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
         AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
         AWS_REGION: info.region,
         SERVICE_PREFIX: environment.SERVICE_PREFIX as string,
+        ALLOWED_FUNCTIONS: environment.ALLOWED_FUNCTIONS as string,
         TABLE_NAME: environment.TABLE_NAME as string,
         HISTORY_TABLE_NAME: environment.HISTORY_TABLE_NAME as string,
         QUEUE_URL: environment.QUEUE_URL as string,

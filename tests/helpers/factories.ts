@@ -5,10 +5,14 @@ import type { StepContext } from '../../domain/step';
 
 export const T0 = Date.parse('2026-01-01T00:00:00.000Z');
 
+/** The state functions of stage `dev` of service `svc`, as resources/state-functions.js would list them. */
 export const scope: FunctionScope = {
   servicePrefix: 'svc-dev-',
-  allowList: ['svc-dev-*', 'billing-*', 'arn:aws:lambda:us-east-1:999999999999:function:partner-*'],
+  stateFunctions: ['prepare', 'task-1', 'task-2a', 'task-2b', 'finalize', 'noop'].map((key) => `svc-dev-${key}`),
+  extraFunctionArns: ['arn:aws:lambda:us-east-1:999999999999:function:partner-*'],
   accountId: '123456789012',
+  region: 'us-east-1',
+  partition: 'aws',
 };
 
 export const contextAt = (now: number, maxQueueDelaySeconds = 900): StepContext => ({ now, maxQueueDelaySeconds });

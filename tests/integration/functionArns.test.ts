@@ -3,7 +3,10 @@ import { expect } from 'chai';
 import { api, waitUntilFinished } from '../helpers/api';
 import { currentStack } from '../helpers/stack';
 
-/** Machines whose config names this service's functions by full ARN, qualified ARN and full name, as on AWS. */
+/**
+ * Machines whose config names this stage's state functions by full ARN, qualified ARN and full
+ * name, as on AWS; the service's other functions are refused in every form.
+ */
 describe('function references by ARN and full name (local Lambda endpoint)', function () {
   this.timeout(60_000);
 
@@ -31,6 +34,31 @@ describe('function references by ARN and full name (local Lambda endpoint)', fun
     const machine = await waitUntilFinished((added.body as { id: string }).id);
     expect(machine.status, JSON.stringify(machine.error)).to.equal('SUCCEEDED');
     expect((machine.object as { trail?: string[] }).trail).to.include.members(['START', 'TASK-1']);
+  });
+
+  it("refuses the service's entry points and other stages' functions by every form (400 naming the state)", async () => {
+    const { name, arn } = names();
+    const { info } = currentStack();
+    const config = {
+      API: 'addMachine',
+      PROCESSOR: name('transition'),
+      PROCESSOR_ARN: `${arn('transition')}:$LATEST`,
+      DEAD_LETTERS: arn('deadLetters'),
+      SIBLING_STAGE: name('eu-prepare'),
+      SIBLING_STAGE_ARN: arn('eu-prepare'),
+      OTHER_REGION: arn('prepare').replace(
+        `:${info.region}:`,
+        info.region === 'eu-west-1' ? ':us-east-1:' : ':eu-west-1:',
+      ),
+      OK: 'prepare',
+    };
+    const refused = await api('POST', '/machines', { state: 'OK', config });
+    expect(refused.status, JSON.stringify(refused.body)).to.equal(400);
+    expect(refused.body.details.map((d: { path: string }) => d.path)).to.have.members(
+      Object.keys(config)
+        .filter((state) => state !== 'OK')
+        .map((state) => `config.${state}`),
+    );
   });
 
   it('invokes by every form Lambda accepts: name, name:qualifier, partial ARN, full ARN with qualifier', async () => {

@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { validateFile, validateJsonObject } from 'cfn-lint';
 import { expect } from 'chai';
 import { extract, type FunctionBundle, functionBundles, MAX_ZIP_BYTES } from '../../bench/bundles';
 import { DEFAULT_STATUS_SHARDS } from '../../domain/limits';
@@ -15,24 +16,86 @@ const SLS = join('node_modules', 'osls', 'bin', 'serverless.js');
 
 type Template = { Resources: Record<string, { Type: string; Properties: any }>; Outputs: Record<string, unknown> };
 
+/** `sls package --stage <stage>` into a temporary folder: the update template, and a function removing it all. */
+async function packageStage(stage: string, args: string[] = []) {
+  const outDir = await mkdtemp(join(tmpdir(), `fsm-package-${stage}-`));
+  const build = `.esbuild-package-${stage}-${process.pid}`;
+  await run(process.execPath, [SLS, 'package', '--stage', stage, '--package', outDir, ...args], {
+    env: slsEnv(currentStack().ports, { FSM_BUILD_DIR: build }),
+  });
+  const file = join(outDir, 'cloudformation-template-update-stack.json');
+  const template: Template = JSON.parse(await readFile(file, 'utf8'));
+  const remove = async () => {
+    await rm(outDir, { recursive: true, force: true });
+    await rm(build, { recursive: true, force: true });
+  };
+  return { outDir, file, template, remove };
+}
+
+const functionsOf = (template: Template) =>
+  Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
+
+/** The statements of `role` that grant or deny `lambda:InvokeFunction`. */
+function invokeStatements(template: Template, role: string): { Effect: string; Resource: unknown }[] {
+  const statements = template.Resources[role]?.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
+  return statements.filter((s: any) => [s.Action].flat().includes('lambda:InvokeFunction'));
+}
+
+/** A resource ARN as text, with each pseudo-parameter left as `${AWS::...}` (Ref and Fn::Join, as the template writes them, or Fn::Sub). */
+function arnText(value: any): string {
+  if (typeof value === 'string') return value;
+  if (typeof value?.Ref === 'string') return `\${${value.Ref}}`;
+  if (typeof value?.['Fn::Sub'] === 'string') return value['Fn::Sub'];
+  if (Array.isArray(value?.['Fn::Join'])) {
+    const [delimiter, parts] = value['Fn::Join'];
+    return parts.map(arnText).join(delimiter);
+  }
+  throw new Error(`not an ARN: ${JSON.stringify(value)}`);
+}
+
+/** A Lambda function's ARN in the stack's own partition, region and account. */
+const functionArn = (name: string) =>
+  `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${name}`;
+
+/**
+ * cfn-lint 1.9.7 (the JavaScript validator) checks against CloudFormation's resource
+ * specification 2.29.0 of 2019, which predates these properties of Lambda, DynamoDB, SQS and
+ * HTTP APIs, and requires two properties only WebSocket APIs need since HTTP APIs exist (a stage
+ * with AutoDeploy needs no DeploymentId). Each one is in today's specification; each message is
+ * dropped by its exact text, so anything else it finds, such as a misspelt property, still fails.
+ */
+const NEWER_THAN_CFN_LINT_SPEC = new Set([
+  'Architectures is not a valid property of AWS::Lambda::Function',
+  'RecursiveLoop is not a valid property of AWS::Lambda::Function',
+  'FunctionResponseTypes is not a valid property of AWS::Lambda::EventSourceMapping',
+  'DeletionProtectionEnabled is not a valid property of AWS::DynamoDB::Table',
+  'SqsManagedSseEnabled is not a valid property of AWS::SQS::Queue',
+  'PayloadFormatVersion is not a valid property of AWS::ApiGatewayV2::Integration',
+  'AutoDeploy is not a valid property of AWS::ApiGatewayV2::Stage',
+  'Required property RouteSelectionExpression missing for type AWS::ApiGatewayV2::Api',
+  'Required property DeploymentId missing for type AWS::ApiGatewayV2::Stage',
+]);
+
+const cfnLintErrors = (result: ReturnType<typeof validateFile>) =>
+  result.errors.crit
+    .filter((error) => !NEWER_THAN_CFN_LINT_SPEC.has(error.message))
+    .map((error) => `${error.resource}: ${error.message}`);
+
 describe('the Serverless project', function () {
   this.timeout(120_000);
 
   describe('sls package --stage prod', () => {
     let template: Template;
     let outDir: string;
+    let templateFile: string;
+    let remove: () => Promise<void>;
 
     before(async () => {
-      outDir = await mkdtemp(join(tmpdir(), 'fsm-package-'));
-      await run(process.execPath, [SLS, 'package', '--stage', 'prod', '--package', outDir], {
-        env: slsEnv(currentStack().ports, { FSM_BUILD_DIR: `.esbuild-package-${process.pid}` }),
-      });
-      template = JSON.parse(await readFile(join(outDir, 'cloudformation-template-update-stack.json'), 'utf8'));
+      ({ template, outDir, file: templateFile, remove } = await packageStage('prod'));
     });
 
     after(async () => {
-      await rm(outDir, { recursive: true, force: true });
-      await rm(`.esbuild-package-${process.pid}`, { recursive: true, force: true });
+      await remove?.();
     });
 
     const ofType = (type: string) => Object.values(template.Resources).filter((r) => r.Type === type);
@@ -115,12 +178,36 @@ describe('the Serverless project', function () {
       }
     });
 
-    it('lets only the transition processor invoke functions, and only this service’s', () => {
+    it('has no state function in prod: the processor may invoke nothing, and the allow-list is empty', () => {
       const invokers = Object.entries(template.Resources).filter(
         ([, r]) => r.Type === 'AWS::IAM::Role' && JSON.stringify(r.Properties).includes('lambda:InvokeFunction'),
       );
       expect(invokers.map(([name]) => name)).to.deep.equal(['TransitionIamRoleLambdaExecution']);
-      expect(JSON.stringify(invokers[0]?.[1].Properties)).to.include(`function:${SERVICE}-prod-*`);
+      expect(invokeStatements(template, 'TransitionIamRoleLambdaExecution')).to.deep.equal([
+        { Effect: 'Deny', Action: ['lambda:InvokeFunction'], Resource: '*' },
+      ]);
+      for (const [, fn] of functionsOf(template)) {
+        expect(fn.Properties.Environment.Variables.ALLOWED_FUNCTIONS, fn.Properties.FunctionName).to.equal('');
+      }
+      // No example function's name anywhere: not as a function, in IAM, or in the allow-list.
+      const text = JSON.stringify(template);
+      for (const name of ['prepare', 'task-1', 'task-2a', 'task-2b', 'finalize', 'flaky', 'always-fails', 'noop']) {
+        expect(text).not.to.include(`${SERVICE}-prod-${name}`);
+      }
+    });
+
+    it('passes cfn-lint with no error (but what its 2019 specification does not know yet)', () => {
+      expect(cfnLintErrors(validateFile(templateFile))).to.deep.equal([]);
+      // It does check this template: a misspelt property and a reference to nothing are errors.
+      const broken = structuredClone(template);
+      (broken.Resources.MachinesTable as any).Properties.BillingMod = 'PAY_PER_REQUEST';
+      (broken.Resources.TransitionQueue as any).Properties.RedrivePolicy.deadLetterTargetArn = {
+        'Fn::GetAtt': ['NoSuchQueue', 'Arn'],
+      };
+      expect(cfnLintErrors(validateJsonObject(broken))).to.deep.equal([
+        'Resources > TransitionQueue > Properties > RedrivePolicy > deadLetterTargetArn: No resource with logical name of NoSuchQueue!',
+        'Resources > MachinesTable > Properties > BillingMod: BillingMod is not a valid property of AWS::DynamoDB::Table',
+      ]);
     });
 
     it('requires IAM (SigV4) auth on every route of the API', () => {
@@ -279,27 +366,12 @@ describe('the Serverless project', function () {
 
   describe('sls package --stage prod with apiAuth jwt', () => {
     it('puts a JWT authorizer of the issuer and audience params on every route', async () => {
-      const outDir = await mkdtemp(join(tmpdir(), 'fsm-package-jwt-'));
-      const build = `.esbuild-package-jwt-${process.pid}`;
+      const { template: jwt, remove } = await packageStage('prod', [
+        '--param=apiAuth=jwt',
+        '--param=jwtIssuer=https://issuer.example.com',
+        '--param=jwtAudience=fsm-api',
+      ]);
       try {
-        await run(
-          process.execPath,
-          [
-            SLS,
-            'package',
-            '--stage',
-            'prod',
-            '--package',
-            outDir,
-            '--param=apiAuth=jwt',
-            '--param=jwtIssuer=https://issuer.example.com',
-            '--param=jwtAudience=fsm-api',
-          ],
-          { env: slsEnv(currentStack().ports, { FSM_BUILD_DIR: build }) },
-        );
-        const jwt: Template = JSON.parse(
-          await readFile(join(outDir, 'cloudformation-template-update-stack.json'), 'utf8'),
-        );
         const resources = Object.values(jwt.Resources);
         const [authorizer, ...others] = resources.filter((r) => r.Type === 'AWS::ApiGatewayV2::Authorizer');
         expect(others).to.deep.equal([]);
@@ -311,8 +383,74 @@ describe('the Serverless project', function () {
         expect(routes).to.have.length(9);
         for (const route of routes) expect(route.Properties.AuthorizationType).to.equal('JWT');
       } finally {
-        await rm(outDir, { recursive: true, force: true });
-        await rm(build, { recursive: true, force: true });
+        await remove();
+      }
+    });
+  });
+
+  describe('sls package --stage dev (with the example functions)', () => {
+    let template: Template;
+    let remove: () => Promise<void>;
+
+    before(async () => {
+      ({ template, remove } = await packageStage('dev'));
+    });
+
+    after(async () => {
+      await remove?.();
+    });
+
+    /** The functions nothing but the processor calls: no route and no queue invokes them. */
+    const stateFunctionNames = () => {
+      const triggered = new Set(
+        Object.values(template.Resources)
+          .filter((r) => r.Type === 'AWS::ApiGatewayV2::Integration' || r.Type === 'AWS::Lambda::EventSourceMapping')
+          .map((r) => (r.Properties.IntegrationUri ?? r.Properties.FunctionName)['Fn::GetAtt'][0]),
+      );
+      return functionsOf(template)
+        .filter(([id]) => !triggered.has(id))
+        .map(([, fn]) => fn.Properties.FunctionName as string);
+    };
+
+    it('has the example functions as its state functions, and only them', () => {
+      const handlers = functionsOf(template)
+        .filter(([, fn]) => stateFunctionNames().includes(fn.Properties.FunctionName))
+        .map(([, fn]) => fn.Properties.Handler as string);
+      expect(handlers).to.have.length(13);
+      for (const handler of handlers) expect(handler).to.match(/^test-functions\//);
+    });
+
+    it("lets the processor invoke exactly the stage's state functions (any version or alias), in the stack's own partition", () => {
+      const names = stateFunctionNames();
+      const [statement, ...others] = invokeStatements(template, 'TransitionIamRoleLambdaExecution');
+      expect(others).to.deep.equal([]);
+      expect(statement?.Effect).to.equal('Allow');
+      const resources = [statement?.Resource].flat().map(arnText);
+      expect(resources).to.have.members(names.flatMap((name) => [functionArn(name), `${functionArn(name)}:*`]));
+      expect(resources.join(' ')).not.to.include('arn:aws:');
+      // Not the API functions, the processor or the dead-letter consumer; no prefix glob.
+      const entryPoints = functionsOf(template)
+        .map(([, fn]) => fn.Properties.FunctionName as string)
+        .filter((name) => !names.includes(name));
+      expect(entryPoints).to.include.members([
+        `${SERVICE}-dev-addMachine`,
+        `${SERVICE}-dev-transition`,
+        `${SERVICE}-dev-deadLetters`,
+      ]);
+      for (const name of entryPoints) {
+        expect(
+          resources.filter((arn) => arn.includes(`:function:${name}`)),
+          name,
+        ).to.deep.equal([]);
+      }
+      expect(resources.filter((arn) => /:function:[^:]*\*/.test(arn))).to.deep.equal([]);
+    });
+
+    it('gives the API and the processor the same state functions as their allow-list', () => {
+      const names = stateFunctionNames();
+      for (const id of ['AddMachineLambdaFunction', 'TransitionLambdaFunction']) {
+        const allowList = template.Resources[id]?.Properties.Environment.Variables.ALLOWED_FUNCTIONS as string;
+        expect(allowList.split(','), id).to.have.members(names);
       }
     });
   });

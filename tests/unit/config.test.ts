@@ -7,6 +7,7 @@ const env = {
   TABLE_NAME: 'machines',
   HISTORY_TABLE_NAME: 'history',
   QUEUE_URL: 'https://sqs/queue',
+  ALLOWED_FUNCTIONS: 'svc-dev-prepare,svc-dev-noop',
 };
 
 describe('the service configuration', () => {
@@ -18,7 +19,8 @@ describe('the service configuration', () => {
       historyTableName: 'history',
       queueUrl: 'https://sqs/queue',
       servicePrefix: 'svc-dev-',
-      allowList: ['svc-dev-*'],
+      stateFunctions: ['svc-dev-prepare', 'svc-dev-noop'],
+      extraFunctionArns: [],
       leaseSeconds: DEFAULT_LEASE_SECONDS,
       maxQueueDelaySeconds: SQS_MAX_DELAY_SECONDS,
       statusShards: DEFAULT_STATUS_SHARDS,
@@ -38,14 +40,29 @@ describe('the service configuration', () => {
     }
   });
 
-  it('adds the extra allowed functions and never lets the queue delay pass SQS cap', () => {
+  it('reads the allow-list: exact names of the state functions, then ARN globs of functions outside', () => {
     const config = readConfig({
       ...env,
-      ALLOWED_FUNCTIONS: ' billing-* ,, arn:aws:lambda:*',
-      MAX_QUEUE_DELAY_SECONDS: '5000',
+      ALLOWED_FUNCTIONS: ' svc-dev-prepare ,, arn:aws:lambda:*:*:function:billing-*',
     });
-    expect(config.allowList).to.deep.equal(['svc-dev-*', 'billing-*', 'arn:aws:lambda:*']);
-    expect(config.maxQueueDelaySeconds).to.equal(SQS_MAX_DELAY_SECONDS);
+    expect(config.stateFunctions).to.deep.equal(['svc-dev-prepare']);
+    expect(config.extraFunctionArns).to.deep.equal(['arn:aws:lambda:*:*:function:billing-*']);
+    expect(readConfig({ ...env, ALLOWED_FUNCTIONS: '' })).to.deep.include({
+      stateFunctions: [],
+      extraFunctionArns: [],
+    });
+  });
+
+  it('fails fast on an allow-list that is unset or has a name pattern', () => {
+    const { ALLOWED_FUNCTIONS: _unset, ...withoutList } = env;
+    expect(() => readConfig(withoutList)).to.throw('environment variable ALLOWED_FUNCTIONS is not set');
+    expect(() => readConfig({ ...env, ALLOWED_FUNCTIONS: 'svc-dev-*' })).to.throw("'svc-dev-*' is a pattern");
+  });
+
+  it('never lets the queue delay pass SQS cap', () => {
+    expect(readConfig({ ...env, MAX_QUEUE_DELAY_SECONDS: '5000' }).maxQueueDelaySeconds).to.equal(
+      SQS_MAX_DELAY_SECONDS,
+    );
   });
 
   it('takes the status index shard count, from 1 to 256', () => {
@@ -61,12 +78,20 @@ describe('the service configuration', () => {
     expect(invokeTimeoutMs(readConfig({ ...env, LEASE_SECONDS: '10' }))).to.equal(8000);
   });
 
-  it("takes the account from the running function's ARN", () => {
-    const config = readConfig(env);
-    expect(functionScope(config, 'arn:aws:lambda:us-east-1:123456789012:function:svc-dev-api').accountId).to.equal(
-      '123456789012',
-    );
-    expect(functionScope(config, 'not-an-arn')).to.not.have.property('accountId');
-    expect(functionScope(config)).to.not.have.property('accountId');
+  it("takes the account, region and partition from the running function's ARN, else the region only", () => {
+    const config = readConfig({ ...env, AWS_REGION: 'eu-west-1' });
+    expect(functionScope(config, 'arn:aws-cn:lambda:cn-north-1:123456789012:function:svc-dev-api')).to.deep.equal({
+      servicePrefix: 'svc-dev-',
+      stateFunctions: ['svc-dev-prepare', 'svc-dev-noop'],
+      extraFunctionArns: [],
+      accountId: '123456789012',
+      region: 'cn-north-1',
+      partition: 'aws-cn',
+    });
+    for (const scope of [functionScope(config, 'offline_invokedFunctionArn_for_x'), functionScope(config)]) {
+      expect(scope).to.not.have.property('accountId');
+      expect(scope).to.not.have.property('partition');
+      expect(scope.region).to.equal('eu-west-1');
+    }
   });
 });

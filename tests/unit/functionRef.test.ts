@@ -1,80 +1,121 @@
 import { expect } from 'chai';
-import { defaultAllowList, isWellFormedReference, resolveFunction } from '../../domain/functionRef';
+import { type FunctionScope, isWellFormedReference, resolveFunction } from '../../domain/functionRef';
 import { scope } from '../helpers/factories';
 
-describe('defaultAllowList', () => {
-  it("allows the service's own functions only", () => {
-    expect(defaultAllowList('svc-dev-')).to.deep.equal(['svc-dev-*']);
-  });
-});
+const arnOf = (name: string, { partition = 'aws', region = 'us-east-1', account = '123456789012' } = {}) =>
+  `arn:${partition}:lambda:${region}:${account}:function:${name}`;
+
+/** Every form a machine's config can name `key` of stage dev by. */
+const everyForm = (key: string) => [
+  key,
+  `svc-dev-${key}`,
+  arnOf(`svc-dev-${key}`),
+  `${arnOf(`svc-dev-${key}`)}:$LATEST`,
+  `${arnOf(`svc-dev-${key}`)}:7`,
+  `${arnOf(`svc-dev-${key}`)}:live`,
+];
 
 describe('resolveFunction', () => {
-  it("turns a short key into this service's function name", () => {
+  it("turns a short key of a state function into this stage's function name", () => {
     expect(resolveFunction('prepare', scope)).to.equal('svc-dev-prepare');
   });
 
-  it('keeps a full name of this service as it is', () => {
+  it('keeps the full name of a state function as it is', () => {
     expect(resolveFunction('svc-dev-prepare', scope)).to.equal('svc-dev-prepare');
   });
 
-  it('keeps a full name allowed by an extra name pattern', () => {
-    expect(resolveFunction('billing-charge', { ...scope, allowList: ['billing-*'] })).to.equal('billing-charge');
+  it("accepts a state function's ARN here, unqualified or with a version or alias", () => {
+    for (const arn of everyForm('task-1').slice(2)) expect(resolveFunction(arn, scope), arn).to.equal(arn);
   });
 
-  it('accepts an ARN of an allowed name in the same account', () => {
-    const arn = 'arn:aws:lambda:us-east-1:123456789012:function:svc-dev-task-1';
-    expect(resolveFunction(arn, scope)).to.equal(arn);
+  it('refuses the same name in another account, region or partition', () => {
+    expect(resolveFunction(arnOf('svc-dev-task-1'), scope)).to.equal(arnOf('svc-dev-task-1'));
+    for (const elsewhere of [
+      arnOf('svc-dev-task-1', { account: '555555555555' }),
+      arnOf('svc-dev-task-1', { region: 'eu-west-1' }),
+      `${arnOf('svc-dev-task-1', { region: 'eu-west-1' })}:live`,
+      arnOf('svc-dev-task-1', { partition: 'aws-cn' }),
+    ]) {
+      expect(resolveFunction(elsewhere, scope), elsewhere).to.equal(undefined);
+    }
   });
 
-  it('refuses an ARN of a name outside the allow-list in the same account', () => {
-    expect(resolveFunction('arn:aws:lambda:us-east-1:123456789012:function:other-fn', scope)).to.equal(undefined);
+  it('accepts ARNs by name where the account, region and partition are unknown', () => {
+    const { accountId: _accountId, region: _region, partition: _partition, ...unknown } = scope;
+    const arn = arnOf('svc-dev-prepare', { account: '000000000000', region: 'eu-west-1' });
+    expect(resolveFunction(arn, unknown)).to.equal(arn);
   });
 
-  it('matches an ARN pattern against the whole ARN, in any account', () => {
-    const arnScope = { ...scope, allowList: ['arn:aws:lambda:*:999999999999:function:partner-*'] };
-    const partner = 'arn:aws:lambda:eu-west-1:999999999999:function:partner-sync';
-    expect(resolveFunction(partner, arnScope)).to.equal(partner);
-    expect(resolveFunction('arn:aws:lambda:eu-west-1:999999999999:function:other', arnScope)).to.equal(undefined);
-    // An ARN pattern never matches a bare name, nor a name pattern an ARN of another account.
-    expect(resolveFunction('partner-sync', arnScope)).to.equal(undefined);
-    expect(resolveFunction('arn:aws:lambda:eu-west-1:999999999999:function:svc-dev-x', scope)).to.equal(undefined);
+  it('allows exactly the state functions: no other name of this stage, however it is written', () => {
+    // The API functions, the transition processor and the dead-letter consumer share the prefix.
+    for (const key of ['addMachine', 'getMachine', 'transition', 'deadLetters', 'other-fn']) {
+      for (const reference of everyForm(key)) expect(resolveFunction(reference, scope), reference).to.equal(undefined);
+    }
+    // A name is matched whole: neither a prefix of a state function's name nor a longer one.
+    for (const name of ['svc-dev-prep', 'svc-dev-prepare2', 'svc-dev-', 'prepar', 'prepare-']) {
+      expect(resolveFunction(name, scope), name).to.equal(undefined);
+    }
   });
 
-  it('refuses an ARN of an allowed name in another account', () => {
-    expect(resolveFunction('arn:aws:lambda:us-east-1:555555555555:function:svc-dev-task-1', scope)).to.equal(undefined);
+  it('never lets an extra ARN pattern admit a function of this stage that is not a state function', () => {
+    const broad = { ...scope, extraFunctionArns: ['arn:aws:lambda:*:*:function:*'] };
+    for (const key of ['addMachine', 'transition', 'deadLetters']) {
+      for (const reference of everyForm(key).slice(2))
+        expect(resolveFunction(reference, broad), reference).to.equal(undefined);
+    }
+    expect(resolveFunction(arnOf('billing-charge'), broad)).to.equal(arnOf('billing-charge'));
+    expect(resolveFunction(arnOf('svc-dev-prepare'), broad)).to.equal(arnOf('svc-dev-prepare'));
   });
 
-  it('accepts an ARN matched by an ARN pattern, with a qualifier', () => {
-    const arn = 'arn:aws:lambda:us-east-1:999999999999:function:partner-sync:live';
-    expect(resolveFunction(arn, scope)).to.equal(arn);
+  it("refuses a sibling stage's functions (a stage named like this one plus a suffix, or another stage)", () => {
+    const prod: FunctionScope = {
+      servicePrefix: 'svc-prod-',
+      stateFunctions: ['svc-prod-prepare'],
+      extraFunctionArns: [],
+      accountId: '123456789012',
+    };
+    expect(resolveFunction('prepare', prod)).to.equal('svc-prod-prepare');
+    for (const reference of [
+      'eu-prepare',
+      'svc-prod-eu-prepare',
+      arnOf('svc-prod-eu-prepare'),
+      `${arnOf('svc-prod-eu-prepare')}:live`,
+      'svc-dev-prepare',
+      arnOf('svc-dev-prepare'),
+    ]) {
+      expect(resolveFunction(reference, prod), reference).to.equal(undefined);
+    }
   });
 
-  it('accepts ARNs by name when the account is unknown (local runs)', () => {
-    const { accountId: _accountId, ...localScope } = scope;
-    expect(resolveFunction('arn:aws:lambda:us-east-1:000000000000:function:svc-dev-x', localScope)).to.be.a('string');
+  it('allows nothing of the service in a stage with no state function', () => {
+    const none: FunctionScope = { ...scope, stateFunctions: [], extraFunctionArns: [] };
+    for (const reference of everyForm('prepare'))
+      expect(resolveFunction(reference, none), reference).to.equal(undefined);
   });
 
-  it('reads any other bare name as a short key of this service, so it stays inside the service', () => {
-    expect(resolveFunction('other-fn', { ...scope, allowList: defaultAllowList('svc-dev-') })).to.equal(
-      'svc-dev-other-fn',
-    );
+  it('matches an extra ARN pattern against the whole ARN, in any account, never a bare name', () => {
+    const partner = 'arn:aws:lambda:us-east-1:999999999999:function:partner-sync';
+    expect(resolveFunction(partner, scope)).to.equal(partner);
+    expect(resolveFunction(`${partner}:live`, scope)).to.equal(`${partner}:live`);
+    expect(resolveFunction('arn:aws:lambda:us-east-1:999999999999:function:other', scope)).to.equal(undefined);
+    expect(resolveFunction('arn:aws:lambda:eu-west-1:999999999999:function:partner-sync', scope)).to.equal(undefined);
+    expect(resolveFunction('partner-sync', scope)).to.equal(undefined);
+    expect(resolveFunction(arnOf('someone-elses'), scope)).to.equal(undefined);
   });
 
-  it('refuses names outside the allow-list and malformed references', () => {
+  it('refuses malformed references', () => {
     expect(resolveFunction('x'.repeat(60), scope)).to.equal(undefined);
     expect(resolveFunction('bad name', scope)).to.equal(undefined);
     expect(resolveFunction('', scope)).to.equal(undefined);
-    expect(resolveFunction('arn:aws:lambda:us-east-1:123456789012:function:svc-dev-x:', scope)).to.equal(undefined);
-    expect(resolveFunction('prepare', { ...scope, allowList: ['arn:aws:lambda:*'] })).to.equal(undefined);
+    expect(resolveFunction(`${arnOf('svc-dev-prepare')}:`, scope)).to.equal(undefined);
+    expect(resolveFunction('svc-dev-prepare:live', scope)).to.equal(undefined);
   });
 
   it('escapes regular-expression characters in patterns', () => {
-    expect(
-      resolveFunction('svc-devXprepare', { ...scope, servicePrefix: 'svc.dev-', allowList: ['svc.dev-*'] }),
-    ).to.equal(undefined);
+    const only = (pattern: string): FunctionScope => ({ ...scope, extraFunctionArns: [`arn:aws:lambda:*:${pattern}`] });
     const qualified = 'arn:aws:lambda:us-east-1:999999999999:function:partner-sync:$LATEST';
-    for (const pattern of ['arn:aws:lambda:*:partner-sync:$LATEST', 'arn:aws:lambda:*:partner-sync:$*']) {
-      expect(resolveFunction(qualified, { ...scope, allowList: [pattern] }), pattern).to.equal(qualified);
+    for (const pattern of ['partner-sync:$LATEST', 'partner-sync:$*']) {
+      expect(resolveFunction(qualified, only(pattern)), pattern).to.equal(qualified);
     }
     // Each pattern, if read as a regular expression, would match the name next to it (or not compile).
     for (const [pattern, name] of [
@@ -85,25 +126,28 @@ describe('resolveFunction', () => {
       ['(a)', 'a'],
       ['a|b', 'a'],
       ['a[bc]', 'ab'],
-      ['^a', 'a'],
       ['a$', 'a'],
       ['a\\b', 'a'],
       ['a)', 'a'],
       ['a(', 'a'],
       ['a[', 'a'],
     ] as const) {
-      expect(resolveFunction(name, { ...scope, allowList: [pattern] }), pattern).to.equal(undefined);
+      const reference = arnOf(name, { account: '999999999999' });
+      expect(resolveFunction(reference, only(`999999999999:function:${pattern}`)), pattern).to.equal(undefined);
     }
   });
 
-  it('matches a pattern against the whole name, with * for any characters', () => {
-    const only = (pattern: string) => ({ ...scope, servicePrefix: 'p-', allowList: [pattern] });
-    expect(resolveFunction('team-a-fn', only('team-*-fn'))).to.equal('team-a-fn');
-    expect(resolveFunction('team--fn', only('team-*-fn'))).to.equal('team--fn');
-    expect(resolveFunction('xteam-a-fn', only('team-*-fn'))).to.equal(undefined);
-    expect(resolveFunction('team-a-fnx', only('team-*-fn'))).to.equal(undefined);
-    expect(resolveFunction('exact', only('exact'))).to.equal('exact');
-    expect(resolveFunction('exactly', only('exact'))).to.equal(undefined);
+  it('matches a pattern against the whole ARN, with * for any characters', () => {
+    const only = (pattern: string): FunctionScope => ({ ...scope, extraFunctionArns: [pattern] });
+    const team = (name: string) => arnOf(name, { account: '999999999999' });
+    const pattern = 'arn:aws:lambda:us-east-1:999999999999:function:team-*-fn';
+    expect(resolveFunction(team('team-a-fn'), only(pattern))).to.equal(team('team-a-fn'));
+    expect(resolveFunction(team('team--fn'), only(pattern))).to.equal(team('team--fn'));
+    expect(resolveFunction(team('xteam-a-fn'), only(pattern))).to.equal(undefined);
+    expect(resolveFunction(team('team-a-fnx'), only(pattern))).to.equal(undefined);
+    expect(resolveFunction(team('exact'), only(team('exact')))).to.equal(team('exact'));
+    expect(resolveFunction(team('exactly'), only(team('exact')))).to.equal(undefined);
+    expect(resolveFunction(`${team('exact')}:live`, only(team('exact')))).to.equal(undefined);
   });
 });
 
@@ -167,26 +211,5 @@ describe('isWellFormedReference', () => {
     ]) {
       expect(isWellFormedReference(reference), reference).to.equal(false);
     }
-  });
-});
-
-describe('resolveFunction in a known region and partition', () => {
-  const here = {
-    servicePrefix: 'svc-prod-',
-    allowList: ['svc-prod-prepare'],
-    accountId: '123456789012',
-    region: 'us-east-1',
-    partition: 'aws',
-  };
-  const arn = (partition: string, region: string) =>
-    `arn:${partition}:lambda:${region}:123456789012:function:svc-prod-prepare`;
-
-  it("accepts this service's function by its ARN here", () => {
-    expect(resolveFunction(arn('aws', 'us-east-1'), here)).to.equal(arn('aws', 'us-east-1'));
-  });
-
-  it('refuses the same name in another region or partition', () => {
-    expect(resolveFunction(arn('aws', 'eu-west-1'), here)).to.equal(undefined);
-    expect(resolveFunction(arn('aws-cn', 'us-east-1'), here)).to.equal(undefined);
   });
 });

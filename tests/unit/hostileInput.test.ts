@@ -51,6 +51,21 @@ describe('hostile input is refused with the field named, before anything is writ
       ['the name .', { ...valid, name: '.' }, 'name'],
       ['the name ..', { ...valid, name: '..' }, 'name'],
       ['a line break in a state name', { state: 'A\nB', config: { 'A\nB': 'prepare' } }, 'state'],
+      // The service's own entry points and another stage's functions are not state functions.
+      ['an API function as a state function', { state: 'S', config: { S: 'addMachine' } }, 'config.S'],
+      ['the transition processor by name', { state: 'S', config: { S: 'svc-dev-transition' } }, 'config.S'],
+      [
+        'the transition processor by qualified ARN',
+        { state: 'S', config: { S: 'arn:aws:lambda:us-east-1:123456789012:function:svc-dev-transition:$LATEST' } },
+        'config.S',
+      ],
+      ['the dead-letter consumer', { state: 'S', config: { S: 'deadLetters' } }, 'config.S'],
+      ["a sibling stage's function", { state: 'S', config: { S: 'svc-dev-eu-prepare' } }, 'config.S'],
+      [
+        "a state function's ARN in another region",
+        { state: 'S', config: { S: 'arn:aws:lambda:eu-west-1:123456789012:function:svc-dev-prepare' } },
+        'config.S',
+      ],
     ];
     for (const [what, input, path] of cases) {
       it(`refuses ${what} (400, ${path})`, () => {
