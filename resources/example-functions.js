@@ -27,6 +27,10 @@ module.exports = {
   // Each function's definition, or null (serverless drops a function whose definition is null).
   functions: async ({ resolveVariable }) => {
     const on = await enabled(resolveVariable);
-    return Object.fromEntries(Object.entries(FUNCTIONS).map(([name, fn]) => [name, on ? fn : null]));
+    // Each its own role with no statement (logs, and X-Ray when tracing, come with every role): the
+    // framework's shared default role may receive and delete on the service's queues.
+    return Object.fromEntries(
+      Object.entries(FUNCTIONS).map(([name, fn]) => [name, on ? { ...fn, iamRoleStatements: [] } : null]),
+    );
   },
 };

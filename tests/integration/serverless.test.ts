@@ -167,6 +167,11 @@ describe('the Serverless project', function () {
       expect(env.SERVICE_PREFIX).to.equal(`${SERVICE}-prod-`);
     });
 
+    it("drops the framework's default role, which no function uses (it may receive and delete on the queues)", () => {
+      expect(template.Resources).not.to.have.property('IamRoleLambdaExecution');
+      for (const [id, fn] of functionsOf(template)) expect(fn.Properties.Role['Fn::GetAtt'], id).to.be.an('array');
+    });
+
     it('gives each API function its own role, with no "*" action anywhere', () => {
       const roles = ofType('AWS::IAM::Role');
       expect(roles.length).to.be.at.least(8);
@@ -411,6 +416,23 @@ describe('the Serverless project', function () {
         .filter(([id]) => !triggered.has(id))
         .map(([, fn]) => fn.Properties.FunctionName as string);
     };
+
+    it('gives each example function a role of its own that grants nothing but logs and X-Ray, and has no unused default role', () => {
+      expect(template.Resources).not.to.have.property('IamRoleLambdaExecution');
+      const examples = functionsOf(template).filter(([, fn]) =>
+        stateFunctionNames().includes(fn.Properties.FunctionName),
+      );
+      for (const [id, fn] of examples) {
+        const role = fn.Properties.Role['Fn::GetAtt'][0] as string;
+        const actions = template.Resources[role]?.Properties.Policies.flatMap((policy: any) =>
+          policy.PolicyDocument.Statement.flatMap((statement: any) => [statement.Action].flat()),
+        );
+        expect(
+          actions.filter((action: string) => !/^(logs|xray):/.test(action)),
+          id,
+        ).to.deep.equal([]);
+      }
+    });
 
     it('has the example functions as its state functions, and only them', () => {
       const handlers = functionsOf(template)
