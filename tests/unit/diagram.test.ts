@@ -111,4 +111,25 @@ describe('mermaidDiagram', () => {
   it('draws a current state not in config as the finish', () => {
     expect(mermaidDiagram(machine({ state: 'MARS', status: 'FAILED' }), [])).to.include('    class [*] failed\n');
   });
+
+  it('draws a catch edge only from the states a catch covers, before and after it caught', () => {
+    const record = machine({
+      state: 'RECOVER',
+      status: 'RUNNING',
+      config: { CHARGE: 'a', SHIP: 'b', RECOVER: 'c' },
+      catch: { CHARGE: 'RECOVER' },
+    });
+    const catchEdges = (history: HistoryEvent[]) =>
+      mermaidDiagram(record, history)
+        .split('\n')
+        .filter((line) => line.includes('catch'));
+    expect(catchEdges([])).to.deep.equal(['    s0 --> s2 : catch']);
+    expect(
+      catchEdges([
+        event(0, { outcome: 'created', to: 'CHARGE' }),
+        event(1, { outcome: 'caught', from: 'CHARGE', to: 'RECOVER', error: 'card declined' }),
+        event(2, { outcome: 'caught', from: 'CHARGE', to: 'RECOVER', error: 'card declined' }),
+      ]),
+    ).to.deep.equal(['    s0 --> s2 : catch 2x']);
+  });
 });

@@ -1,5 +1,12 @@
 import { expect } from 'chai';
-import { decorateSvg, diagramMarks, diagramSvg, escapeXml } from '../../domain/diagramSvg';
+import {
+  decorateSvg,
+  diagramMarks,
+  diagramSvg,
+  escapeXml,
+  STATUS_COLOURS,
+  SVG_CONTENT_TYPE,
+} from '../../domain/diagramSvg';
 import type { HistoryEvent } from '../../domain/machine';
 import { machine } from '../helpers/factories';
 
@@ -87,5 +94,38 @@ describe('diagramSvg', function () {
 
   it('escapes all five XML specials', () => {
     expect(escapeXml(`<>&"'x`)).to.equal('&#60;&#62;&#38;&#34;&#39;x');
+  });
+
+  it('is served as UTF-8 SVG, each status with its fill and stroke', () => {
+    expect(SVG_CONTENT_TYPE).to.equal('image/svg+xml; charset=utf-8');
+    expect(STATUS_COLOURS).to.deep.equal({
+      RUNNING: { fill: '#fde68a', stroke: '#b45309' },
+      PARKED: { fill: '#bfdbfe', stroke: '#1d4ed8' },
+      SUCCEEDED: { fill: '#bbf7d0', stroke: '#15803d' },
+      FAILED: { fill: '#fecaca', stroke: '#b91c1c' },
+    });
+  });
+
+  it('draws on white in the page font, styles the edges by label, and marks states past the tenth', async () => {
+    const config = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`S${i}`, 'f']));
+    const svg = await diagramSvg(machine({ state: 'S11', status: 'RUNNING', config }), []);
+    expect(svg).to.include('--bg:#ffffff;--fg:#27272a');
+    expect(svg).to.include("font-family: 'system-ui'");
+    expect(svg).to.include('polyline.edge[data-label^="retry"] { stroke: #b45309; stroke-dasharray: 5 3; }');
+    expect(svg).to.include('g.node.unvisited > rect { stroke-dasharray: 4 3; }');
+    expect(svg).to.include('<g class="node unvisited" data-id="s10"');
+    expect(svg).to.include('<g class="node visited current running" data-id="s11"');
+  });
+
+  it("removes only the renderer's @import lines, the last one too, and nothing else", () => {
+    const marks = diagramMarks(machine({ status: 'RUNNING' }), []);
+    const svg = decorateSvg(
+      "<svg x=\"1\"><style>\n  @import url('https://fonts.example/a.css');\n</style><text>see @import below</text>\n  @import url('b')",
+      marks,
+    );
+    expect(svg).not.to.include('url(');
+    expect(svg).to.include('<text>see @import below</text>');
+    expect(svg).not.to.include('Stryker');
+    expect(svg.endsWith('</text>\n')).to.equal(true);
   });
 });

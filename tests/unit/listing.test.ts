@@ -3,9 +3,11 @@ import { ValidationError } from '../../domain/errors';
 import { DEFAULT_PAGE_SIZE } from '../../domain/limits';
 import {
   encodeCursor,
+  encodeHistoryToken,
   type IndexPosition,
   type ListCursor,
   mergePages,
+  parseHistoryQuery,
   parseListQuery,
   pendingShards,
   type ShardPage,
@@ -67,6 +69,59 @@ describe('parseListQuery', () => {
       }
     });
   }
+});
+
+describe('list and history query errors', () => {
+  /** The ValidationError `parse` throws, as the API answers it. */
+  const refusal = (parse: () => unknown) => {
+    try {
+      parse();
+    } catch (error) {
+      expect(error).to.be.instanceOf(ValidationError);
+      return { message: (error as ValidationError).message, details: (error as ValidationError).details };
+    }
+    return expect.fail('expected a ValidationError');
+  };
+  const after = { createdAt: '2026-01-01T00:00:00.000Z', id: 'm-1' };
+
+  it('names the unknown statuses and what would do', () => {
+    expect(refusal(() => parseListQuery({ status: 'RUNNING,DONE,LATE' }))).to.deep.equal({
+      message: 'invalid list query',
+      details: [
+        {
+          path: 'status',
+          message:
+            "'DONE', 'LATE' is not a status: use RUNNING, PARKED, SUCCEEDED, FAILED, a comma list of them, or ALL",
+        },
+      ],
+    });
+  });
+
+  it('refuses a token of a listing with as many statuses but other ones', () => {
+    const token = encodeCursor({ after, done: { RUNNING: '0', PARKED: '0' } });
+    expect(refusal(() => parseListQuery({ status: 'RUNNING,FAILED', nextToken: token }))).to.deep.equal({
+      message: 'invalid list query',
+      details: [{ path: 'nextToken', message: 'nextToken belongs to a listing with other statuses' }],
+    });
+  });
+
+  it('refuses a token it did not issue', () => {
+    expect(refusal(() => parseListQuery({ nextToken: 'garbage!!' }))).to.deep.equal({
+      message: 'invalid list query',
+      details: [{ path: 'nextToken', message: 'not a token this API issued' }],
+    });
+  });
+
+  it('refuses a history page size out of range and a history token it did not issue', () => {
+    const { message, details } = refusal(() => parseHistoryQuery({ limit: '0' }));
+    expect(message).to.equal('invalid history query');
+    expect(details.map((d) => d.path)).to.deep.equal(['limit']);
+    expect(refusal(() => parseHistoryQuery({ nextToken: 'garbage!!' }))).to.deep.equal({
+      message: 'invalid history query',
+      details: [{ path: 'nextToken', message: 'not a token this API issued' }],
+    });
+    expect(parseHistoryQuery({ limit: '5', nextToken: encodeHistoryToken(42) })).to.deep.equal({ limit: 5, after: 42 });
+  });
 });
 
 describe('pendingShards', () => {
