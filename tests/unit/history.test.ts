@@ -37,6 +37,18 @@ describe('historyPage', () => {
     expect(seqs(page.events)).to.deep.equal([0, 1, 2, 3, 4]);
   });
 
+  it('does not skip ahead to the latest event when DynamoDB returns a short page with more to come', () => {
+    // A Query page can hold fewer items than asked for (its 1 MB cap) and still say there is more.
+    const page = historyPage(record, { events: written.slice(0, 2), more: true }, { limit: 5 });
+    expect(page).to.deep.equal({ events: written.slice(0, 2), next: 1 });
+  });
+
+  it('gives no next page when the whole history fits the page exactly', () => {
+    expect(historyPage(record, { events: written, more: false }, { limit: 5 })).to.deep.equal({
+      events: [...written, event(4)],
+    });
+  });
+
   it('ends with an empty page when nothing is left', () => {
     expect(historyPage(record, { events: [], more: false }, { after: 4, limit: 10 })).to.deep.equal({ events: [] });
   });
