@@ -132,17 +132,21 @@ export function startSqsEventSource(options: EventSourceOptions): { stop(): Prom
    */
   async function deliver(received: Message[]) {
     const started = Date.now();
+    // Who was invoked, from where, when: the same for both records of this delivery.
+    const invocation = {
+      kind: 'invocation',
+      at: started,
+      trigger: 'sqs',
+      function: options.functionKey,
+      functionArn: options.functionArn,
+      eventSourceArn: options.queueArn,
+    } as const;
     const hopsOf = (m: Message) => invocationsOf(traceOf(m), options.functionArn);
     const stopped =
       options.recursiveLoop === 'Allow' ? [] : received.filter((m) => hopsOf(m) >= MAX_RECURSIVE_INVOCATIONS);
     if (stopped.length > 0) {
       options.recorder?.record({
-        kind: 'invocation',
-        at: started,
-        trigger: 'sqs',
-        function: options.functionKey,
-        functionArn: options.functionArn,
-        eventSourceArn: options.queueArn,
+        ...invocation,
         messages: stopped.length,
         failures: stopped.length,
         error: 'RecursiveInvocationStopped',
@@ -179,12 +183,7 @@ export function startSqsEventSource(options: EventSourceOptions): { stop(): Prom
       error = (invokeError as Error).name;
     }
     options.recorder?.record({
-      kind: 'invocation',
-      at: started,
-      trigger: 'sqs',
-      function: options.functionKey,
-      functionArn: options.functionArn,
-      eventSourceArn: options.queueArn,
+      ...invocation,
       messages: messages.length,
       failures: failed.size,
       ...(error ? { error } : {}),
