@@ -30,8 +30,7 @@ export type CommitOutcome =
 export interface CommitExecutor {
   /**
    * Commits a claimed step. `produce` computes the commit (for a step: invoke the state's function
-   * and apply the rules), while the record's previous event is written to the history; when it
-   * gives nothing to commit, the lease is given back.
+   * and apply the rules); when it gives nothing to commit, the lease is given back.
    */
   commitClaimed(claimed: ClaimedStep, produce: () => Promise<Commit | undefined>): Promise<CommitOutcome>;
   /** Commits `next` over `record` if nothing was committed since it was read (no lease, no message). */
@@ -40,12 +39,13 @@ export interface CommitExecutor {
 
 /**
  * The only code that carries out a commit, in the order the exactly-once argument needs
- * (docs/design.md#invariants-and-exactly-once):
- * 1. the event of the commit about to be replaced is written to the history (idempotent);
- * 2. the next step's message is sent, before the commit, so a committed step always has one;
- * 3. the record is replaced on condition (our live lease on the same step, or the same `seq`);
- * 4. a refused commit is re-read: a machine being removed is deleted, anything else is reported.
- * A failure in 1-2 gives the lease back, so the step's message can be retried at once.
+ * (docs/design.md#invariants-and-exactly-once). The claim wrote the event of the commit about
+ * to be replaced to the history; then:
+ * 1. the next step's message is sent, before the commit, so a committed step always has one;
+ * 2. the record is replaced on condition (nothing committed since it was read, not removing),
+ *    and for a claimed step only while its lease is live;
+ * 3. a refused commit is re-read: a machine being removed is deleted, anything else is reported.
+ * A failure before 2 gives the lease back, so the step's message can be retried at once.
  */
 export function createCommitExecutor(deps: {
   store: MachineStore;
@@ -60,10 +60,10 @@ export function createCommitExecutor(deps: {
     produce: () => Promise<Commit | undefined>,
   ): Promise<CommitOutcome> {
     const step: StepMessage = stepOf(record);
-    const release = () => store.releaseClaim(record.id, lease.token);
+    const release = () => store.releaseClaim(record, lease.token);
     let commit: Commit | undefined;
     try {
-      [commit] = await Promise.all([produce(), store.writeLatestEvent(record)]);
+      commit = await produce();
       if (commit?.send) await queue.send(commit.send);
     } catch (error) {
       await release().catch(() => undefined);
@@ -74,14 +74,8 @@ export function createCommitExecutor(deps: {
       return { kind: 'released' };
     }
     if (commit.send) faults?.afterSend?.(step);
-    const committed = await store.commit(commit.record, {
-      kind: 'claim',
-      version: record.version,
-      attempt: record.attempt,
-      ...(record.woken ? { woken: record.woken } : {}),
-      token: lease.token,
-      now: deps.now(),
-    });
+    // Past its lease the step may be someone else's: a writer that can no longer commit.
+    const committed = deps.now() < lease.until && (await store.commit(commit.record, { seq: record.seq }));
     if (!committed) return afterRefusal(record.id);
     faults?.afterCommit?.(step);
     return { kind: 'committed', record: commit.record } as const;
@@ -98,7 +92,7 @@ export function createCommitExecutor(deps: {
 
   async function commitUnclaimed(record: MachineRecord, next: MachineRecord) {
     await store.writeLatestEvent(record);
-    return store.commit(next, { kind: 'unchanged', seq: record.seq });
+    return store.commit(next, { seq: record.seq });
   }
 
   return { commitClaimed, commitUnclaimed };

@@ -1,6 +1,7 @@
 import { ConflictError, MachineNotFoundError } from '../../domain/errors';
 import { historyKey } from '../../domain/machine';
 import { requestRemoval } from '../../domain/step';
+import { apiLease } from './apiStep';
 import { createCommitExecutor } from './commitExecutor';
 import type { ApiDeps } from './ports';
 import { purgeHistory } from './removeMachine';
@@ -22,7 +23,12 @@ export async function deleteMachine(deps: ApiDeps, id: string): Promise<'deleted
     const now = deps.now();
     const removal = requestRemoval(record, now);
     if (removal.action === 'pending') return 'removing';
-    if (removal.action === 'delete' && (await store.deleteIfIdle(id, now))) {
+    // Deleting takes the step as a writer would, so no handler can start on it after the read.
+    if (
+      removal.action === 'delete' &&
+      (await store.claim(record, apiLease(deps, now), now)) &&
+      (await store.deleteRecord(id, record.seq))
+    ) {
       await purgeHistory(deps, historyKey(record));
       return 'deleted';
     }

@@ -11,30 +11,14 @@ import type {
 import type { InvocationResult } from '../../domain/step';
 import type { StepMetrics } from './metrics';
 
-/** A step of a machine: the record must be at exactly this version, attempt, wake count and status. */
-export interface StepKey {
-  id: string;
-  version: number;
-  attempt: number;
-  /** The step attempt's wake count; absent = 0. */
-  woken?: number;
-  status: MachineStatus;
-  /**
-   * Claim the step while it still waits for its `wakeAt` (the wake API) instead of when it is
-   * due (everyone else).
-   */
-  waiting?: boolean;
-}
-
 /**
- * What a commit requires of the stored record (docs/design.md#the-step-algorithm):
- * - `claim`: still at the claimed step, and our lease is still live and not given up;
- * - `unchanged`: nothing committed since the record was read (`seq`), for writers without a lease.
- * Neither replaces a machine that is being removed.
+ * What a commit requires of the stored record (docs/design.md#the-step-algorithm): nothing
+ * committed since it was read (`seq`), and not being removed. A claimed step's commit also needs
+ * its lease to be live, which the commit executor checks before writing.
  */
-export type CommitGuard =
-  | { kind: 'claim'; version: number; attempt: number; woken?: number; token: string; now: number }
-  | { kind: 'unchanged'; seq: number };
+export interface CommitGuard {
+  seq: number;
+}
 
 export interface StatusIndexPage {
   keys: IndexPosition[];
@@ -44,26 +28,31 @@ export interface StatusIndexPage {
 
 /** Where machines and their history are kept. Every write that races another is conditional. */
 export interface MachineStore {
+  /** The record, with `lease` = who holds its current step (docs/design.md#lease). */
   get(id: string): Promise<MachineRecord | undefined>;
+  /**
+   * The record without looking up who holds its step (one read instead of two): its `lease` is
+   * only the one a removal mark keeps. The processor's first look; its claim checks the rest.
+   */
+  getRecord(id: string): Promise<MachineRecord | undefined>;
   /** False when a machine with this id already exists. */
   create(record: MachineRecord): Promise<boolean>;
   /**
-   * Sets `lease` on the machine and returns the leased record, if and only if decide() would say
-   * 'run' for `step` at `now`: it exists at that version, attempt, wake count and status, is not
-   * being removed, has no live lease and is due. Undefined otherwise. With `step.waiting`, the
-   * same but still waiting instead of due: isWaiting() (the wake API's claim).
+   * Takes the record's current step (the one at its `seq`) with `lease`, if no live lease holds
+   * it; in the same write, its `lastEvent` goes to the history. False when someone holds it.
    */
-  claimStep(step: StepKey, lease: Lease, now: number): Promise<MachineRecord | undefined>;
-  /** Gives up the lease `token`, if it is still held. */
-  releaseClaim(id: string, token: string): Promise<void>;
+  claim(record: MachineRecord, lease: Lease, now: number): Promise<boolean>;
+  /** Gives up the lease `token` on the record's step, if it is still held. */
+  releaseClaim(record: MachineRecord, token: string): Promise<void>;
   /** Replaces the record with `next` if `guard` holds; false when it does not. */
   commit(next: MachineRecord, guard: CommitGuard): Promise<boolean>;
-  /** Writes the record's `lastEvent` to the history; idempotent (keyed by its `seq`). */
+  /**
+   * Writes the record's `lastEvent` to the history unless a claim wrote it already, for a
+   * commit made without a claim. Idempotent (keyed by its `seq`); never touches a lease.
+   */
   writeLatestEvent(record: MachineRecord): Promise<void>;
-  /** Deletes the machine unless a handler holds a live lease on it; false otherwise or if missing. */
-  deleteIfIdle(id: string, now: number): Promise<boolean>;
-  /** Deletes the machine record (its history is purged apart: `purgeHistory`). */
-  deleteRecord(id: string): Promise<void>;
+  /** Deletes the record; with `seq`, only if it is still at that `seq`. False if nothing was deleted. */
+  deleteRecord(id: string, seq?: number): Promise<boolean>;
   /** Deletes up to `maxItems` items of the history `key` (domain historyKey); true when more are left. */
   purgeHistory(key: string, maxItems: number): Promise<boolean>;
   /**

@@ -19,5 +19,5 @@ export async function redriveMachine(
   const now = deps.now();
   const record = await readMachine(deps.store, id, now);
   const commit = redrive(record, input, { now, maxQueueDelaySeconds: deps.maxQueueDelaySeconds }, by);
-  return commitAsApi(deps, record, { status: 'FAILED' }, commit, 'redriving');
+  return commitAsApi(deps, record, commit, 'redriving');
 }

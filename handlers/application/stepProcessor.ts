@@ -81,9 +81,9 @@ function parseWith<T>(schema: z.ZodType<T>, body: string): T | undefined {
 }
 
 /**
- * The transition processor's work for one message (docs/design.md#the-step-algorithm): claim
- * the step, or read and decide what the message is; run the state's function; hand the result
- * to the commit executor. A step whose commit did not happen is redone from a message.
+ * The transition processor's work for one message (docs/design.md#the-step-algorithm): read
+ * and decide what the message is, claim the step it may run; run the state's function; hand the
+ * result to the commit executor. A step whose commit did not happen is redone from a message.
  */
 export function createStepProcessor(deps: StepProcessorDeps) {
   const { store, queue, invoker } = deps;
@@ -110,15 +110,19 @@ export function createStepProcessor(deps: StepProcessorDeps) {
   }
 
   async function processMessage(message: StepMessage, seen: Seen): Promise<MessageDisposition> {
+    // The common case in two requests: one read of the record alone, whose step is due and
+    // free, then the claim, which fails if someone holds the step after all.
+    let record = await store.getRecord(message.id);
     for (let round = 0; round < CLAIM_ROUNDS; round++) {
-      // The common case in one request: the step is due and free, so claim it straight away.
-      const lease = newLease();
-      const claimed = await store.claimStep({ ...message, status: 'RUNNING' }, lease, deps.now());
-      if (claimed) return run(claimed, lease, message, seen);
-      const { decision, record } = await decideAfterEarlyRetries(message);
-      seen.record = record;
-      if (decision.action !== 'run') return carryOut(decision, record, message);
-      // The record changed between the claim and the read (a lease ended): claim again.
+      if (record && decide(record, message, context()).action === 'run') {
+        const lease = newLease();
+        if (await store.claim(record, lease, deps.now())) return run(record, lease, message, seen);
+      }
+      // Anything but a free step, or a claim lost: decide on the whole record, lease included.
+      const { decision, record: current } = await decideAfterEarlyRetries(message);
+      seen.record = current;
+      if (decision.action !== 'run') return carryOut(decision, current, message);
+      record = current;
     }
     // Still racing: never acknowledge a step nobody may hold; look again in a second.
     await queue.send({ message, delaySeconds: DEFER_SECONDS });

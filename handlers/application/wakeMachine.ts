@@ -13,5 +13,5 @@ export async function wakeMachine(deps: ApiDeps, id: string): Promise<MachineRec
   const now = deps.now();
   const record = await readMachine(deps.store, id, now);
   const commit = wake(record, { now, maxQueueDelaySeconds: deps.maxQueueDelaySeconds });
-  return commitAsApi(deps, record, { status: 'RUNNING', waiting: true }, commit, 'waking');
+  return commitAsApi(deps, record, commit, 'waking');
 }

@@ -1,14 +1,11 @@
-import type { Server } from 'node:http';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'chai';
-import dynalite from 'dynalite';
 import { parseListQuery } from '../../domain/listing';
 import type { MachineRecord, MachineStatus } from '../../domain/machine';
 import { shardOf, statusShardKey } from '../../domain/statusIndex';
-import { DynamoMachineStore, STATUS_INDEX } from '../../handlers/adapters/dynamodb/machineStore';
+import { DynamoMachineStore } from '../../handlers/adapters/dynamodb/machineStore';
 import { listMachines } from '../../handlers/application/listMachines';
-import { freePort } from '../../scripts/localStack';
+import { type LocalTables, startLocalTables } from '../helpers/dynalite';
 import { machine, T0 } from '../helpers/factories';
 
 /**
@@ -18,49 +15,17 @@ import { machine, T0 } from '../helpers/factories';
 describe('the status index in DynamoDB', function () {
   this.timeout(30_000);
   const SHARDS = 8;
-  let server: Server;
+  let local: LocalTables;
   let client: DynamoDBDocumentClient;
   let store: DynamoMachineStore;
 
   before(async () => {
-    const port = await freePort();
-    server = dynalite({ createTableMs: 0 });
-    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
-    const raw = new DynamoDBClient({
-      region: 'us-east-1',
-      endpoint: `http://127.0.0.1:${port}`,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
-    await raw.send(
-      new CreateTableCommand({
-        TableName: 'machines',
-        AttributeDefinitions: [
-          { AttributeName: 'id', AttributeType: 'S' },
-          { AttributeName: 'statusShard', AttributeType: 'S' },
-          { AttributeName: 'createdKey', AttributeType: 'S' },
-        ],
-        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: STATUS_INDEX,
-            KeySchema: [
-              { AttributeName: 'statusShard', KeyType: 'HASH' },
-              { AttributeName: 'createdKey', KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'KEYS_ONLY' },
-          },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
-    client = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
-    store = new DynamoMachineStore(client, { machines: 'machines', history: 'history' }, { statusShards: SHARDS });
+    local = await startLocalTables();
+    client = local.client;
+    store = new DynamoMachineStore(client, local.tables, { statusShards: SHARDS });
   });
 
-  after(async () => {
-    client?.destroy();
-    await new Promise((resolve) => server?.close(resolve));
-  });
+  after(() => local?.stop());
 
   const stored = async (id: string) =>
     (await client.send(new GetCommand({ TableName: 'machines', Key: { id } }))).Item as Record<string, unknown>;
@@ -76,7 +41,7 @@ describe('the status index in DynamoDB', function () {
     let current: MachineRecord = record;
     for (const status of ['PARKED', 'RUNNING', 'FAILED', 'RUNNING', 'SUCCEEDED'] as MachineStatus[]) {
       const next = { ...current, status, seq: current.seq + 1 };
-      expect(await store.commit(next, { kind: 'unchanged', seq: current.seq })).to.equal(true);
+      expect(await store.commit(next, { seq: current.seq })).to.equal(true);
       expect((await stored('keys-1')).statusShard).to.equal(statusShardKey(status, shard));
       current = next;
     }

@@ -2,7 +2,6 @@ import type { IndexPosition, IndexShard, ListPosition } from '../../domain/listi
 import {
   type HistoryEvent,
   type HistoryOwner,
-  hasLiveLease,
   historyKey,
   type Lease,
   type MachineRecord,
@@ -21,12 +20,13 @@ import type {
   MachineStore,
   StateInvoker,
   StatusIndexPage,
-  StepKey,
   StepQueue,
 } from '../../handlers/application/ports';
 import { T0 } from './factories';
 
 type Hook = () => void | Promise<void>;
+
+const stepKey = (record: MachineRecord) => `${historyKey(record)}#${record.seq}`;
 
 /**
  * The MachineStore port in memory, with DynamoDB's conditional-write semantics as the adapter
@@ -37,14 +37,22 @@ export class InMemoryMachineStore implements MachineStore {
   readonly records = new Map<string, MachineRecord>();
   /** History events per history key (domain historyKey), by seq. */
   readonly events = new Map<string, Map<number, HistoryEvent>>();
+  /** Leases by step (history key and `seq`), as the adapter keeps them on history items. */
+  readonly leases = new Map<string, Lease>();
   readonly calls: string[] = [];
   before: Partial<Record<keyof MachineStore, Hook>> = {};
 
   /** Few shards by default, so a handful of machines already spans several. */
   constructor(readonly statusShards = 4) {}
 
+  /**
+   * Stores `record` as it is; a lease on it means someone holds its step, so it is kept where
+   * the adapter keeps it (only a removal mark keeps a copy in the record).
+   */
   put(record: MachineRecord): MachineRecord {
-    this.records.set(record.id, structuredClone(record));
+    const { lease, ...rest } = record;
+    if (lease && !record.removing) this.leases.set(stepKey(record), { ...lease });
+    this.records.set(record.id, structuredClone(lease && !record.removing ? rest : record));
     return record;
   }
 
@@ -58,8 +66,21 @@ export class InMemoryMachineStore implements MachineStore {
     return record && structuredClone(record);
   }
 
+  /** The lease on a record's current step, kept apart from the record as the adapter keeps it. */
+  private leaseOf(record: MachineRecord): Lease | undefined {
+    return this.leases.get(stepKey(record));
+  }
+
   async get(id: string) {
     await this.enter('get');
+    const record = this.copy(id);
+    if (!record) return undefined;
+    const lease = this.leaseOf(record) ?? record.lease;
+    return lease ? { ...record, lease: { ...lease } } : record;
+  }
+
+  async getRecord(id: string) {
+    await this.enter('getRecord');
     return this.copy(id);
   }
 
@@ -70,65 +91,46 @@ export class InMemoryMachineStore implements MachineStore {
     return true;
   }
 
-  async claimStep(step: StepKey, lease: Lease, now: number) {
-    await this.enter('claimStep');
-    const record = this.records.get(step.id);
-    const due = record?.wakeAt === undefined || Date.parse(record.wakeAt) <= now;
-    const claimable =
-      record !== undefined &&
-      record.version === step.version &&
-      record.attempt === step.attempt &&
-      (record.woken ?? 0) === (step.woken ?? 0) &&
-      record.status === step.status &&
-      !record.removing &&
-      !hasLiveLease(record, now) &&
-      (step.waiting ? record.wakeAt !== undefined && !due : due);
-    if (!claimable) return undefined;
-    record.lease = { ...lease };
-    return this.copy(step.id);
+  async claim(record: MachineRecord, lease: Lease, now: number) {
+    await this.enter('claim');
+    const held = this.leaseOf(record);
+    if (held && held.until > now) return false;
+    this.addEvent(record);
+    this.leases.set(stepKey(record), { ...lease });
+    return true;
   }
 
-  async releaseClaim(id: string, token: string) {
+  async releaseClaim(record: MachineRecord, token: string) {
     await this.enter('releaseClaim');
-    const record = this.records.get(id);
-    if (record?.lease?.token === token) delete record.lease;
+    if (this.leaseOf(record)?.token === token) this.leases.delete(stepKey(record));
   }
 
   async commit(next: MachineRecord, guard: CommitGuard) {
     await this.enter('commit');
     const record = this.records.get(next.id);
-    if (!record || record.removing) return false;
-    const holds =
-      guard.kind === 'claim'
-        ? record.version === guard.version &&
-          record.attempt === guard.attempt &&
-          (record.woken ?? 0) === (guard.woken ?? 0) &&
-          record.lease?.token === guard.token &&
-          record.lease.until > guard.now
-        : record.seq === guard.seq;
+    const holds = record !== undefined && !record.removing && record.seq === guard.seq;
     if (holds) this.put(next);
     return holds;
   }
 
   async writeLatestEvent(record: MachineRecord) {
     await this.enter('writeLatestEvent');
+    this.addEvent(record);
+  }
+
+  private addEvent(record: MachineRecord) {
     const key = historyKey(record);
     const events = this.events.get(key) ?? new Map<number, HistoryEvent>();
     events.set(record.lastEvent.seq, structuredClone(record.lastEvent));
     this.events.set(key, events);
   }
 
-  async deleteIfIdle(id: string, now: number) {
-    await this.enter('deleteIfIdle');
+  async deleteRecord(id: string, seq?: number) {
+    await this.enter('deleteRecord');
     const record = this.records.get(id);
-    if (!record || hasLiveLease(record, now)) return false;
+    if (!record || (seq !== undefined && record.seq !== seq)) return false;
     this.records.delete(id);
     return true;
-  }
-
-  async deleteRecord(id: string) {
-    await this.enter('deleteRecord');
-    this.records.delete(id);
   }
 
   async purgeHistory(key: string, maxItems: number) {

@@ -1,5 +1,4 @@
-import type { Lease } from '../../../domain/machine';
-import type { CommitGuard, StepKey } from '../../application/ports';
+import type { CommitGuard } from '../../application/ports';
 
 /**
  * The conditions of the store's racing writes, built from named parts so each reads like the
@@ -18,27 +17,9 @@ export interface Condition {
   ExpressionAttributeValues?: Record<string, unknown>;
 }
 
-const exists: Part = { expression: 'attribute_exists(id)' };
 const absent: Part = { expression: 'attribute_not_exists(id)' };
 const notRemoving: Part = { expression: 'attribute_not_exists(removing)' };
-
-/** At exactly this step attempt and wake count (`woken` absent = 0). */
-const atStep = (version: number, attempt: number, woken = 0): Part =>
-  woken === 0
-    ? {
-        expression: 'version = :version AND attempt = :attempt AND attribute_not_exists(woken)',
-        values: { ':version': version, ':attempt': attempt },
-      }
-    : {
-        expression: 'version = :version AND attempt = :attempt AND woken = :woken',
-        values: { ':version': version, ':attempt': attempt, ':woken': woken },
-      };
-
-const inStatus = (status: string): Part => ({
-  expression: '#status = :status',
-  names: { '#status': 'status' },
-  values: { ':status': status },
-});
+const atSeq = (seq: number): Part => ({ expression: 'seq = :seq', values: { ':seq': seq } });
 
 /** Nobody holds the step: no lease, or one that has run out. */
 const noLiveLease = (now: number): Part => ({
@@ -47,31 +28,11 @@ const noLiveLease = (now: number): Part => ({
   values: { ':now': now },
 });
 
-/** Its wait (a delay longer than one queue delay) is over. */
-const due = (now: number): Part => ({
-  expression: '(attribute_not_exists(wakeAt) OR wakeAt <= :nowIso)',
-  values: { ':nowIso': new Date(now).toISOString() },
-});
-
-/** Still waiting: its `wakeAt` is later than now (the only steps the wake API claims). */
-const waiting = (now: number): Part => ({
-  expression: 'wakeAt > :nowIso',
-  values: { ':nowIso': new Date(now).toISOString() },
-});
-
-const holdsLease = (token: string, now: number): Part => ({
-  expression: 'lease.#token = :token AND lease.#until > :now',
-  names: { '#token': 'token', '#until': 'until' },
-  values: { ':token': token, ':now': now },
-});
-
 const leaseIs = (token: string): Part => ({
   expression: 'lease.#token = :token',
   names: { '#token': 'token' },
   values: { ':token': token },
 });
-
-const unchangedSince = (seq: number): Part => ({ expression: 'seq = :seq', values: { ':seq': seq } });
 
 function all(...parts: Part[]): Condition {
   const names = Object.assign({}, ...parts.map((part) => part.names ?? {}));
@@ -83,26 +44,14 @@ function all(...parts: Part[]): Condition {
   };
 }
 
-/**
- * The step can be run now: the same answer as decide()'s 'run'; with `step.waiting`, the same
- * step still waiting instead, as isWaiting() (tests/adapters hold them together).
- */
-export const claimable = (step: StepKey, now: number): Condition =>
-  all(
-    atStep(step.version, step.attempt, step.woken),
-    inStatus(step.status),
-    notRemoving,
-    noLiveLease(now),
-    step.waiting ? waiting(now) : due(now),
-  );
+/** A step's history item may be claimed: nobody holds the step. */
+export const free = (now: number): Condition => all(noLiveLease(now));
 
-export const committable = (guard: CommitGuard): Condition =>
-  guard.kind === 'claim'
-    ? all(atStep(guard.version, guard.attempt, guard.woken), holdsLease(guard.token, guard.now), notRemoving)
-    : all(unchangedSince(guard.seq), notRemoving);
+/** The record is as it was read (nothing committed since) and not being removed. */
+export const committable = (guard: CommitGuard): Condition => all(atSeq(guard.seq), notRemoving);
 
-export const leasedBy = (lease: Pick<Lease, 'token'>): Condition => all(leaseIs(lease.token));
+export const leasedBy = (token: string): Condition => all(leaseIs(token));
 
-export const idle = (now: number): Condition => all(exists, noLiveLease(now));
+export const atRecordSeq = (seq: number): Condition => all(atSeq(seq));
 
 export const isNew: Condition = all(absent);

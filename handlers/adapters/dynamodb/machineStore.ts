@@ -23,8 +23,8 @@ import {
 } from '../../../domain/machine';
 import { createdKey, indexKeys, statusShardKey } from '../../../domain/statusIndex';
 import { pageByStatus } from '../../application/listMachines';
-import type { CommitGuard, MachineStore, StatusIndexPage, StepKey } from '../../application/ports';
-import { type Condition, claimable, committable, idle, isNew, leasedBy } from './conditions';
+import type { CommitGuard, MachineStore, StatusIndexPage } from '../../application/ports';
+import { atRecordSeq, type Condition, committable, free, isNew, leasedBy } from './conditions';
 import { SUMMARY_FIELDS, toEvent, toHistoryItem, toRecord, toSummary } from './recordMapper';
 
 /** The status index's name (resources/dynamodb.yml): hash key `statusShard`, range key `createdKey`. */
@@ -64,6 +64,22 @@ export class DynamoMachineStore implements MachineStore {
   }
 
   async get(id: string): Promise<MachineRecord | undefined> {
+    const record = await this.getRecord(id);
+    if (!record) return undefined;
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tables.history,
+        Key: this.stepKey(record),
+        ConsistentRead: true,
+        ProjectionExpression: 'lease',
+      }),
+    );
+    const lease = (Item?.lease as Lease | undefined) ?? record.lease;
+    const { lease: _marked, ...rest } = record;
+    return lease ? { ...rest, lease } : rest;
+  }
+
+  async getRecord(id: string): Promise<MachineRecord | undefined> {
     const { Item } = await this.client.send(
       new GetCommand({ TableName: this.tables.machines, Key: { id }, ConsistentRead: true }),
     );
@@ -74,29 +90,28 @@ export class DynamoMachineStore implements MachineStore {
     return (await this.put(record, isNew)) !== undefined;
   }
 
-  async claimStep(step: StepKey, lease: Lease, now: number): Promise<MachineRecord | undefined> {
-    const result = await conditionally(
+  /**
+   * The lease lives on the history item of the record's `seq` (docs/design.md#lease), which is
+   * small: a claim is billed one write unit however large the machine's object is, and it writes
+   * the history event the record's next commit replaces.
+   */
+  async claim(record: MachineRecord, lease: Lease, now: number): Promise<boolean> {
+    const written = await conditionally(
       this.client.send(
-        new UpdateCommand({
-          TableName: this.tables.machines,
-          Key: { id: step.id },
-          UpdateExpression: 'SET lease = :lease',
-          ...withValues(claimable(step, now), { ':lease': lease }),
-          ReturnValues: 'ALL_NEW',
-        }),
+        new PutCommand({ TableName: this.tables.history, Item: { ...this.historyItem(record), lease }, ...free(now) }),
       ),
     );
-    return result?.Attributes ? toRecord(result.Attributes) : undefined;
+    return written !== undefined;
   }
 
-  async releaseClaim(id: string, token: string): Promise<void> {
+  async releaseClaim(record: MachineRecord, token: string): Promise<void> {
     await conditionally(
       this.client.send(
         new UpdateCommand({
-          TableName: this.tables.machines,
-          Key: { id },
+          TableName: this.tables.history,
+          Key: this.stepKey(record),
           UpdateExpression: 'REMOVE lease',
-          ...leasedBy({ token }),
+          ...leasedBy(token),
         }),
       ),
     );
@@ -106,15 +121,25 @@ export class DynamoMachineStore implements MachineStore {
     return (await this.put(next, committable(guard))) !== undefined;
   }
 
-  async deleteIfIdle(id: string, now: number): Promise<boolean> {
-    const deleted = await conditionally(
-      this.client.send(new DeleteCommand({ TableName: this.tables.machines, Key: { id }, ...idle(now) })),
+  async writeLatestEvent(record: MachineRecord): Promise<void> {
+    // A claim of this step wrote the same event and may hold a lease the put must not drop.
+    await conditionally(
+      this.client.send(new PutCommand({ TableName: this.tables.history, Item: this.historyItem(record), ...isNew })),
     );
-    return deleted !== undefined;
   }
 
-  async deleteRecord(id: string): Promise<void> {
-    await this.client.send(new DeleteCommand({ TableName: this.tables.machines, Key: { id } }));
+  async deleteRecord(id: string, seq?: number): Promise<boolean> {
+    const deleted = await conditionally(
+      this.client.send(
+        new DeleteCommand({
+          TableName: this.tables.machines,
+          Key: { id },
+          ...(seq === undefined ? {} : atRecordSeq(seq)),
+          ReturnValues: 'ALL_OLD',
+        }),
+      ),
+    );
+    return deleted?.Attributes !== undefined;
   }
 
   async purgeHistory(key: string, maxItems: number): Promise<boolean> {
@@ -139,17 +164,21 @@ export class DynamoMachineStore implements MachineStore {
     return LastEvaluatedKey !== undefined;
   }
 
+  /** The history item of a record's current step: where its step's lease is held. */
+  private stepKey(record: MachineRecord) {
+    return { id: historyKey(record), seq: record.seq };
+  }
+
   /**
-   * History items outlive a machine that expires by at most their own TTL, which is set when they
-   * are written (the machine's end is not known yet); reads go through the machine record first.
+   * The record's latest event as a history item. History items outlive a machine that expires
+   * by at most their own TTL, which is set when they are written (the machine's end is not known
+   * yet); reads go through the machine record first.
    */
-  async writeLatestEvent(record: MachineRecord): Promise<void> {
+  private historyItem(record: MachineRecord) {
     const event = record.lastEvent;
     const retentionDays = record.options.retentionDays + HISTORY_RETENTION_MARGIN_DAYS;
     const expiresAt = Math.floor(Date.parse(event.at) / 1000) + retentionDays * 86_400;
-    await this.client.send(
-      new PutCommand({ TableName: this.tables.history, Item: toHistoryItem(historyKey(record), event, expiresAt) }),
-    );
+    return toHistoryItem(historyKey(record), event, expiresAt);
   }
 
   async history(
@@ -235,8 +264,4 @@ export class DynamoMachineStore implements MachineStore {
       this.client.send(new PutCommand({ TableName: this.tables.machines, Item: item, ...condition })),
     );
   }
-}
-
-function withValues(condition: Condition, values: Record<string, unknown>): Condition {
-  return { ...condition, ExpressionAttributeValues: { ...condition.ExpressionAttributeValues, ...values } };
 }

@@ -139,7 +139,7 @@ describe('resuming a machine', () => {
     expect(resumed.lease).to.equal(undefined);
     expect(store.records.get('m-1')).to.deep.equal(resumed);
     expect(queue.sent).to.deep.equal([{ message: { id: 'm-1', version: 2, attempt: 1 }, delaySeconds: 0 }]);
-    expect(store.calls).to.deep.equal(['get', 'claimStep', 'writeLatestEvent', 'commit']);
+    expect(store.calls).to.deep.equal(['get', 'claim', 'commit']);
   });
 
   it('answers 404 for an unknown machine', async () => {
@@ -224,11 +224,11 @@ describe('deleting a machine', () => {
     const { deps, store } = fakeApiDeps();
     store.put(machine());
     // A handler starts between each read and the conditional delete.
-    store.before.deleteIfIdle = () => {
-      (store.records.get('m-1') as MachineRecord).lease = { token: 'busy', until: T0 + 1000 };
+    store.before.claim = () => {
+      store.put({ ...(store.records.get('m-1') as MachineRecord), lease: { token: 'busy', until: T0 + 1000 } });
     };
     store.before.get = () => {
-      delete (store.records.get('m-1') as MachineRecord).lease;
+      store.leases.clear();
     };
     const error = await rejection(deleteMachine(deps, 'm-1'));
     expect(error).to.be.instanceOf(ConflictError);

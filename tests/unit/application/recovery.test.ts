@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { ConflictError, MachineNotFoundError } from '../../../domain/errors';
+import { API_LEASE_SECONDS } from '../../../domain/limits';
 import { historyKey, type MachineRecord, stepOf } from '../../../domain/machine';
 import { decide, step } from '../../../domain/step';
 import { redriveMachine } from '../../../handlers/application/redriveMachine';
@@ -34,7 +35,7 @@ describe('redriving a machine', () => {
     const { deps, store, queue } = fakeApiDeps();
     store.put(failedMachine());
     const record = await redriveMachine(deps, 'm-1', {});
-    expect(store.calls).to.deep.equal(['get', 'claimStep', 'writeLatestEvent', 'commit']);
+    expect(store.calls).to.deep.equal(['get', 'claim', 'commit']);
     expect(record).to.include({ status: 'RUNNING', state: 'TASK-1', version: 4, attempt: 1 });
     expect(store.records.get('m-1')).to.deep.equal(record);
     expect(store.records.get('m-1')).not.to.have.property('lease');
@@ -71,8 +72,8 @@ describe('redriving a machine', () => {
     const { deps, store, queue } = fakeApiDeps();
     store.put(failedMachine());
     // Two redrives read the FAILED machine; the first commits, the second's claim fails.
-    store.before.claimStep = async () => {
-      store.before.claimStep = undefined;
+    store.before.claim = async () => {
+      store.before.claim = undefined;
       await redriveMachine(deps, 'm-1', {});
     };
     const error = await rejection(redriveMachine(deps, 'm-1', {}));
@@ -94,12 +95,15 @@ describe('redriving a machine', () => {
   });
 
   it('answers 409 when its lease ran out before the commit', async () => {
-    const { deps, store } = fakeApiDeps();
+    let now = T0;
+    const { deps, store } = fakeApiDeps({ now: () => now });
     store.put(failedMachine());
-    store.before.commit = () => {
-      delete (store.records.get('m-1') as MachineRecord).lease;
+    // The claim is the last thing done in time: the commit comes after the lease's end.
+    store.before.claim = () => {
+      now = T0 + API_LEASE_SECONDS * 1000;
     };
     expect(await rejection(redriveMachine(deps, 'm-1', {}))).to.be.instanceOf(ConflictError);
+    expect(store.calls).not.to.include('commit');
     expect(store.records.get('m-1')?.status).to.equal('FAILED');
   });
 });
@@ -109,7 +113,7 @@ describe('waking a machine', () => {
     const { deps, store, queue } = fakeApiDeps();
     store.put(waitingMachine());
     const record = await wakeMachine(deps, 'm-1');
-    expect(store.calls).to.deep.equal(['get', 'claimStep', 'writeLatestEvent', 'commit']);
+    expect(store.calls).to.deep.equal(['get', 'claim', 'commit']);
     expect(record).to.include({ version: 1, attempt: 1, woken: 1, seq: 2 });
     expect(record).not.to.have.property('wakeAt');
     expect(queue.sent).to.deep.equal([{ message: { id: 'm-1', version: 1, attempt: 1, woken: 1 }, delaySeconds: 0 }]);
@@ -129,8 +133,8 @@ describe('waking a machine', () => {
   it('answers 409 when the scheduled message claimed the step first (it became due)', async () => {
     const { deps, store, queue } = fakeApiDeps();
     store.put(waitingMachine());
-    store.before.claimStep = () => {
-      store.before.claimStep = undefined;
+    store.before.claim = () => {
+      store.before.claim = undefined;
       const current = store.records.get('m-1') as MachineRecord;
       store.put({ ...current, lease: { token: 'processor', until: T0 + 60_000 } });
     };
@@ -208,10 +212,18 @@ describe('the step processor with catch and timeouts', () => {
     const { deps, store, queue } = fakeApiDeps();
     store.put(waitingMachine({ woken: 1, wakeAt: undefined }));
     const invoker = new ScriptedInvoker([{ kind: 'returned', payload: null }]);
+    let now = T0;
     invoker.during = () => {
-      delete (store.records.get('m-1') as MachineRecord).lease;
+      now = T0 + 60_000;
     };
-    const processStep = createStepProcessor({ ...deps, invoker, scope, leaseSeconds: 60, newToken: () => 't' });
+    const processStep = createStepProcessor({
+      ...deps,
+      now: () => now,
+      invoker,
+      scope,
+      leaseSeconds: 60,
+      newToken: () => 't',
+    });
     const woken = { id: 'm-1', version: 1, attempt: 1, woken: 1 };
     expect(decide(store.records.get('m-1'), woken, contextAt(T0))).to.deep.equal({ action: 'run' });
     expect(await processStep(woken)).to.equal('commit-refused');

@@ -49,12 +49,12 @@ function setup({
 
 describe('the step processor', () => {
   describe('a due step nobody holds', () => {
-    it('claims it in one request, invokes the state function, sends the next step, then commits', async () => {
+    it('reads it alone, claims it, invokes the state function, sends the next step, then commits', async () => {
       const { store, queue, invoker, processStep } = setup();
 
       expect(await processStep(message())).to.equal('committed');
 
-      expect(store.calls).to.deep.equal(['claimStep', 'writeLatestEvent', 'commit']);
+      expect(store.calls).to.deep.equal(['getRecord', 'claim', 'commit']);
       expect(invoker.calls).to.deep.equal([
         {
           functionName: 'svc-dev-prepare',
@@ -223,13 +223,12 @@ describe('the step processor', () => {
         const record = store.records.get('m-1') as MachineRecord;
         store.put({ ...record, lease: { token: 'other', until: T0 + 60_000 } });
       };
-      store.before.claimStep = () => {
+      store.before.claim = () => {
         claims++;
         if (claims === 1 || heldAgainAtSecondClaim) hold();
       };
       store.before.get = () => {
-        const { lease: _released, ...record } = store.records.get('m-1') as MachineRecord;
-        store.put(record);
+        store.leases.clear();
       };
       return () => claims;
     }
@@ -253,7 +252,7 @@ describe('the step processor', () => {
     it('never acknowledges a step whose claim keeps failing while decide() says it is free', async () => {
       const { store, queue, processStep } = setup();
       // As when our own claim landed but its response was lost: the SDK's retry finds the lease.
-      store.claimStep = async () => undefined;
+      store.claim = async () => false;
       expect(await processStep(message())).to.equal('deferred');
       expect(queue.sent).to.deep.equal([{ message: message(), delaySeconds: DEFER_SECONDS }]);
     });
