@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
@@ -174,29 +174,27 @@ export function formatBundles({ rows, baselineMs }: { rows: BundleRow[]; baselin
   return lines.join('\n');
 }
 
+/** Packages the prod stage into a scratch directory and measures its functions. */
+export async function measureProdBundles(): Promise<{ rows: BundleRow[]; baselineMs: number }> {
+  const dir = await mkdtemp(join(tmpdir(), 'fsm-package-'));
+  try {
+    await packageProd(dir);
+    return await measureBundles(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 async function main() {
   const { values } = parseArgs({ options: { dir: { type: 'string' } } });
-  let dir = values.dir;
-  let made: string | undefined;
-  if (!dir) {
-    made = await mkdtemp(join(tmpdir(), 'fsm-package-'));
-    process.stderr.write('sls package --stage prod ...\n');
-    await packageProd(made);
-    dir = made;
+  process.stderr.write(values.dir ? `measuring ${values.dir} ...\n` : 'sls package --stage prod ...\n');
+  if (values.dir && !(await stat(join(values.dir, 'serverless-state.json')).catch(() => undefined))) {
+    throw new Error(`${values.dir} is not an 'sls package' output directory`);
   }
-  try {
-    if (!(await stat(join(dir, 'serverless-state.json')).catch(() => undefined))) {
-      throw new Error(`${dir} is not an 'sls package' output directory`);
-    }
-    const zips = (await readdir(dir)).filter((file) => file.endsWith('.zip'));
-    process.stderr.write(`${zips.length} zips in ${dir}\n`);
-    const result = await measureBundles(dir);
-    console.log(formatBundles(result));
-    // Init times scale with whatever else runs: say how busy the machine was.
-    console.log(`load average ${loadavg()[0]?.toFixed(1)} on ${cpus().length} cores, node ${process.version}`);
-  } finally {
-    if (made) await rm(made, { recursive: true, force: true });
-  }
+  const result = values.dir ? await measureBundles(values.dir) : await measureProdBundles();
+  console.log(formatBundles(result));
+  // Init times scale with whatever else runs: say how busy the machine was.
+  console.log(`load average ${loadavg()[0]?.toFixed(1)} on ${cpus().length} cores, node ${process.version}`);
 }
 
 if (require.main === module) {

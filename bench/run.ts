@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { LogRecord } from '../plugins/serverless-offline-emulators/src/recorder';
 import { freePorts, type LocalStack, startLocalStack, useLocalCredentials } from '../scripts/localStack';
+import { type BundleRow, formatBundles, measureProdBundles } from './bundles';
 import { benchDomainStep } from './domainStep';
 import { runLimit } from './limit';
 import { ASSUMPTIONS, PRICES, PRICES_AS_OF } from './prices';
@@ -253,6 +254,12 @@ async function main() {
       }
     }
     const domainOpsPerSecond = benchDomainStep({ rounds: quick ? 2 : 5 });
+    // The packaged functions, measured after the stack has stopped working (init times are CPU-bound).
+    let bundles: { rows: BundleRow[]; baselineMs: number } | undefined;
+    if (!quick) {
+      console.error('sls package --stage prod: zip size and module init per function ...');
+      bundles = await measureProdBundles();
+    }
 
     const m = (values: number[]) => median(values);
     const tps = m(loads.map((l) => l.transitionsPerSecond));
@@ -342,6 +349,8 @@ async function main() {
       );
     }
 
+    if (bundles) console.log(`\n${formatBundles(bundles)}`);
+
     const results = {
       date: new Date().toISOString(),
       quick,
@@ -356,6 +365,7 @@ async function main() {
       costs: { lowLoad: lowLoadCosts, atScale: atScaleCosts },
       sizeCurve,
       domainOpsPerSecond,
+      bundles,
     };
     await mkdir(join(__dirname, 'results'), { recursive: true });
     const file = join(__dirname, 'results', `${results.date.replaceAll(':', '-')}.json`);
