@@ -120,7 +120,8 @@ function countRequests(metrics: RequestMetric[], transitions: number): RequestCo
     perTransition: Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, per(v)])),
     writeUnits: per(writeUnits),
     readUnits: per(readUnits),
-    sends: per(counts['sqs:SendMessage'] ?? 0),
+    // One request however many messages it carries (SqsStepQueue batches the sends of a batch of records).
+    sends: per((counts['sqs:SendMessage'] ?? 0) + (counts['sqs:SendMessageBatch'] ?? 0)),
     handlerInvokes: per(counts['lambda:Invoke'] ?? 0),
     messagesPerInvocation: durations.length ? messages / durations.length : Number.NaN,
     processorMs: durations.length ? durations.reduce((a, b) => a + b, 0) / durations.length : Number.NaN,

@@ -8,6 +8,8 @@ import { buildStore } from './readWiring';
 
 export interface Services extends ApiDeps {
   config: ServiceConfig;
+  /** The transition queue; the transition processor batches the sends of a batch of records. */
+  queue: SqsStepQueue;
 }
 
 let services: Services | undefined;
