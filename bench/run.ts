@@ -236,24 +236,30 @@ async function main() {
       price(c, { messagesPerInvocation: 1, processorMs: c.processorMs }, singleSteps),
     );
     const atScaleCosts = atScale.map((c) => price(c, c, steps));
+    /** The requests of a small workload of its own, priced with the at-scale billing. */
+    const costOf = async (workload: { steps: number; objectKb: number; configBytes?: number }) => {
+      if (!requestLog) return undefined;
+      console.error(
+        `cost: ${sizeMachines} machines x ${workload.steps} steps, ${workload.objectKb} KB object, ${workload.configBytes ? `${workload.configBytes / 1024} KB` : 'small'} config ...`,
+      );
+      await clearMetrics(requestLog);
+      const run = await runWorkload(apiUrl, {
+        machines: sizeMachines,
+        steps: workload.steps,
+        timeoutMs: 120_000,
+        objectBytes: workload.objectKb * 1024,
+        configBytes: workload.configBytes,
+      });
+      const requests = countRequests(await readMetrics(requestLog), run.transitions);
+      return { objectKb: workload.objectKb, requests, cost: price(requests, scaleBilling, workload.steps) };
+    };
     const sizeCurve: { objectKb: number; requests: RequestCounts; cost: Priced }[] = [];
-    if (requestLog) {
-      for (const objectKb of OBJECT_SIZES_KB) {
-        console.error(
-          `cost curve: ${sizeMachines} machines x ${sizeSteps} steps, ${objectKb} KB object, 2 KB config ...`,
-        );
-        await clearMetrics(requestLog);
-        const run = await runWorkload(apiUrl, {
-          machines: sizeMachines,
-          steps: sizeSteps,
-          timeoutMs: 120_000,
-          objectBytes: objectKb * 1024,
-          configBytes: 2048,
-        });
-        const requests = countRequests(await readMetrics(requestLog), run.transitions);
-        sizeCurve.push({ objectKb, requests, cost: price(requests, scaleBilling, sizeSteps) });
-      }
+    for (const objectKb of OBJECT_SIZES_KB) {
+      const point = await costOf({ steps: sizeSteps, objectKb, configBytes: 2048 });
+      if (point) sizeCurve.push(point);
     }
+    /** The at-scale price again, for machines carrying a 1 KB object (the issue's yardstick). */
+    const oneKbAtScale = await costOf({ steps, objectKb: 1 });
     const domainOpsPerSecond = benchDomainStep({ rounds: quick ? 2 : 5 });
     // The packaged functions, measured after the stack has stopped working (init times are CPU-bound).
     let bundles: { rows: BundleRow[]; baselineMs: number } | undefined;
@@ -288,6 +294,11 @@ async function main() {
       [`domain step() (ops/s)`, fmt(domainOpsPerSecond, 0), ''],
       [`AWS cost per million transitions, low load (USD)`, fmt(lowLoadCost, 2), '<= 5.00'],
       [`AWS cost per million transitions, at scale (USD)`, fmt(atScaleCost, 2), '<= 2.50'],
+      [
+        `AWS cost per million transitions, at scale, 1 KB object (USD)`,
+        fmt(oneKbAtScale?.cost.total ?? Number.NaN, 2),
+        '<= 2.50',
+      ],
       ['Step Functions Standard, same (USD)', fmt(PRICES.stepFunctions.standardPerMillionTransitions, 2), ''],
     ];
     const width = Math.max(...rows.map((r) => r[0].length));
@@ -352,6 +363,13 @@ async function main() {
 
     if (bundles) console.log(`\n${formatBundles(bundles)}`);
 
+    if (oneKbAtScale) {
+      const { requests, cost } = oneKbAtScale;
+      console.log(
+        `\nat scale with a 1 KB object (${sizeMachines} machines x ${steps} steps, small config): ${fmt(requests.writeUnits, 2)} write units and ${fmt(requests.readUnits, 2)} read units per transition; DynamoDB $${fmt(cost.dynamodb, 2)}, SQS $${fmt(cost.sqs, 2)}, Lambda $${fmt(cost.lambda, 2)} per million`,
+      );
+    }
+
     const results = {
       date: new Date().toISOString(),
       quick,
@@ -365,6 +383,7 @@ async function main() {
       atScale,
       costs: { lowLoad: lowLoadCosts, atScale: atScaleCosts },
       sizeCurve,
+      oneKbAtScale,
       domainOpsPerSecond,
       bundles,
     };
