@@ -398,7 +398,7 @@ export function redrive(
 
 /**
  * Whether `record` waits for its current step's `wakeAt` with nobody on it: the only machines
- * the wake API wakes. (The wake's claim condition is the same rule: tests/adapters.)
+ * the wake API wakes (its commit is conditioned on the record it read: docs/design.md#wake).
  */
 export function isWaiting(record: MachineRecord, now: number): boolean {
   return (

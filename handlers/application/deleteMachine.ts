@@ -4,7 +4,7 @@ import { requestRemoval } from '../../domain/step';
 import { apiLease } from './apiStep';
 import { createCommitExecutor } from './commitExecutor';
 import type { ApiDeps } from './ports';
-import { purgeHistory } from './removeMachine';
+import { purgeHistory, removeMachine } from './removeMachine';
 
 /** Rounds of read-and-write before giving up on a machine that keeps changing under us. */
 const ROUNDS = 5;
@@ -23,16 +23,23 @@ export async function deleteMachine(deps: ApiDeps, id: string): Promise<'deleted
     const now = deps.now();
     const removal = requestRemoval(record, now);
     if (removal.action === 'pending') return 'removing';
+    if (removal.action === 'mark') {
+      if (await executor.commitUnclaimed(record, removal.record)) return 'removing';
+      continue;
+    }
     // Deleting takes the step as a writer would, so no handler can start on it after the read.
-    if (
-      removal.action === 'delete' &&
-      (await store.claim(record, apiLease(deps, now), now)) &&
-      (await store.deleteRecord(id, record.seq))
-    ) {
+    const lease = apiLease(deps, now);
+    if (!(await store.claim(record, lease, now))) continue;
+    if (await store.deleteRecord(record)) {
       await purgeHistory(deps, historyKey(record));
       return 'deleted';
     }
-    if (removal.action === 'mark' && (await executor.commitUnclaimed(record, removal.record))) return 'removing';
+    // Another delete found our lease and marked the machine for its holder to remove: us.
+    const current = await store.get(id);
+    if (current?.removing && current.lease?.token === lease.token) {
+      await removeMachine(deps, current);
+      return 'deleted';
+    }
   }
   throw new ConflictError(`machine '${id}' kept changing while deleting it; try again`, { id });
 }

@@ -51,8 +51,11 @@ export interface MachineStore {
    * commit made without a claim. Idempotent (keyed by its `seq`); never touches a lease.
    */
   writeLatestEvent(record: MachineRecord): Promise<void>;
-  /** Deletes the record; with `seq`, only if it is still at that `seq`. False if nothing was deleted. */
-  deleteRecord(id: string, seq?: number): Promise<boolean>;
+  /**
+   * Deletes the record if it is still this version (`seq`) of this machine (`createdAt`: not one
+   * added again under the same name). False if nothing was deleted.
+   */
+  deleteRecord(record: Pick<MachineRecord, 'id' | 'seq' | 'createdAt'>): Promise<boolean>;
   /** Deletes up to `maxItems` items of the history `key` (domain historyKey); true when more are left. */
   purgeHistory(key: string, maxItems: number): Promise<boolean>;
   /**

@@ -116,7 +116,7 @@ export function createStepProcessor(deps: StepProcessorDeps) {
     for (let round = 0; round < CLAIM_ROUNDS; round++) {
       if (record && decide(record, message, context()).action === 'run') {
         const lease = newLease();
-        if (await store.claim(record, lease, deps.now())) return run(record, lease, message, seen);
+        if (await claimCurrent(record, lease)) return run(record, lease, message, seen);
       }
       // Anything but a free step, or a claim lost: decide on the whole record, lease included.
       const { decision, record: current } = await decideAfterEarlyRetries(message);
@@ -127,6 +127,18 @@ export function createStepProcessor(deps: StepProcessorDeps) {
     // Still racing: never acknowledge a step nobody may hold; look again in a second.
     await queue.send({ message, delaySeconds: DEFER_SECONDS });
     return 'deferred';
+  }
+
+  /**
+   * Claims the step at the record's `seq`, then reads the record again: the version claimed may
+   * have been committed past or deleted between the first read and the claim (the claim is on
+   * its history item, not on the record), and no handler may start on a version that is gone.
+   */
+  async function claimCurrent(record: MachineRecord, lease: Lease): Promise<boolean> {
+    if (!(await store.claim(record, lease, deps.now()))) return false;
+    if ((await store.getRecord(record.id))?.seq === record.seq) return true;
+    await store.releaseClaim(record, lease.token);
+    return false;
   }
 
   /**

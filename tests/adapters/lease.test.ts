@@ -114,12 +114,13 @@ for (const { name, start } of stores()) {
       expect(await store.commit({ ...mark, seq: 2 }, { seq: 1 })).to.equal(false);
     });
 
-    it('deletes a record only at the seq it was read at, when one is given', async () => {
+    it('deletes a record only as it was read: the same seq of the same machine', async () => {
       const record = await created();
-      expect(await store.deleteRecord(record.id, 1)).to.equal(false);
-      expect(await store.deleteRecord(record.id, 0)).to.equal(true);
+      expect(await store.deleteRecord({ ...record, seq: 1 })).to.equal(false);
+      expect(await store.deleteRecord({ ...record, createdAt: new Date(T0 - 1).toISOString() })).to.equal(false);
+      expect(await store.deleteRecord(record)).to.equal(true);
       expect(await store.get(record.id)).to.equal(undefined);
-      expect(await store.deleteRecord(record.id)).to.equal(false);
+      expect(await store.deleteRecord(record)).to.equal(false);
     });
   });
 }

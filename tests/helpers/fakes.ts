@@ -125,10 +125,10 @@ export class InMemoryMachineStore implements MachineStore {
     this.events.set(key, events);
   }
 
-  async deleteRecord(id: string, seq?: number) {
+  async deleteRecord({ id, seq, createdAt }: Pick<MachineRecord, 'id' | 'seq' | 'createdAt'>) {
     await this.enter('deleteRecord');
     const record = this.records.get(id);
-    if (!record || (seq !== undefined && record.seq !== seq)) return false;
+    if (record?.seq !== seq || record.createdAt !== createdAt) return false;
     this.records.delete(id);
     return true;
   }
@@ -137,7 +137,11 @@ export class InMemoryMachineStore implements MachineStore {
     await this.enter('purgeHistory');
     const events = this.events.get(key);
     if (!events) return false;
-    for (const seq of [...events.keys()].sort((a, b) => a - b).slice(0, maxItems)) events.delete(seq);
+    for (const seq of [...events.keys()].sort((a, b) => a - b).slice(0, maxItems)) {
+      events.delete(seq);
+      // The adapter keeps a step's lease on its history item, so purging it drops the lease too.
+      this.leases.delete(`${key}#${seq}`);
+    }
     if (events.size === 0) this.events.delete(key);
     return events.size > 0;
   }

@@ -52,6 +52,8 @@ export const committable = (guard: CommitGuard): Condition => all(atSeq(guard.se
 
 export const leasedBy = (token: string): Condition => all(leaseIs(token));
 
-export const atRecordSeq = (seq: number): Condition => all(atSeq(seq));
+/** The record is this version of this machine, not one added again under its name. */
+export const sameVersion = (record: { seq: number; createdAt: string }): Condition =>
+  all(atSeq(record.seq), { expression: 'createdAt = :createdAt', values: { ':createdAt': record.createdAt } });
 
 export const isNew: Condition = all(absent);

@@ -24,7 +24,7 @@ import {
 import { createdKey, indexKeys, statusShardKey } from '../../../domain/statusIndex';
 import { pageByStatus } from '../../application/listMachines';
 import type { CommitGuard, MachineStore, StatusIndexPage } from '../../application/ports';
-import { atRecordSeq, type Condition, committable, free, isNew, leasedBy } from './conditions';
+import { type Condition, committable, free, isNew, leasedBy, sameVersion } from './conditions';
 import { SUMMARY_FIELDS, toEvent, toHistoryItem, toRecord, toSummary } from './recordMapper';
 
 /** The status index's name (resources/dynamodb.yml): hash key `statusShard`, range key `createdKey`. */
@@ -128,18 +128,13 @@ export class DynamoMachineStore implements MachineStore {
     );
   }
 
-  async deleteRecord(id: string, seq?: number): Promise<boolean> {
+  async deleteRecord(record: Pick<MachineRecord, 'id' | 'seq' | 'createdAt'>): Promise<boolean> {
     const deleted = await conditionally(
       this.client.send(
-        new DeleteCommand({
-          TableName: this.tables.machines,
-          Key: { id },
-          ...(seq === undefined ? {} : atRecordSeq(seq)),
-          ReturnValues: 'ALL_OLD',
-        }),
+        new DeleteCommand({ TableName: this.tables.machines, Key: { id: record.id }, ...sameVersion(record) }),
       ),
     );
-    return deleted?.Attributes !== undefined;
+    return deleted !== undefined;
   }
 
   async purgeHistory(key: string, maxItems: number): Promise<boolean> {

@@ -236,6 +236,19 @@ describe('deleting a machine', () => {
     expect(store.calls.filter((call) => call === 'get')).to.have.length(5);
   });
 
+  it('deletes it when a second delete marked it for the first one, which held it', async () => {
+    const { deps, store } = fakeApiDeps({ newId: () => 'first-delete' });
+    store.put(machine({ status: 'PARKED' }));
+    // The second delete comes in while the first holds the step: it finds our lease and marks.
+    store.before.deleteRecord = async () => {
+      store.before.deleteRecord = undefined;
+      expect(await deleteMachine({ ...deps, newId: () => 'second-delete' }, 'm-1')).to.equal('removing');
+    };
+    expect(await deleteMachine(deps, 'm-1')).to.equal('deleted');
+    expect(store.records.has('m-1')).to.equal(false);
+    expect(store.events.size).to.equal(0);
+  });
+
   it('reads again when its mark loses a race, and then finds the machine idle', async () => {
     const { deps, store } = fakeApiDeps();
     store.put(machine({ lease: { token: 'busy', until: T0 + 1000 } }));

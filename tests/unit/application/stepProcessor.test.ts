@@ -49,12 +49,12 @@ function setup({
 
 describe('the step processor', () => {
   describe('a due step nobody holds', () => {
-    it('reads it alone, claims it, invokes the state function, sends the next step, then commits', async () => {
+    it('reads it, claims it, finds it still current, invokes the state function, sends the next step, then commits', async () => {
       const { store, queue, invoker, processStep } = setup();
 
       expect(await processStep(message())).to.equal('committed');
 
-      expect(store.calls).to.deep.equal(['getRecord', 'claim', 'commit']);
+      expect(store.calls).to.deep.equal(['getRecord', 'claim', 'getRecord', 'commit']);
       expect(invoker.calls).to.deep.equal([
         {
           functionName: 'svc-dev-prepare',
@@ -210,6 +210,17 @@ describe('the step processor', () => {
       // The next step's message was already sent; it finds nothing and is dropped.
       expect(queue.sent).to.have.length(1);
     });
+
+    it('leaves alone a machine added again under its name while its history was being purged', async () => {
+      const { store, processStep } = setup({ record: machine({ removing: true }) });
+      const again = machine({ createdAt: new Date(T0 + 1000).toISOString() });
+      store.before.deleteRecord = () => {
+        store.records.delete('m-1');
+        store.put(again);
+      };
+      expect(await processStep(message())).to.equal('deleted');
+      expect(store.records.get('m-1')).to.deep.equal(again);
+    });
   });
 
   describe('a claim that races', () => {
@@ -255,6 +266,36 @@ describe('the step processor', () => {
       store.claim = async () => false;
       expect(await processStep(message())).to.equal('deferred');
       expect(queue.sent).to.deep.equal([{ message: message(), delaySeconds: DEFER_SECONDS }]);
+    });
+  });
+
+  describe('a version gone between the read and the claim', () => {
+    it('starts no handler on a step another writer committed meanwhile (the dead-letter consumer failed it)', async () => {
+      const { store, queue, invoker, processStep } = setup();
+      store.before.claim = () => {
+        store.before.claim = undefined;
+        const read = store.records.get('m-1') as MachineRecord;
+        store.put({
+          ...read,
+          status: 'FAILED',
+          seq: read.seq + 1,
+          lastEvent: { ...read.lastEvent, seq: read.seq + 1 },
+        });
+      };
+      expect(await processStep(message())).to.equal('dropped:stale');
+      expect(invoker.calls).to.deep.equal([]);
+      expect(queue.sent).to.deep.equal([]);
+      expect(store.leases.size).to.equal(0);
+    });
+
+    it('starts no handler on a machine deleted meanwhile, its history purged before the claim', async () => {
+      const { store, invoker, processStep } = setup();
+      store.before.claim = () => {
+        store.before.claim = undefined;
+        store.records.delete('m-1');
+      };
+      expect(await processStep(message())).to.equal('dropped:missing');
+      expect(invoker.calls).to.deep.equal([]);
     });
   });
 
