@@ -11,6 +11,15 @@ import {
 
 let stack: LocalStack | undefined;
 
+/**
+ * Where a stack or an `sls` command of the tests bundles the functions (FSM_BUILD_DIR), relative
+ * to the project: under `.build/`, which serverless-esbuild's file watcher ignores. Every running
+ * `sls offline` watches the project's .js and .ts files and rebuilds all its functions (seconds
+ * of CPU, and every function cold again) when one changes; bundles written to `.esbuild-*` by
+ * another stack, `sls package` or `sls invoke local` would set that off in every stack up.
+ */
+export const testBuildDir = (name: string) => `.build/${name}`;
+
 /** The local stack the integration tests share; started by the root hooks in tests/integration/hooks.ts. */
 export function currentStack(): LocalStack {
   if (!stack) throw new Error('the local stack is not running (tests/integration/hooks.ts starts it)');
@@ -55,7 +64,7 @@ async function startStack(
   };
   return startLocalStack({
     ports,
-    buildDir: `.esbuild-test-${ports.http}`,
+    buildDir: testBuildDir(`test-${ports.http}`),
     params: Object.fromEntries(
       Object.entries(params).filter((entry): entry is [string, string] => entry[1] !== undefined),
     ),

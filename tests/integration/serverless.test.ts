@@ -9,7 +9,7 @@ import { extract, type FunctionBundle, functionBundles, MAX_ZIP_BYTES } from '..
 import { DEFAULT_STATUS_SHARDS } from '../../domain/limits';
 import { queueNames, SERVICE, slsEnv, tableNames } from '../../scripts/localStack';
 import { api } from '../helpers/api';
-import { currentStack } from '../helpers/stack';
+import { currentStack, testBuildDir } from '../helpers/stack';
 
 const run = promisify(execFile);
 const SLS = join('node_modules', 'osls', 'bin', 'serverless.js');
@@ -19,7 +19,7 @@ type Template = { Resources: Record<string, { Type: string; Properties: any }>; 
 /** `sls package --stage <stage>` into a temporary folder: the update template, and a function removing it all. */
 async function packageStage(stage: string, args: string[] = []) {
   const outDir = await mkdtemp(join(tmpdir(), `fsm-package-${stage}-`));
-  const build = `.esbuild-package-${stage}-${process.pid}`;
+  const build = testBuildDir(`package-${stage}-${process.pid}`);
   await run(process.execPath, [SLS, 'package', '--stage', stage, '--package', outDir, ...args], {
     env: slsEnv(currentStack().ports, { FSM_BUILD_DIR: build }),
   });
@@ -482,8 +482,8 @@ describe('the Serverless project', function () {
       const { stdout } = await run(
         process.execPath,
         [SLS, 'invoke', 'local', '-f', 'addMachine', '--stage', 'local', '--path', 'examples/events/add-machine.json'],
-        { env: slsEnv(currentStack().ports, { FSM_BUILD_DIR: `.esbuild-invoke-${process.pid}` }) },
-      ).finally(() => rm(`.esbuild-invoke-${process.pid}`, { recursive: true, force: true }));
+        { env: slsEnv(currentStack().ports, { FSM_BUILD_DIR: testBuildDir(`invoke-${process.pid}`) }) },
+      ).finally(() => rm(testBuildDir(`invoke-${process.pid}`), { recursive: true, force: true }));
       // The function's own output comes first: its EMF metrics lines (Powertools Metrics), then the response.
       const output = stdout
         .split('\n')
