@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { freePorts, type StackPorts } from '../../scripts/localStack';
+import { ESBUILD_GC_ENV, freePorts, type StackPorts } from '../../scripts/localStack';
 import { testBuildDir } from '../helpers/stack';
 
 /** The environment of a fresh machine: no AWS credentials, no region, nothing AWS at all. */
@@ -17,6 +17,8 @@ function freshEnv(ports: StackPorts): NodeJS.ProcessEnv {
     FSM_DYNAMODB_PORT: String(ports.dynamodb),
     FSM_SQS_PORT: String(ports.sqs),
     FSM_BUILD_DIR: testBuildDir(`start-${ports.http}`),
+    // The bundler's garbage collection as the other test stacks have it (the same bundles, less CPU).
+    ...ESBUILD_GC_ENV,
   };
 }
 
