@@ -3,8 +3,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { ESBUILD_GC_ENV, freePorts, type StackPorts } from '../../scripts/localStack';
-import { testBuildDir } from '../helpers/stack';
+import { ESBUILD_GC_ENV, type StackPorts } from '../../scripts/localStack';
+import { testBuildDir, testPorts } from '../helpers/stack';
 
 /** The environment of a fresh machine: no AWS credentials, no region, nothing AWS at all. */
 function freshEnv(ports: StackPorts): NodeJS.ProcessEnv {
@@ -117,7 +117,7 @@ for (const [title, command, args] of [
     });
 
     it('brings the whole service up, runs examples/fsm.json to SUCCEEDED, and stops everything on Ctrl-C', async () => {
-      ports = await freePorts();
+      ports = await testPorts();
       terminal = new Terminal(command, [...args], freshEnv(ports));
       await terminal.waitFor('Press Ctrl-C to stop.');
       const api = `http://127.0.0.1:${ports.http}`;
@@ -143,7 +143,7 @@ describe('npm start -- --persist (a restart in the middle of a run)', function (
   });
 
   it('keeps the machines and their queued steps: a machine stopped mid-run resumes and SUCCEEDS', async () => {
-    ports = await freePorts();
+    ports = await testPorts();
     dataDir = await mkdtemp(join(tmpdir(), 'fsm-persist-'));
     const start = () => new Terminal('npm', ['start', '--', '--persist', '--dataDir', dataDir], freshEnv(ports));
     const api = `http://127.0.0.1:${ports.http}`;
