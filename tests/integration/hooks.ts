@@ -2,6 +2,7 @@ import type { StackInfo } from '../../plugins/serverless-offline-emulators/src/p
 import type { LogRecord } from '../../plugins/serverless-offline-emulators/src/recorder';
 import { callsOf, formatReport, type IamReport, readRequestLog, simulateCalls } from '../helpers/iamSimulation';
 import { requestLogsOfRun, startSharedStacks, stopSharedStacks } from '../helpers/stack';
+import { laneProblems } from './lanes';
 
 /**
  * Every AWS call each function made during the whole run, on every stack (the shared ones and
@@ -48,12 +49,23 @@ async function checkIamOfWholeRun(): Promise<void> {
 }
 
 /**
- * Global fixtures (run once, in mocha's main process): the shared stack of the integration suites
- * (tests/helpers/stack.ts), up before the first suite and stopped after the last even when tests
- * fail.
+ * Global fixtures (run once, in mocha's main process): the shared stacks of the integration
+ * suites (tests/helpers/stack.ts), stopped after the last suite even when tests fail. A serial run
+ * has one, up before the first suite. A parallel run (lanes, see lanes.ts) starts two, and its
+ * lanes start at once: a lane waits for its stack, and lanes without one do not.
  */
-export async function mochaGlobalSetup(): Promise<void> {
-  await startSharedStacks(['main']);
+export async function mochaGlobalSetup(this: Mocha.Runner & { isParallelMode(): boolean }): Promise<void> {
+  if (!this.isParallelMode()) {
+    await startSharedStacks(['main']);
+    return;
+  }
+  // Every lane needs a worker of its own: a lane that waits for another holds its worker meanwhile.
+  const jobs = Number(process.argv.find((arg) => arg.startsWith('--jobs='))?.slice('--jobs='.length));
+  const problems = laneProblems(jobs);
+  if (problems.length > 0) throw new Error(`tests/integration/lanes.ts:\n  ${problems.join('\n  ')}`);
+  // A stack that does not start fails the lanes that wait for it, saying why.
+  process.env.FSM_TEST_RUN_STARTED = String(Date.now());
+  startSharedStacks(['main', 'faults']).catch(() => undefined);
 }
 
 export async function mochaGlobalTeardown(): Promise<void> {
