@@ -53,7 +53,8 @@ export const LANES: Record<string, Lane> = {
   side: {
     stack: 'own',
     niceness: BACKGROUND_NICENESS,
-    after: ['packaging'],
+    // Late, when the fewest suites are left to share the CPU with (200 machines in 110 s).
+    after: ['start'],
     suites: [
       'faultsAtScale.test.ts',
       'growing.test.ts',
@@ -66,7 +67,7 @@ export const LANES: Record<string, Lane> = {
   // Stacks of their own.
   ownStacks: {
     niceness: BACKGROUND_NICENESS,
-    after: ['start'],
+    after: ['packaging'],
     suites: ['authAndMetrics.test.ts', 'throttle.test.ts'],
   },
 };
