@@ -187,7 +187,8 @@ async function main() {
     console.error('starting the local stack ...');
     stack = await startLocalStack({
       ports,
-      buildDir: `.esbuild-bench-${ports.http}`,
+      // Under .build/, which the file watcher of every running `sls offline` ignores (tests/helpers/stack.ts).
+      buildDir: `.build/bench-${ports.http}`,
       params: { logLevel: 'ERROR' },
       requestLog,
     });
