@@ -110,7 +110,8 @@ export async function extract(bundle: FunctionBundle, dir: string): Promise<stri
 }
 
 /** `sls package --stage prod` into a new temporary directory. */
-export async function packageProd(outDir: string, buildDir = `.esbuild-bundles-${process.pid}`): Promise<void> {
+// Under .build/, which the file watcher of every running `sls offline` ignores (tests/helpers/stack.ts).
+export async function packageProd(outDir: string, buildDir = `.build/bundles-${process.pid}`): Promise<void> {
   try {
     await run(process.execPath, [SLS, 'package', '--stage', 'prod', '--package', outDir], {
       cwd: PROJECT_DIR,
