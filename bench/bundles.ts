@@ -109,8 +109,10 @@ export async function extract(bundle: FunctionBundle, dir: string): Promise<stri
   return join(dir, bundle.handlerFile);
 }
 
-/** `sls package --stage prod` into a new temporary directory. */
-// Under .build/, which the file watcher of every running `sls offline` ignores (tests/helpers/stack.ts).
+/**
+ * `sls package --stage prod` into a new temporary directory, bundling under .build/, which the
+ * file watcher of every running `sls offline` ignores (tests/helpers/stack.ts).
+ */
 export async function packageProd(outDir: string, buildDir = `.build/bundles-${process.pid}`): Promise<void> {
   try {
     await run(process.execPath, [SLS, 'package', '--stage', 'prod', '--package', outDir], {
