@@ -187,8 +187,7 @@ async function main() {
     console.error('starting the local stack ...');
     stack = await startLocalStack({
       ports,
-      // Under .build/, which the file watcher of every running `sls offline` ignores (tests/helpers/stack.ts).
-      buildDir: `.build/bench-${ports.http}`,
+      buildDir: `.esbuild-bench-${ports.http}`,
       params: { logLevel: 'ERROR' },
       requestLog,
     });

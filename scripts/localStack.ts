@@ -111,21 +111,10 @@ export const freePorts = async (): Promise<StackPorts> => ({
 const PROJECT_DIR = join(__dirname, '..');
 export const SLS_BIN = join(PROJECT_DIR, 'node_modules', 'osls', 'bin', 'serverless.js');
 
-/**
- * Garbage collection of the esbuild binary that bundles the functions (a Go program) only once
- * its heap reaches 1 GiB, about what its process holds after bundling them all anyway: a fifth
- * less CPU per `sls offline start` or `sls package`, the same bundles. Unless set already.
- */
-export const ESBUILD_GC_ENV = {
-  GOGC: process.env.GOGC ?? 'off',
-  GOMEMLIMIT: process.env.GOMEMLIMIT ?? '1GiB',
-};
-
 /** Environment for `sls` commands run against a local stack on `ports` (quiet, no AWS needed). */
 export function slsEnv(ports: StackPorts, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
     ...process.env,
-    ...ESBUILD_GC_ENV,
     SLS_TELEMETRY_DISABLED: '1',
     SLS_NOTIFICATIONS_MODE: 'off',
     FSM_HTTP_PORT: String(ports.http),

@@ -7,9 +7,9 @@ import { validateFile, validateJsonObject } from 'cfn-lint';
 import { expect } from 'chai';
 import { extract, type FunctionBundle, functionBundles, MAX_ZIP_BYTES } from '../../bench/bundles';
 import { DEFAULT_STATUS_SHARDS } from '../../domain/limits';
-import { freePorts, queueNames, SERVICE, slsEnv, tableNames } from '../../scripts/localStack';
+import { queueNames, SERVICE, slsEnv, tableNames } from '../../scripts/localStack';
 import { api } from '../helpers/api';
-import { currentStack, testBuildDir, useSharedStack } from '../helpers/stack';
+import { currentStack } from '../helpers/stack';
 
 const run = promisify(execFile);
 const SLS = join('node_modules', 'osls', 'bin', 'serverless.js');
@@ -19,10 +19,9 @@ type Template = { Resources: Record<string, { Type: string; Properties: any }>; 
 /** `sls package --stage <stage>` into a temporary folder: the update template, and a function removing it all. */
 async function packageStage(stage: string, args: string[] = []) {
   const outDir = await mkdtemp(join(tmpdir(), `fsm-package-${stage}-`));
-  const build = testBuildDir(`package-${stage}-${process.pid}`);
-  // Ports of no stack (packaging starts none), so it need not wait for one.
+  const build = `.esbuild-package-${stage}-${process.pid}`;
   await run(process.execPath, [SLS, 'package', '--stage', stage, '--package', outDir, ...args], {
-    env: slsEnv(await freePorts(), { FSM_BUILD_DIR: build }),
+    env: slsEnv(currentStack().ports, { FSM_BUILD_DIR: build }),
   });
   const file = join(outDir, 'cloudformation-template-update-stack.json');
   const template: Template = JSON.parse(await readFile(file, 'utf8'));
@@ -479,16 +478,12 @@ describe('the Serverless project', function () {
   });
 
   describe('sls invoke local', () => {
-    // Not `main`: this suite runs beside the suites there (tests/integration/lanes.ts), which
-    // count machines; the one it adds must not meet them. Nothing on `faults` lists machines.
-    useSharedStack('faults');
-
     it('runs the add function with examples/events/add-machine.json against the local stack', async () => {
       const { stdout } = await run(
         process.execPath,
         [SLS, 'invoke', 'local', '-f', 'addMachine', '--stage', 'local', '--path', 'examples/events/add-machine.json'],
-        { env: slsEnv(currentStack().ports, { FSM_BUILD_DIR: testBuildDir(`invoke-${process.pid}`) }) },
-      ).finally(() => rm(testBuildDir(`invoke-${process.pid}`), { recursive: true, force: true }));
+        { env: slsEnv(currentStack().ports, { FSM_BUILD_DIR: `.esbuild-invoke-${process.pid}` }) },
+      ).finally(() => rm(`.esbuild-invoke-${process.pid}`, { recursive: true, force: true }));
       // The function's own output comes first: its EMF metrics lines (Powertools Metrics), then the response.
       const output = stdout
         .split('\n')

@@ -3,8 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { ESBUILD_GC_ENV, type StackPorts } from '../../scripts/localStack';
-import { testBuildDir, testPorts } from '../helpers/stack';
+import { freePorts, type StackPorts } from '../../scripts/localStack';
 
 /** The environment of a fresh machine: no AWS credentials, no region, nothing AWS at all. */
 function freshEnv(ports: StackPorts): NodeJS.ProcessEnv {
@@ -16,9 +15,7 @@ function freshEnv(ports: StackPorts): NodeJS.ProcessEnv {
     FSM_LAMBDA_PORT: String(ports.lambda),
     FSM_DYNAMODB_PORT: String(ports.dynamodb),
     FSM_SQS_PORT: String(ports.sqs),
-    FSM_BUILD_DIR: testBuildDir(`start-${ports.http}`),
-    // The bundler's garbage collection as the other test stacks have it (the same bundles, less CPU).
-    ...ESBUILD_GC_ENV,
+    FSM_BUILD_DIR: `.esbuild-start-${ports.http}`,
   };
 }
 
@@ -113,11 +110,11 @@ for (const [title, command, args] of [
 
     afterEach(async () => {
       terminal?.kill();
-      await rm(testBuildDir(`start-${ports.http}`), { recursive: true, force: true });
+      await rm(`.esbuild-start-${ports.http}`, { recursive: true, force: true });
     });
 
     it('brings the whole service up, runs examples/fsm.json to SUCCEEDED, and stops everything on Ctrl-C', async () => {
-      ports = await testPorts();
+      ports = await freePorts();
       terminal = new Terminal(command, [...args], freshEnv(ports));
       await terminal.waitFor('Press Ctrl-C to stop.');
       const api = `http://127.0.0.1:${ports.http}`;
@@ -138,12 +135,12 @@ describe('npm start -- --persist (a restart in the middle of a run)', function (
 
   afterEach(async () => {
     terminal?.kill();
-    await rm(testBuildDir(`start-${ports.http}`), { recursive: true, force: true });
+    await rm(`.esbuild-start-${ports.http}`, { recursive: true, force: true });
     await rm(dataDir, { recursive: true, force: true });
   });
 
   it('keeps the machines and their queued steps: a machine stopped mid-run resumes and SUCCEEDS', async () => {
-    ports = await testPorts();
+    ports = await freePorts();
     dataDir = await mkdtemp(join(tmpdir(), 'fsm-persist-'));
     const start = () => new Terminal('npm', ['start', '--', '--persist', '--dataDir', dataDir], freshEnv(ports));
     const api = `http://127.0.0.1:${ports.http}`;
