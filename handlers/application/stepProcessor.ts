@@ -110,8 +110,8 @@ export function createStepProcessor(deps: StepProcessorDeps) {
   }
 
   async function processMessage(message: StepMessage, seen: Seen): Promise<MessageDisposition> {
-    // The common case in two requests: one read of the record alone, whose step is due and
-    // free, then the claim, which fails if someone holds the step after all.
+    // The common case: one read of the record alone, whose step is due and free, then the
+    // claim, which fails if someone holds the step after all, and the read that confirms it.
     let record = await store.getRecord(message.id);
     for (let round = 0; round < CLAIM_ROUNDS; round++) {
       if (record && decide(record, message, context()).action === 'run') {

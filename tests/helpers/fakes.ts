@@ -26,7 +26,9 @@ import { T0 } from './factories';
 
 type Hook = () => void | Promise<void>;
 
-const stepKey = (record: MachineRecord) => `${historyKey(record)}#${record.seq}`;
+/** Where the adapter keeps a step's lease: the history item at (history key, seq). */
+const leaseKey = (key: string, seq: number) => `${key}#${seq}`;
+const stepKey = (record: MachineRecord) => leaseKey(historyKey(record), record.seq);
 
 /**
  * The MachineStore port in memory, with DynamoDB's conditional-write semantics as the adapter
@@ -51,8 +53,9 @@ export class InMemoryMachineStore implements MachineStore {
    */
   put(record: MachineRecord): MachineRecord {
     const { lease, ...rest } = record;
-    if (lease && !record.removing) this.leases.set(stepKey(record), { ...lease });
-    this.records.set(record.id, structuredClone(lease && !record.removing ? rest : record));
+    const held = lease && !record.removing;
+    if (held) this.leases.set(stepKey(record), { ...lease });
+    this.records.set(record.id, structuredClone(held ? rest : record));
     return record;
   }
 
@@ -140,7 +143,7 @@ export class InMemoryMachineStore implements MachineStore {
     for (const seq of [...events.keys()].sort((a, b) => a - b).slice(0, maxItems)) {
       events.delete(seq);
       // The adapter keeps a step's lease on its history item, so purging it drops the lease too.
-      this.leases.delete(`${key}#${seq}`);
+      this.leases.delete(leaseKey(key, seq));
     }
     if (events.size === 0) this.events.delete(key);
     return events.size > 0;

@@ -9,7 +9,8 @@ const MAX_BATCH = 10;
 const DEFAULT_MAX_WAIT_MS = 10;
 
 interface WaitingSend {
-  entry: SendMessageBatchRequestEntry;
+  /** The entry but its `Id`, which is its place in the request it goes out in. */
+  entry: Omit<SendMessageBatchRequestEntry, 'Id'>;
   resolve: () => void;
   reject: (error: Error) => void;
 }
@@ -49,7 +50,7 @@ export class SqsStepQueue implements StepQueue {
   send({ message, delaySeconds }: ScheduledMessage): Promise<void> {
     return new Promise((resolve, reject) => {
       this.waiting.push({
-        entry: { Id: '', MessageBody: JSON.stringify(message), DelaySeconds: delaySeconds },
+        entry: { MessageBody: JSON.stringify(message), DelaySeconds: delaySeconds },
         resolve,
         reject,
       });
