@@ -53,9 +53,9 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
     await processStep(message);
   };
   try {
-    // The records' next-step sends go out together (SqsStepQueue).
+    // The invocation's next-step sends go out together (SqsStepQueue).
     const tracked = (record: SQSRecord) => services.queue.track(() => processRecord(record));
-    return await processPartialResponse(event, tracked, batch, { context });
+    return await services.queue.batching(() => processPartialResponse(event, tracked, batch, { context }));
   } finally {
     stepMetrics().flush();
   }
