@@ -13,9 +13,11 @@ export const MAX_DELAY_SECONDS = 31_536_000;
 /** How long to hold back a message that overtook the commit it was sent before. */
 export const DEFER_SECONDS = 1;
 
+/** The transition processor's timeout (serverless.yml `custom.transitionTimeout`). */
+export const PROCESSOR_TIMEOUT_SECONDS = 60;
 /**
- * How long the transition processor holds a step: longer than the processor's own timeout
- * (serverless.yml `custom.transitionTimeout`), so a lease outlives the invocation that took it.
+ * How long the transition processor holds a step: longer than the processor's own timeout, so a
+ * lease outlives the invocation that took it.
  */
 export const DEFAULT_LEASE_SECONDS = 70;
 /** The share of its lease a step may spend in the handler, leaving the rest to commit. */

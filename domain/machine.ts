@@ -88,6 +88,11 @@ export interface MachineRecord {
   fingerprint: string;
   removing?: boolean;
   lease?: Lease;
+  /**
+   * The step a processor ran on to without a message of its own (docs/design.md#run-on): the
+   * message it holds, unacknowledged, counts as this step's until the chain ends.
+   */
+  carrier?: StepCarrier;
   wakeAt?: string;
   error?: MachineError;
   /** The failure the current state was entered to handle (set by a `caught` commit, kept by its retries). */
@@ -126,6 +131,14 @@ export interface ScheduledStep extends ScheduledMessage {
 export function stepOf(record: Pick<MachineRecord, 'id' | 'version' | 'attempt' | 'woken'>): StepMessage {
   const { id, version, attempt, woken } = record;
   return woken ? { id, version, attempt, woken } : { id, version, attempt };
+}
+
+/** The message a step that ran on is carried by: its step, as the message named it. */
+export type StepCarrier = Omit<StepMessage, 'id'>;
+
+/** The message's step against the record's current step (-1, 0, +1); the record's carrier is its current step's. */
+export function orderOf(message: StepMessage, record: MachineRecord): number {
+  return record.carrier && compareSteps(message, record.carrier) === 0 ? 0 : compareSteps(message, record);
 }
 
 /** -1, 0 or +1 as step `a` is before, the same as or after step `b`: (version, attempt, woken) in order. */
@@ -218,12 +231,19 @@ export type MachineSummary = Pick<
 >;
 
 /** What clients see: the record without the lease internals. */
-export type MachineView = Omit<MachineRecord, 'lease' | 'lastEvent' | 'fingerprint' | 'seq'> & {
+export type MachineView = Omit<MachineRecord, 'lease' | 'lastEvent' | 'fingerprint' | 'seq' | 'carrier'> & {
   handlerRunning: boolean;
 };
 
 export function toView(record: MachineRecord, now: number): MachineView {
-  const { lease: _lease, lastEvent: _lastEvent, fingerprint: _fingerprint, seq: _seq, ...view } = record;
+  const {
+    lease: _lease,
+    lastEvent: _lastEvent,
+    fingerprint: _fingerprint,
+    seq: _seq,
+    carrier: _carrier,
+    ...view
+  } = record;
   return { ...view, handlerRunning: hasLiveLease(record, now) };
 }
 

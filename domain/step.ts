@@ -5,10 +5,10 @@ import { ConflictError, ValidationError } from './errors';
 import { DEFER_SECONDS, MAX_DELAY_SECONDS, MAX_ERROR_CHARS } from './limits';
 import {
   assertFits,
-  compareSteps,
   type HistoryEvent,
   hasLiveLease,
   type MachineRecord,
+  orderOf,
   oversize,
   type ScheduledStep,
   type StepMessage,
@@ -49,7 +49,7 @@ export function decide(record: MachineRecord | undefined, message: StepMessage, 
   });
   if (record.removing) return lease ? untilLeaseEnds(lease.until) : { action: 'delete' };
 
-  const order = compareSteps(message, record);
+  const order = orderOf(message, record);
   // A message sent just before its commit can arrive before the commit lands: the lease is
   // still held, so it is early rather than stale. Without a live lease the sender died before
   // committing and the step will be redone from its own message, so the early one is dropped.
@@ -289,7 +289,7 @@ function finished(record: MachineRecord, context: StepContext): Pick<MachineReco
 
 /** The record without what belongs to the step attempt just completed. */
 function clearStep(record: MachineRecord): MachineRecord {
-  const { lease: _lease, wakeAt: _wakeAt, woken: _woken, ...rest } = record;
+  const { lease: _lease, wakeAt: _wakeAt, woken: _woken, carrier: _carrier, ...rest } = record;
   return rest;
 }
 
@@ -490,7 +490,7 @@ export function deadLetter(
   // A copy of the step may be running right now: its commit settles the step, or fails it later.
   if (hasLiveLease(record, context.now)) return { action: 'later' };
   if (record.removing) return { action: 'delete' };
-  if (record.status !== 'RUNNING' || compareSteps(message, record) !== 0) return { action: 'ignore' };
-  const reason = `step ${message.version} (attempt ${message.attempt}) dead-lettered after ${receives} receives`;
+  if (record.status !== 'RUNNING' || orderOf(message, record) !== 0) return { action: 'ignore' };
+  const reason = `step ${record.version} (attempt ${record.attempt}) dead-lettered after ${receives} receives`;
   return { action: 'fail', record: fail(clearStep(record), reason, context).record };
 }

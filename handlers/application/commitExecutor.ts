@@ -1,4 +1,4 @@
-import { type Lease, type MachineRecord, type StepMessage, stepOf } from '../../domain/machine';
+import { type Lease, type MachineRecord, type StepCarrier, type StepMessage, stepOf } from '../../domain/machine';
 import type { Commit } from '../../domain/step';
 import type { MachineStore, StepQueue } from './ports';
 import { removeMachine } from './removeMachine';
@@ -19,7 +19,8 @@ export interface ClaimedStep {
 }
 
 export type CommitOutcome =
-  | { kind: 'committed'; record: MachineRecord }
+  /** `carried`: the next step is due at once and was committed with the carrier, nothing sent. */
+  | { kind: 'committed'; record: MachineRecord; carried: boolean }
   /** The machine was being removed: the commit fell to us, so the machine is now deleted. */
   | { kind: 'deleted' }
   /** Someone else moved the machine on, or our lease ran out; `current` is what is stored now. */
@@ -32,7 +33,11 @@ export interface CommitExecutor {
    * Commits a claimed step. `produce` computes the commit (for a step: invoke the state's function
    * and apply the rules); when it gives nothing to commit, the lease is given back.
    */
-  commitClaimed(claimed: ClaimedStep, produce: () => Promise<Commit | undefined>): Promise<CommitOutcome>;
+  commitClaimed(
+    claimed: ClaimedStep,
+    produce: () => Promise<Commit | undefined>,
+    carrier?: StepCarrier,
+  ): Promise<CommitOutcome>;
   /** Commits `next` over `record` if nothing was committed since it was read (no lease, no message). */
   commitUnclaimed(record: MachineRecord, next: MachineRecord): Promise<boolean>;
 }
@@ -42,6 +47,8 @@ export interface CommitExecutor {
  * (docs/design.md#invariants-and-exactly-once). The claim wrote the event of the commit about
  * to be replaced to the history; then:
  * 1. the next step's message is sent, before the commit, so a committed step always has one;
+ *    or, for a next step due at once when the caller runs on (`carrier`), the record names the
+ *    message the caller holds as the one carrying it, and nothing is sent (docs/design.md#run-on);
  * 2. the record is replaced on condition (nothing committed since it was read, not removing),
  *    and for a claimed step only while its lease is live;
  * 3. a refused commit is re-read: a machine being removed is deleted, anything else is reported.
@@ -58,12 +65,16 @@ export function createCommitExecutor(deps: {
   async function commitClaimed(
     { record, lease }: ClaimedStep,
     produce: () => Promise<Commit | undefined>,
+    carrier?: StepCarrier,
   ): Promise<CommitOutcome> {
     const step: StepMessage = stepOf(record);
     const release = () => store.releaseClaim(record, lease.token);
     let commit: Commit | undefined;
+    let carried = false;
     try {
       commit = await produce();
+      carried = carrier !== undefined && commit?.send?.delaySeconds === 0;
+      if (carried && commit) commit = { record: { ...commit.record, carrier } };
       if (commit?.send) await queue.send(commit.send);
     } catch (error) {
       await release().catch(() => undefined);
@@ -78,7 +89,7 @@ export function createCommitExecutor(deps: {
     const committed = deps.now() < lease.until && (await store.commit(commit.record, { seq: record.seq }));
     if (!committed) return afterRefusal(record.id);
     faults?.afterCommit?.(step);
-    return { kind: 'committed', record: commit.record } as const;
+    return { kind: 'committed', record: commit.record, carried } as const;
   }
 
   async function afterRefusal(id: string): Promise<CommitOutcome> {

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { type FunctionScope, resolveFunction } from '../../domain/functionRef';
-import { DEFER_SECONDS, THROTTLE_RETRY_SECONDS } from '../../domain/limits';
+import { DEFER_SECONDS, INVOKE_SHARE_OF_LEASE, THROTTLE_RETRY_SECONDS } from '../../domain/limits';
 import {
   compareSteps,
   type Lease,
@@ -9,6 +9,7 @@ import {
   purgeMessageSchema,
   type StepMessage,
   stepMessageSchema,
+  stepOf,
 } from '../../domain/machine';
 import {
   type Decision,
@@ -19,7 +20,7 @@ import {
   stateTimeoutSeconds,
   step,
 } from '../../domain/step';
-import { type CommitExecutor, createCommitExecutor, type FaultPoints } from './commitExecutor';
+import { type ClaimedStep, type CommitExecutor, createCommitExecutor, type FaultPoints } from './commitExecutor';
 import type { MessageDisposition } from './disposition';
 import {
   dueTime,
@@ -52,6 +53,13 @@ export interface StepProcessorDeps {
   logStep?: (fields: StepLogFields, debug?: ReturnType<typeof stepDebugFields>) => void;
 }
 
+/** The invocation's time left, in milliseconds (Lambda's `context.getRemainingTimeInMillis`). */
+export interface RunOnBudget {
+  remainingMs(): number;
+}
+
+/** Time a step run on to must have left after its longest invoke: to send and commit. */
+const RUN_ON_SPARE_MS = 2_000;
 /** Pauses before looking again for the commit an early message overtook. */
 const EARLY_RETRY_MS = [10, 30, 60];
 /**
@@ -93,30 +101,40 @@ export function createStepProcessor(deps: StepProcessorDeps) {
   const newLease = (): Lease => ({ token: deps.newToken(), until: deps.now() + leaseMs });
   const metrics = deps.metrics ?? NO_METRICS;
 
-  /** The record a step message was last seen with (committed, claimed or read), for its log line. */
+  /**
+   * The record a step message was last seen with (committed, claimed or read), for its log line,
+   * and the step it ran last when it ran on past the message's own.
+   */
   interface Seen {
     record?: MachineRecord;
+    step?: StepMessage;
   }
 
-  async function processStep(message: StepMessage): Promise<MessageDisposition> {
+  /**
+   * Processes one step message. With `budget` (the invocation's time left), a step whose next
+   * step is due at once runs on to it in this invocation, the message carrying it, while there
+   * is time for that step's whole invoke (docs/design.md#run-on).
+   */
+  async function processStep(message: StepMessage, budget?: RunOnBudget): Promise<MessageDisposition> {
     const seen: Seen = {};
-    const disposition = await processMessage(message, seen);
+    const disposition = await processMessage(message, seen, budget);
     if (disposition === 'throttled') metrics.count('Throttles');
-    deps.logStep?.(
-      stepLogFields(message, disposition, seen.record),
-      seen.record ? stepDebugFields(seen.record.object) : undefined,
-    );
+    logLine(seen.step ?? message, disposition, seen.record);
     return disposition;
   }
 
-  async function processMessage(message: StepMessage, seen: Seen): Promise<MessageDisposition> {
+  function logLine(step: StepMessage, disposition: MessageDisposition, record: MachineRecord | undefined) {
+    deps.logStep?.(stepLogFields(step, disposition, record), record ? stepDebugFields(record.object) : undefined);
+  }
+
+  async function processMessage(message: StepMessage, seen: Seen, budget?: RunOnBudget): Promise<MessageDisposition> {
     // The common case: one read of the record alone, whose step is due and free, then the
     // claim, which fails if someone holds the step after all, and the read that confirms it.
     let record = await store.getRecord(message.id);
     for (let round = 0; round < CLAIM_ROUNDS; round++) {
       if (record && decide(record, message, context()).action === 'run') {
         const lease = newLease();
-        if (await claimCurrent(record, lease)) return run(record, lease, message, seen);
+        if (await claimCurrent(record, lease)) return run({ record, lease }, message, seen, budget);
       }
       // Anything but a free step, or a claim lost: decide on the whole record, lease included.
       const { decision, record: current } = await decideAfterEarlyRetries(message);
@@ -172,32 +190,69 @@ export function createStepProcessor(deps: StepProcessorDeps) {
   }
 
   async function run(
-    record: MachineRecord,
-    lease: Lease,
+    first: ClaimedStep,
     message: StepMessage,
     seen: Seen,
+    budget: RunOnBudget | undefined,
   ): Promise<MessageDisposition> {
-    seen.record = record;
-    const outcome = await executor.commitClaimed({ record, lease }, async () => {
-      const result = await invokeHandler(record);
-      return result.kind === 'throttled' ? undefined : step({ ...record, lease }, result, context());
-    });
-    if (outcome.kind === 'committed') {
-      seen.record = outcome.record;
-      recordCommit(metrics, outcome.record, dueTime(record), deps.now());
+    const { id: _id, ...carried } = message;
+    const carrier = budget && carried;
+    let claimed: ClaimedStep | undefined = first;
+    for (;;) {
+      const { record, lease } = claimed;
+      const running = stepOf(record);
+      seen.record = record;
+      seen.step = running;
+      const outcome = await executor.commitClaimed(
+        claimed,
+        async () => {
+          const result = await invokeHandler(record);
+          return result.kind === 'throttled' ? undefined : step({ ...record, lease }, result, context());
+        },
+        carrier,
+      );
+      if (outcome.kind === 'committed') {
+        seen.record = outcome.record;
+        recordCommit(metrics, outcome.record, dueTime(record), deps.now());
+        claimed = outcome.carried ? await runOn(outcome.record, budget) : undefined;
+        if (!claimed) return 'committed';
+        logLine(running, 'committed', outcome.record);
+        continue;
+      }
+      if (outcome.kind === 'released') {
+        await queue.send({ message: running, delaySeconds: THROTTLE_RETRY_SECONDS });
+        return 'throttled';
+      }
+      if (outcome.kind !== 'refused') return outcome.kind;
+      // Our lease ran out before the commit. If nobody moved the step on, it has to be redone; the
+      // message already sent for the next step is stale and will be dropped.
+      const { current } = outcome;
+      if (current && compareSteps(running, current) === 0) {
+        await queue.send({ message: running, delaySeconds: 0 });
+      }
+      return 'commit-refused';
     }
-    if (outcome.kind === 'released') {
-      await queue.send({ message, delaySeconds: THROTTLE_RETRY_SECONDS });
-      return 'throttled';
+  }
+
+  /**
+   * The step just committed with our message as its carrier: claimed, to run it here, if this
+   * invocation has time for its whole invoke; otherwise it gets its own message, and ours can be
+   * acknowledged. No read first: the record is the one we just wrote, and a claim needs its `seq`
+   * free, which a writer that moved it on since would have held (docs/design.md#run-on).
+   */
+  async function runOn(record: MachineRecord, budget: RunOnBudget | undefined): Promise<ClaimedStep | undefined> {
+    if (budget && budget.remainingMs() >= invokeTimeoutMs(record) + RUN_ON_SPARE_MS) {
+      const lease = newLease();
+      if (await store.claim(record, lease, deps.now())) return { record, lease };
     }
-    if (outcome.kind !== 'refused') return outcome.kind;
-    // Our lease ran out before the commit. If nobody moved the step on, it has to be redone; the
-    // message already sent for the next step is stale and will be dropped.
-    const { current } = outcome;
-    if (current && compareSteps(message, current) === 0) {
-      await queue.send({ message, delaySeconds: 0 });
-    }
-    return 'commit-refused';
+    await queue.send({ message: stepOf(record), delaySeconds: 0 });
+    return undefined;
+  }
+
+  /** The longest the invoke of the record's state may take: its own timeout, within the lease's share. */
+  function invokeTimeoutMs(record: MachineRecord): number {
+    const timeout = stateTimeoutSeconds(record);
+    return Math.min(timeout === undefined ? Number.POSITIVE_INFINITY : timeout * 1000, leaseMs * INVOKE_SHARE_OF_LEASE);
   }
 
   function invokeHandler(record: MachineRecord): Promise<InvocationResult> {

@@ -9,6 +9,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { parseMachineDefinition } from '../../domain/definition';
+import { PROCESSOR_TIMEOUT_SECONDS } from '../../domain/limits';
 import {
   createMachine,
   type HistoryEvent,
@@ -60,6 +61,8 @@ export class FaultRig {
   readonly services: Services;
   /** Handler invocations per `id:version`. */
   readonly invocations = new Map<string, number>();
+  /** Committed steps per `id:version:attempt`, from the processors' step log lines (a chain logs each). */
+  readonly commits = new Map<string, number>();
   private readonly sqs: SQSClient;
   /** The real Lambda invoker, counting what it is asked to invoke. */
   private readonly invoker: StateInvoker;
@@ -106,8 +109,13 @@ export class FaultRig {
     this.sqs.destroy();
   }
 
-  processor(faults?: FaultPoints): Processor {
-    return createStepProcessor({
+  /**
+   * A transition processor as the deployed one runs: with `runOn`, a step due at once runs on in
+   * the same call while the call, timed as an invocation of the deployed processor's timeout,
+   * has time for it; without, every step goes through a message of its own.
+   */
+  processor(faults?: FaultPoints, { runOn = true } = {}): Processor {
+    const processStep = createStepProcessor({
       ...this.services,
       invoker: this.invoker,
       scope: functionScope(this.services.config),
@@ -115,7 +123,21 @@ export class FaultRig {
       maxQueueDelaySeconds: this.maxQueueDelaySeconds,
       newToken: randomUUID,
       faults,
+      logStep: ({ id, version, attempt, outcome }) => {
+        if (outcome !== 'committed') return;
+        const key = `${id}:${version}:${attempt}`;
+        this.commits.set(key, (this.commits.get(key) ?? 0) + 1);
+      },
     });
+    return (message) => {
+      const deadline = Date.now() + PROCESSOR_TIMEOUT_SECONDS * 1000;
+      return processStep(message, runOn ? { remainingMs: () => deadline - Date.now() } : undefined);
+    };
+  }
+
+  /** Steps committed by the rig's processors, counted from their log lines. */
+  committedSteps(): number {
+    return [...this.commits.values()].reduce((a, b) => a + b, 0);
   }
 
   /** Adds a machine the way the API does, with its first message on this rig's queue. */

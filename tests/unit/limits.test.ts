@@ -9,6 +9,7 @@ import {
   MAX_DELAY_SECONDS,
   MAX_MACHINE_BYTES,
   MAX_PAGE_SIZE,
+  PROCESSOR_TIMEOUT_SECONDS,
   SQS_MAX_DELAY_SECONDS,
 } from '../../domain/limits';
 
@@ -33,7 +34,8 @@ describe('limits', () => {
 
   it('holds a step longer than the processor may run, as serverless.yml deploys it', () => {
     expect(DEFAULT_LEASE_SECONDS).to.equal(customSetting('leaseSeconds'));
-    expect(DEFAULT_LEASE_SECONDS).to.be.above(customSetting('transitionTimeout'));
+    expect(PROCESSOR_TIMEOUT_SECONDS).to.equal(customSetting('transitionTimeout'));
+    expect(DEFAULT_LEASE_SECONDS).to.be.above(PROCESSOR_TIMEOUT_SECONDS);
     expect(INVOKE_SHARE_OF_LEASE).to.equal(0.8);
     expect(API_LEASE_SECONDS).to.equal(30);
   });

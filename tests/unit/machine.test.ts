@@ -44,9 +44,16 @@ describe('createMachine', () => {
 
 describe('toView', () => {
   it('hides the lease and bookkeeping and says whether a handler runs', () => {
-    const record = machine({ lease: { token: 'secret', until: T0 + 1 } });
+    const record = machine({ lease: { token: 'secret', until: T0 + 1 }, carrier: { version: 0, attempt: 1 } });
     const view = toView(record, T0);
-    const { lease: _lease, lastEvent: _lastEvent, fingerprint: _fingerprint, seq: _seq, ...shown } = record;
+    const {
+      lease: _lease,
+      lastEvent: _lastEvent,
+      fingerprint: _fingerprint,
+      seq: _seq,
+      carrier: _carrier,
+      ...shown
+    } = record;
     expect(view).to.deep.equal({ ...shown, handlerRunning: true });
     expect(toView(machine({ lease: { token: 'secret', until: T0 } }), T0).handlerRunning).to.equal(false);
   });

@@ -202,6 +202,17 @@ describe('catch', () => {
     });
   });
 
+  it('fails the machine when the dead-lettered message carried its current step, naming that step', () => {
+    const ranOn = machine({ state: 'TASK-1', version: 4, seq: 4, carrier: { version: 1, attempt: 1 } });
+    const outcome = deadLetter(ranOn, { id: 'm-1', version: 1, attempt: 1 }, 5, ctx);
+    expect(outcome.action).to.equal('fail');
+    expect(outcome.action === 'fail' && outcome.record.error?.message).to.equal(
+      'step 4 (attempt 1) dead-lettered after 5 receives',
+    );
+    expect(outcome.action === 'fail' && outcome.record.carrier).to.equal(undefined);
+    expect(deadLetter(ranOn, { id: 'm-1', version: 2, attempt: 1 }, 5, ctx)).to.deep.equal({ action: 'ignore' });
+  });
+
   it('does not catch a dead-lettered step: that is the service failing, not the state', () => {
     const outcome = deadLetter(catching(), stepOf(catching()), 5, ctx);
     expect(outcome.action === 'fail' && outcome.record.status).to.equal('FAILED');

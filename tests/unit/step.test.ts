@@ -35,6 +35,19 @@ describe('decide', () => {
     expect(decide(machine(), current, context)).to.deep.equal({ action: 'run' });
   });
 
+  it("runs the step a record names the message as carrier of (a step run on to), and nothing else's", () => {
+    const ranOn = machine({ version: 3, seq: 3, carrier: { version: 0, attempt: 1 } });
+    expect(decide(ranOn, current, context)).to.deep.equal({ action: 'run' });
+    expect(decide(ranOn, { id: 'm-1', version: 3, attempt: 1 }, context)).to.deep.equal({ action: 'run' });
+    expect(decide(ranOn, { id: 'm-1', version: 2, attempt: 1 }, context).action).to.equal('drop');
+    expect(decide(ranOn, { ...current, woken: 1 }, context).action).to.equal('drop');
+    expect(decide({ ...ranOn, lease: { token: 't', until: T0 + 5_000 } }, current, context)).to.deep.equal({
+      action: 'defer',
+      delaySeconds: 5,
+      reason: 'leased',
+    });
+  });
+
   it('drops an older version or attempt as a stale duplicate', () => {
     const record = machine({ version: 3, attempt: 2 });
     expect(decide(record, { id: 'm-1', version: 2, attempt: 5 }, context).action).to.equal('drop');
@@ -166,6 +179,13 @@ describe('step', () => {
       to: 'TASK-1',
     });
     expect(send).to.equal(undefined);
+  });
+
+  it('drops the carrier of the step it leaves: every commit is made with a message or names its own', () => {
+    const ranOn = machine({ carrier: { version: 0, attempt: 1 } });
+    for (const outcome of [returned({ state: 'TASK-1' }), returned(null), thrown(), thrown('no', false)]) {
+      expect(step(ranOn, outcome, context).record.carrier).to.equal(undefined);
+    }
   });
 
   it('moves on at once, without wakeAt, on a zero delay', () => {

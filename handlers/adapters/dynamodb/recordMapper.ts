@@ -25,6 +25,7 @@ const RECORD_FIELDS = [
   'fingerprint',
   'removing',
   'lease',
+  'carrier',
   'wakeAt',
   'error',
   'caught',

@@ -50,8 +50,9 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
       });
       return;
     }
-    await processStep(message);
+    await processStep(message, budget);
   };
+  const budget = { remainingMs: () => context.getRemainingTimeInMillis() };
   try {
     // The invocation's next-step sends go out together (SqsStepQueue).
     const tracked = (record: SQSRecord) => services.queue.track(() => processRecord(record));

@@ -3,6 +3,7 @@ import { DEFER_SECONDS, THROTTLE_RETRY_SECONDS } from '../../../domain/limits';
 import type { MachineRecord, StepMessage } from '../../../domain/machine';
 import type { InvocationResult } from '../../../domain/step';
 import type { FaultPoints } from '../../../handlers/application/commitExecutor';
+import type { StepLogFields } from '../../../handlers/application/metrics';
 import { createStepProcessor, parsePurgeMessage, parseStepMessage } from '../../../handlers/application/stepProcessor';
 import { machine, scope, T0 } from '../../helpers/factories';
 import { InMemoryMachineStore, RecordingQueue, ScriptedInvoker } from '../../helpers/fakes';
@@ -21,11 +22,13 @@ function setup({
   record = machine(),
   now = T0,
   faults,
+  logged,
 }: {
   results?: InvocationResult[];
   record?: MachineRecord | null;
   now?: number;
   faults?: FaultPoints;
+  logged?: StepLogFields[];
 } = {}) {
   const store = new InMemoryMachineStore();
   if (record) store.put(record);
@@ -43,6 +46,7 @@ function setup({
     now: () => clock.now,
     newToken: () => `token-${++tokens}`,
     faults,
+    logStep: (fields) => logged?.push(fields),
   });
   return { store, queue, invoker, processStep, clock };
 }
@@ -113,6 +117,129 @@ describe('the step processor', () => {
       expect(store.records.get('m-1')?.error?.message).to.equal(
         "function '' of state 'GONE' is not on this service's allow-list",
       );
+    });
+  });
+
+  describe("running on (a next step due at once, with the invocation's time left)", () => {
+    const to = (state: string, delay = 0): InvocationResult => ({ kind: 'returned', payload: { state, delay } });
+    const done: InvocationResult = { kind: 'returned', payload: null };
+    const plenty = { remainingMs: () => 60_000 };
+    const otherLease = { token: 'other', until: T0 + 30_000 };
+
+    it('runs the steps due at once in this call, claiming each without a read or a send, until one is not', async () => {
+      const logged: StepLogFields[] = [];
+      const { store, queue, invoker, processStep } = setup({
+        results: [to('TASK-1'), to('FINALIZE'), to('START', 5)],
+        logged,
+      });
+      expect(await processStep(message(), plenty)).to.equal('committed');
+
+      expect(store.calls).to.deep.equal([
+        ...['getRecord', 'claim', 'getRecord', 'commit'],
+        ...['claim', 'commit'],
+        ...['claim', 'commit'],
+      ]);
+      expect(invoker.calls.map((call) => call.input.state)).to.deep.equal(['START', 'TASK-1', 'FINALIZE']);
+      expect(queue.sent).to.deep.equal([{ message: { id: 'm-1', version: 3, attempt: 1 }, delaySeconds: 5 }]);
+      const committed = store.records.get('m-1');
+      expect(committed).to.include({ state: 'START', version: 3, seq: 3 });
+      expect(committed?.carrier).to.equal(undefined);
+      expect(store.historyOf(machine()).map((event) => event.outcome)).to.deep.equal([
+        'created',
+        'transition',
+        'transition',
+      ]);
+      expect(logged.map(({ version, outcome, state }) => ({ version, outcome, state }))).to.deep.equal([
+        { version: 0, outcome: 'committed', state: 'TASK-1' },
+        { version: 1, outcome: 'committed', state: 'FINALIZE' },
+        { version: 2, outcome: 'committed', state: 'START' },
+      ]);
+    });
+
+    it('names the message as the carrier of a step it commits without a message of its own', async () => {
+      const { store, invoker, processStep } = setup({ results: [to('TASK-1'), done] });
+      const carriers: unknown[] = [];
+      invoker.during = async () => {
+        carriers.push(store.records.get('m-1')?.carrier);
+      };
+      expect(await processStep(message(), plenty)).to.equal('committed');
+      expect(carriers).to.deep.equal([undefined, { version: 0, attempt: 1 }]);
+      expect(store.records.get('m-1')).to.include({ status: 'SUCCEEDED', version: 2 });
+      expect(store.records.get('m-1')?.carrier).to.equal(undefined);
+    });
+
+    it("sends the next step its own message when the invocation's time left is less than its invoke may take", async () => {
+      const { store, queue, invoker, processStep } = setup({ results: [to('TASK-1')] });
+      const budget = { remainingMs: () => LEASE_SECONDS * 1000 * 0.8 + 1_999 };
+      expect(await processStep(message(), budget)).to.equal('committed');
+      expect(invoker.calls).to.have.length(1);
+      expect(queue.sent).to.deep.equal([{ message: { id: 'm-1', version: 1, attempt: 1 }, delaySeconds: 0 }]);
+      expect(store.records.get('m-1')).to.deep.include({ version: 1, carrier: { version: 0, attempt: 1 } });
+    });
+
+    it("runs on to a state with a short timeout of its own when there is time for that one's invoke", async () => {
+      const { invoker, processStep } = setup({
+        record: machine({ timeouts: { 'TASK-1': 5 } }),
+        results: [to('TASK-1'), done],
+      });
+      expect(await processStep(message(), { remainingMs: () => 7_000 })).to.equal('committed');
+      expect(invoker.calls.map((call) => call.input.state)).to.deep.equal(['START', 'TASK-1']);
+    });
+
+    it('sends the next step its own message when someone else holds it, and starts nothing', async () => {
+      const { store, queue, invoker, processStep } = setup({ results: [to('TASK-1')] });
+      let claims = 0;
+      // A copy of the carrier, delivered twice: it claims the step our commit made just before we do.
+      store.before.claim = async () => {
+        if (++claims === 2) await store.claim(store.records.get('m-1') as MachineRecord, otherLease, T0);
+      };
+      expect(await processStep(message(), plenty)).to.equal('committed');
+      expect(invoker.calls).to.have.length(1);
+      expect(queue.sent).to.deep.equal([{ message: { id: 'm-1', version: 1, attempt: 1 }, delaySeconds: 0 }]);
+    });
+
+    it('gives a throttled step run on to its own message to try later, not the carrier', async () => {
+      const { store, queue, processStep } = setup({
+        results: [to('TASK-1'), { kind: 'throttled', message: 'Rate exceeded' }],
+      });
+      expect(await processStep(message(), plenty)).to.equal('throttled');
+      expect(queue.sent).to.deep.equal([
+        { message: { id: 'm-1', version: 1, attempt: 1 }, delaySeconds: THROTTLE_RETRY_SECONDS },
+      ]);
+      expect(store.records.get('m-1')).to.include({ version: 1 });
+    });
+
+    it('resumes the chain from the carrier redelivered after a crash, and drops it once the chain has ended', async () => {
+      let crashes = 0;
+      const { store, queue, invoker, processStep } = setup({
+        results: [to('TASK-1'), to('FINALIZE'), done],
+        faults: {
+          afterCommit: (step) => {
+            if (step.version === 1 && crashes++ === 0) throw new Error('crash');
+          },
+        },
+      });
+      let error: unknown;
+      await processStep(message(), plenty).catch((e: unknown) => {
+        error = e;
+      });
+      expect(String(error)).to.include('crash');
+      expect(store.records.get('m-1')).to.deep.include({ version: 2, carrier: { version: 0, attempt: 1 } });
+      expect(queue.sent).to.deep.equal([]);
+
+      // SQS redelivers the carrier; the step it carries is free (the crashed one held the step before).
+      expect(await processStep(message(), plenty)).to.equal('committed');
+      expect(invoker.calls.map((call) => call.input.state)).to.deep.equal(['START', 'TASK-1', 'FINALIZE']);
+      expect(store.records.get('m-1')).to.include({ status: 'SUCCEEDED', version: 3 });
+      expect(await processStep(message(), plenty)).to.equal('dropped:stale');
+    });
+
+    it('defers a copy of the carrier while the chain holds its step', async () => {
+      const { store, queue, processStep } = setup({ results: [to('TASK-1')] });
+      store.put(machine({ version: 2, seq: 2, carrier: { version: 0, attempt: 1 } }));
+      await store.claim(store.records.get('m-1') as MachineRecord, otherLease, T0);
+      expect(await processStep(message(), plenty)).to.equal('deferred');
+      expect(queue.sent).to.deep.equal([{ message: message(), delaySeconds: 30 }]);
     });
   });
 
