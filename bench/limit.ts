@@ -7,6 +7,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { parseMachineDefinition } from '../domain/definition';
+import { PROCESSOR_TIMEOUT_SECONDS } from '../domain/limits';
 import { createMachine, isFinished } from '../domain/machine';
 import type { StateInvoker } from '../handlers/application/ports';
 import { createStepProcessor, parseStepMessage } from '../handlers/application/stepProcessor';
@@ -20,9 +21,9 @@ const POLLERS = 8;
 
 /**
  * The ceiling for the local stack: the transition processor's own code (the same claim, history
- * write, send and commit requests to the same emulators) fed by plain receive loops that take full
- * batches and delete them in one request, with the state handler called as a plain function:
- * no Lambda trigger, no serverless-offline, no HTTP invoke.
+ * write, send and commit requests to the same emulators, running on as it does) fed by plain
+ * receive loops that take full batches and delete them in one request, with the state handler
+ * called as a plain function: no Lambda trigger, no serverless-offline, no HTTP invoke.
  */
 export async function runLimit(
   env: Record<string, string>,
@@ -36,12 +37,17 @@ export async function runLimit(
   const invoker: StateInvoker = {
     invoke: async (_name, input) => ({ kind: 'returned', payload: await noop(input as never) }),
   };
+  let committed = 0;
   const processStep = createStepProcessor({
     ...services,
     invoker,
     scope: functionScope(config),
     leaseSeconds: config.leaseSeconds,
     newToken: randomUUID,
+    // One line per committed step, a step run on to included.
+    logStep: ({ outcome }) => {
+      if (outcome === 'committed') committed++;
+    },
   });
   const definition = parseMachineDefinition(
     { state: 'STEP', config: { STEP: 'noop' }, object: { steps } },
@@ -56,17 +62,23 @@ export async function runLimit(
   });
   const started = Date.now();
   await mapLimit(created, 32, ({ first }) => services.queue.send(first));
-  let committed = 0;
+  const { queue } = services;
   const poll = async () => {
     while (committed < machines * steps) {
       const { Messages = [] } = await sqs.send(
         new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
       );
       if (Messages.length === 0) continue;
-      const dispositions = await Promise.all(
-        Messages.map((message) => processStep(parseStepMessage(message.Body ?? '') as never)),
+      // As the processor's entry point: the batch's sends together, each message with an invocation's time.
+      const deadline = Date.now() + PROCESSOR_TIMEOUT_SECONDS * 1000;
+      const budget = { remainingMs: () => deadline - Date.now() };
+      await queue.batching(() =>
+        Promise.all(
+          Messages.map((message) =>
+            queue.track(() => processStep(parseStepMessage(message.Body ?? '') as never, budget)),
+          ),
+        ),
       );
-      committed += dispositions.filter((d) => d === 'committed').length;
       await sqs.send(
         new DeleteMessageBatchCommand({
           QueueUrl: queueUrl,

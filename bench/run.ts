@@ -92,6 +92,8 @@ interface RequestCounts {
   handlerInvokes: number;
   /** Messages per processor invocation, as the local event source delivered them. */
   messagesPerInvocation: number;
+  /** Processor invocations per transition: below 1 / messagesPerInvocation when steps run on. */
+  invocationsPerTransition: number;
   /** Mean duration of a processor invocation (its batch), as the local event source timed it. */
   processorMs: number;
 }
@@ -124,21 +126,22 @@ function countRequests(metrics: RequestMetric[], transitions: number): RequestCo
     sends: per((counts['sqs:SendMessage'] ?? 0) + (counts['sqs:SendMessageBatch'] ?? 0)),
     handlerInvokes: per(counts['lambda:Invoke'] ?? 0),
     messagesPerInvocation: durations.length ? messages / durations.length : Number.NaN,
+    invocationsPerTransition: per(durations.length),
     processorMs: durations.length ? durations.reduce((a, b) => a + b, 0) / durations.length : Number.NaN,
   };
 }
 
 /**
  * AWS's price of one million transitions making `requests`, with the processor's invocations
- * billed as `billing` says: how many messages each carries and how long each runs. The pollers
- * of the event source make one ReceiveMessage and one DeleteMessageBatch per invocation.
+ * billed as `billing` says: how many there are per transition and how long each runs. The
+ * pollers of the event source make one ReceiveMessage and one DeleteMessageBatch per invocation.
  */
 function price(
   requests: RequestCounts,
-  billing: { messagesPerInvocation: number; processorMs: number },
+  billing: { invocationsPerTransition: number; processorMs: number },
   stepsPerMachine: number,
 ) {
-  const invocations = 1 / billing.messagesPerInvocation;
+  const invocations = billing.invocationsPerTransition;
   const indexUnits = ASSUMPTIONS.indexWriteUnitsPerMachine / stepsPerMachine;
   const cost = {
     dynamodb:
@@ -229,29 +232,37 @@ async function main() {
     }
     /** Billing of the processor at scale, as measured: the median run's batch size and duration. */
     const scaleBilling = {
-      messagesPerInvocation: median(atScale.map((c) => c.messagesPerInvocation)),
+      invocationsPerTransition: median(atScale.map((c) => c.invocationsPerTransition)),
       processorMs: median(atScale.map((c) => c.processorMs)),
     };
-    const lowLoadCosts = lowLoad.map((c) =>
-      price(c, { messagesPerInvocation: 1, processorMs: c.processorMs }, singleSteps),
-    );
+    const lowLoadCosts = lowLoad.map((c) => price(c, c, singleSteps));
     const atScaleCosts = atScale.map((c) => price(c, c, steps));
     /** The requests of a small workload of its own, priced with the at-scale billing. */
-    const costOf = async (workload: { steps: number; objectKb: number; configBytes?: number }) => {
+    const costOf = async (workload: {
+      steps: number;
+      objectKb: number;
+      configBytes?: number;
+      machines?: number;
+      delaySeconds?: number;
+    }) => {
       if (!requestLog) return undefined;
+      const count = workload.machines ?? sizeMachines;
       console.error(
-        `cost: ${sizeMachines} machines x ${workload.steps} steps, ${workload.objectKb} KB object, ${workload.configBytes ? `${workload.configBytes / 1024} KB` : 'small'} config ...`,
+        `cost: ${count} machines x ${workload.steps} steps${workload.delaySeconds ? ` of ${workload.delaySeconds} s` : ''}, ${workload.objectKb} KB object, ${workload.configBytes ? `${workload.configBytes / 1024} KB` : 'small'} config ...`,
       );
       await clearMetrics(requestLog);
       const run = await runWorkload(apiUrl, {
-        machines: sizeMachines,
+        machines: count,
         steps: workload.steps,
         timeoutMs: 120_000,
         objectBytes: workload.objectKb * 1024,
         configBytes: workload.configBytes,
+        delaySeconds: workload.delaySeconds,
       });
       const requests = countRequests(await readMetrics(requestLog), run.transitions);
-      return { objectKb: workload.objectKb, requests, cost: price(requests, scaleBilling, workload.steps) };
+      // Delayed steps go one message per invocation at any load: billed as they ran.
+      const billing = workload.delaySeconds ? requests : scaleBilling;
+      return { objectKb: workload.objectKb, requests, cost: price(requests, billing, workload.steps) };
     };
     const sizeCurve: { objectKb: number; requests: RequestCounts; cost: Priced }[] = [];
     for (const objectKb of OBJECT_SIZES_KB) {
@@ -260,6 +271,8 @@ async function main() {
     }
     /** The at-scale price again, for machines carrying a 1 KB object (the issue's yardstick). */
     const oneKbAtScale = await costOf({ steps, objectKb: 1 });
+    /** A machine whose every step waits a second: no step runs on, each goes through SQS. */
+    const delayedSteps = await costOf({ machines: 1, steps: quick ? 3 : 8, objectKb: 0, delaySeconds: 1 });
     const domainOpsPerSecond = benchDomainStep({ rounds: quick ? 2 : 5 });
     // The packaged functions, measured after the stack has stopped working (init times are CPU-bound).
     let bundles: { rows: BundleRow[]; baselineMs: number } | undefined;
@@ -293,6 +306,11 @@ async function main() {
       [`ours as a share of the limit`, limits.length ? `${fmt((100 * tps) / limitTps, 0)} %` : 'n/a', '>= 50 %'],
       [`domain step() (ops/s)`, fmt(domainOpsPerSecond, 0), ''],
       [`AWS cost per million transitions, low load (USD)`, fmt(lowLoadCost, 2), '<= 5.00'],
+      [
+        `AWS cost per million transitions, low load, steps 1 s apart (USD)`,
+        fmt(delayedSteps?.cost.total ?? Number.NaN, 2),
+        '<= 5.00',
+      ],
       [`AWS cost per million transitions, at scale (USD)`, fmt(atScaleCost, 2), '<= 2.50'],
       [
         `AWS cost per million transitions, at scale, 1 KB object (USD)`,
@@ -325,6 +343,11 @@ async function main() {
         lastLow.messagesPerInvocation,
         lastScale.messagesPerInvocation,
       );
+      row(
+        'processor invocations per transition (measured)',
+        lastLow.invocationsPerTransition,
+        lastScale.invocationsPerTransition,
+      );
       row('processor ms per invocation (measured mean)', lastLow.processorMs, lastScale.processorMs);
       for (const [label, costs] of [
         ['low load', lowLoadCosts],
@@ -337,8 +360,8 @@ async function main() {
           );
       }
       console.log(
-        "  low load: one message per processor invocation, billed as long as the 1-machine run's invocations took;\n" +
-          `  at scale: the batch sizes and durations of the ${machines}-machine run (local durations include this laptop's CPU queueing: an upper bound)`,
+        "  low load: the 1-machine run's invocations (steps due at once run on: several per invocation), billed as long as they took;\n" +
+          `  at scale: the invocations per transition and durations of the ${machines}-machine run (local durations include this laptop's CPU queueing: an upper bound)`,
       );
     }
     if (sizeCurve.length) {
@@ -384,6 +407,7 @@ async function main() {
       costs: { lowLoad: lowLoadCosts, atScale: atScaleCosts },
       sizeCurve,
       oneKbAtScale,
+      delayedSteps,
       domainOpsPerSecond,
       bundles,
     };

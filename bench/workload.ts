@@ -30,11 +30,17 @@ export interface WorkloadOptions {
   objectBytes?: number;
   /** Pads its `config` with unused states to about this many bytes of JSON. */
   configBytes?: number;
+  /** Seconds each no-op step waits before the next (none: the next is due at once). */
+  delaySeconds?: number;
 }
 
-/** `{ steps, pad }`, about `bytes` of JSON: what a machine of that size carries from step to step. */
-export function paddedObject(steps: number, bytes = 0): { steps: number; pad?: string } {
-  const bare = { steps };
+/** `{ steps, delay?, pad }`, about `bytes` of JSON: what a machine of that size carries from step to step. */
+export function paddedObject(
+  steps: number,
+  bytes = 0,
+  delay?: number,
+): { steps: number; delay?: number; pad?: string } {
+  const bare = delay ? { steps, delay } : { steps };
   const room = bytes - JSON.stringify({ ...bare, pad: '' }).length;
   return room > 0 ? { ...bare, pad: 'x'.repeat(room) } : bare;
 }
@@ -55,7 +61,7 @@ export async function runWorkload(apiUrl: string, options: WorkloadOptions): Pro
   const definition = {
     state: 'STEP',
     config: paddedConfig(options.configBytes),
-    object: paddedObject(steps, options.objectBytes),
+    object: paddedObject(steps, options.objectBytes, options.delaySeconds),
   };
   const api = new ApiClient({ endpoint: apiUrl });
   const ids = await mapLimit(Array.from({ length: machines }), 32, async () => (await api.addMachine(definition)).id);
