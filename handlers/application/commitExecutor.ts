@@ -73,7 +73,7 @@ export function createCommitExecutor(deps: {
     let carried = false;
     try {
       commit = await produce();
-      carried = carrier !== undefined && commit?.send?.delaySeconds === 0;
+      carried = carrier !== undefined && commit?.send?.delaySeconds === 0 && commit.record.wakeAt === undefined;
       if (carried && commit) commit = { record: { ...commit.record, carrier } };
       if (commit?.send) await queue.send(commit.send);
     } catch (error) {

@@ -149,12 +149,14 @@ export function createStepProcessor(deps: StepProcessorDeps) {
 
   /**
    * Claims the step at the record's `seq`, then reads the record again: the version claimed may
-   * have been committed past or deleted between the first read and the claim (the claim is on
-   * its history item, not on the record), and no handler may start on a version that is gone.
+   * have been committed past or deleted (and the machine maybe added again under its name)
+   * between the first read and the claim (the claim is on its history item, not on the record),
+   * and no handler may start on a version that is gone.
    */
   async function claimCurrent(record: MachineRecord, lease: Lease): Promise<boolean> {
     if (!(await store.claim(record, lease, deps.now()))) return false;
-    if ((await store.getRecord(record.id))?.seq === record.seq) return true;
+    const current = await store.getRecord(record.id);
+    if (current?.seq === record.seq && current.createdAt === record.createdAt) return true;
     await store.releaseClaim(record, lease.token);
     return false;
   }
@@ -226,9 +228,12 @@ export function createStepProcessor(deps: StepProcessorDeps) {
       if (outcome.kind !== 'refused') return outcome.kind;
       // Our lease ran out before the commit. If nobody moved the step on, it has to be redone; the
       // message already sent for the next step is stale and will be dropped.
+      // So is a carried commit that landed after all (its response lost, the SDK's retry refused):
+      // the record then names our message, which is about to be acknowledged, as its carrier.
       const { current } = outcome;
-      if (current && compareSteps(running, current) === 0) {
-        await queue.send({ message: running, delaySeconds: 0 });
+      const carriedByUs = carrier && current?.carrier && compareSteps(current.carrier, carrier) === 0;
+      if (current && (compareSteps(running, current) === 0 || carriedByUs)) {
+        await queue.send({ message: stepOf(current), delaySeconds: 0 });
       }
       return 'commit-refused';
     }
@@ -237,13 +242,13 @@ export function createStepProcessor(deps: StepProcessorDeps) {
   /**
    * The step just committed with our message as its carrier: claimed, to run it here, if this
    * invocation has time for its whole invoke; otherwise it gets its own message, and ours can be
-   * acknowledged. No read first: the record is the one we just wrote, and a claim needs its `seq`
-   * free, which a writer that moved it on since would have held (docs/design.md#run-on).
+   * acknowledged. Claimed as any step is, read again after the claim: a delete may have claimed,
+   * deleted and purged it since our commit (docs/design.md#run-on).
    */
   async function runOn(record: MachineRecord, budget: RunOnBudget | undefined): Promise<ClaimedStep | undefined> {
     if (budget && budget.remainingMs() >= invokeTimeoutMs(record) + RUN_ON_SPARE_MS) {
       const lease = newLease();
-      if (await store.claim(record, lease, deps.now())) return { record, lease };
+      if (await claimCurrent(record, lease)) return { record, lease };
     }
     await queue.send({ message: stepOf(record), delaySeconds: 0 });
     return undefined;

@@ -95,6 +95,8 @@ for (const { name, start } of stores()) {
         lastEvent: { ...record.lastEvent, seq: 1, outcome: 'transition' },
       };
       expect(await store.commit(next, { seq: 1 })).to.equal(false);
+      // A machine added again under the name has another createdAt: never committed over.
+      expect(await store.commit({ ...next, createdAt: '2026-01-02T00:00:00.000Z' }, { seq: 0 })).to.equal(false);
       expect(await store.commit(next, { seq: 0 })).to.equal(true);
       expect(await store.commit({ ...next, state: 'AGAIN' }, { seq: 0 })).to.equal(false);
       expect(await store.get(record.id)).to.deep.equal(next);

@@ -111,7 +111,8 @@ export class InMemoryMachineStore implements MachineStore {
   async commit(next: MachineRecord, guard: CommitGuard) {
     await this.enter('commit');
     const record = this.records.get(next.id);
-    const holds = record !== undefined && !record.removing && record.seq === guard.seq;
+    const holds =
+      record !== undefined && !record.removing && record.seq === guard.seq && record.createdAt === next.createdAt;
     if (holds) this.put(next);
     return holds;
   }

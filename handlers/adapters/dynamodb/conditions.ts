@@ -20,6 +20,10 @@ export interface Condition {
 const absent: Part = { expression: 'attribute_not_exists(id)' };
 const notRemoving: Part = { expression: 'attribute_not_exists(removing)' };
 const atSeq = (seq: number): Part => ({ expression: 'seq = :seq', values: { ':seq': seq } });
+const createdAs = (createdAt: string): Part => ({
+  expression: 'createdAt = :createdAt',
+  values: { ':createdAt': createdAt },
+});
 
 /** Nobody holds the step: no lease, or one that has run out. */
 const noLiveLease = (now: number): Part => ({
@@ -47,13 +51,14 @@ function all(...parts: Part[]): Condition {
 /** A step's history item may be claimed: nobody holds the step. */
 export const free = (now: number): Condition => all(noLiveLease(now));
 
-/** The record is as it was read (nothing committed since) and not being removed. */
-export const committable = (guard: CommitGuard): Condition => all(atSeq(guard.seq), notRemoving);
+/** The record is as it was read (nothing committed since, the same machine) and not being removed. */
+export const committable = (guard: CommitGuard, createdAt: string): Condition =>
+  all(atSeq(guard.seq), createdAs(createdAt), notRemoving);
 
 export const leasedBy = (token: string): Condition => all(leaseIs(token));
 
 /** The record is this version of this machine, not one added again under its name. */
 export const sameVersion = (record: { seq: number; createdAt: string }): Condition =>
-  all(atSeq(record.seq), { expression: 'createdAt = :createdAt', values: { ':createdAt': record.createdAt } });
+  all(atSeq(record.seq), createdAs(record.createdAt));
 
 export const isNew: Condition = all(absent);

@@ -118,7 +118,7 @@ export class DynamoMachineStore implements MachineStore {
   }
 
   async commit(next: MachineRecord, guard: CommitGuard): Promise<boolean> {
-    return (await this.put(next, committable(guard))) !== undefined;
+    return (await this.put(next, committable(guard, next.createdAt))) !== undefined;
   }
 
   async writeLatestEvent(record: MachineRecord): Promise<void> {

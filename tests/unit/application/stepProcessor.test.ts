@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { DEFER_SECONDS, THROTTLE_RETRY_SECONDS } from '../../../domain/limits';
-import type { MachineRecord, StepMessage } from '../../../domain/machine';
+import { historyKey, type MachineRecord, type StepMessage } from '../../../domain/machine';
 import type { InvocationResult } from '../../../domain/step';
 import type { FaultPoints } from '../../../handlers/application/commitExecutor';
 import type { StepLogFields } from '../../../handlers/application/metrics';
@@ -126,7 +126,7 @@ describe('the step processor', () => {
     const plenty = { remainingMs: () => 60_000 };
     const otherLease = { token: 'other', until: T0 + 30_000 };
 
-    it('runs the steps due at once in this call, claiming each without a read or a send, until one is not', async () => {
+    it('runs the steps due at once in this call, each claimed and read back, with no send, until one is not', async () => {
       const logged: StepLogFields[] = [];
       const { store, queue, invoker, processStep } = setup({
         results: [to('TASK-1'), to('FINALIZE'), to('START', 5)],
@@ -136,8 +136,8 @@ describe('the step processor', () => {
 
       expect(store.calls).to.deep.equal([
         ...['getRecord', 'claim', 'getRecord', 'commit'],
-        ...['claim', 'commit'],
-        ...['claim', 'commit'],
+        ...['claim', 'getRecord', 'commit'],
+        ...['claim', 'getRecord', 'commit'],
       ]);
       expect(invoker.calls.map((call) => call.input.state)).to.deep.equal(['START', 'TASK-1', 'FINALIZE']);
       expect(queue.sent).to.deep.equal([{ message: { id: 'm-1', version: 3, attempt: 1 }, delaySeconds: 5 }]);
@@ -195,6 +195,37 @@ describe('the step processor', () => {
       };
       expect(await processStep(message(), plenty)).to.equal('committed');
       expect(invoker.calls).to.have.length(1);
+      expect(queue.sent).to.deep.equal([{ message: { id: 'm-1', version: 1, attempt: 1 }, delaySeconds: 0 }]);
+    });
+
+    it('starts nothing on a step run on to that a delete claimed, deleted and purged before our claim landed', async () => {
+      const { store, queue, invoker, processStep } = setup({ results: [to('TASK-1')] });
+      let claims = 0;
+      store.before.claim = async () => {
+        if (++claims !== 2) return;
+        // The 204 delete, all of it, while our claim of the step we just committed is in flight.
+        const committed = store.records.get('m-1') as MachineRecord;
+        await store.claim(committed, otherLease, T0);
+        await store.deleteRecord(committed);
+        await store.purgeHistory(historyKey(committed), 100);
+      };
+      expect(await processStep(message(), plenty)).to.equal('committed');
+      expect(invoker.calls).to.have.length(1);
+      expect(store.records.has('m-1')).to.equal(false);
+      // The step's own message, dropped when it finds no machine; no lease of ours is left.
+      expect(queue.sent).to.deep.equal([{ message: { id: 'm-1', version: 1, attempt: 1 }, delaySeconds: 0 }]);
+      expect([...store.leases.values()].map((lease) => lease.token)).to.deep.equal([]);
+    });
+
+    it('sends the step its message when a carried commit landed but was reported refused (a lost response)', async () => {
+      const { store, queue, processStep } = setup({ results: [to('TASK-1')] });
+      const commit = store.commit.bind(store);
+      store.commit = async (next, guard) => {
+        await commit(next, guard);
+        return false; // the SDK's retry of a write that landed
+      };
+      expect(await processStep(message(), plenty)).to.equal('commit-refused');
+      expect(store.records.get('m-1')).to.deep.include({ version: 1, carrier: { version: 0, attempt: 1 } });
       expect(queue.sent).to.deep.equal([{ message: { id: 'm-1', version: 1, attempt: 1 }, delaySeconds: 0 }]);
     });
 
