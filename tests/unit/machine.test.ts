@@ -46,15 +46,11 @@ describe('toView', () => {
   it('hides the lease and bookkeeping and says whether a handler runs', () => {
     const record = machine({ lease: { token: 'secret', until: T0 + 1 }, carrier: { version: 0, attempt: 1 } });
     const view = toView(record, T0);
-    const {
-      lease: _lease,
-      lastEvent: _lastEvent,
-      fingerprint: _fingerprint,
-      seq: _seq,
-      carrier: _carrier,
-      ...shown
-    } = record;
-    expect(view).to.deep.equal({ ...shown, handlerRunning: true });
+    const hidden = ['lease', 'lastEvent', 'fingerprint', 'seq', 'carrier'];
+    expect(Object.keys(view).sort()).to.deep.equal(
+      [...Object.keys(record).filter((key) => !hidden.includes(key)), 'handlerRunning'].sort(),
+    );
+    expect(view).to.deep.include({ state: record.state, object: record.object, handlerRunning: true });
     expect(toView(machine({ lease: { token: 'secret', until: T0 } }), T0).handlerRunning).to.equal(false);
   });
 });
