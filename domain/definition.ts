@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { type FieldIssue, PayloadTooLargeError, ValidationError } from './errors';
 import { type FunctionScope, isWellFormedReference, resolveFunction } from './functionRef';
-import { DEFAULT_LEASE_SECONDS, INVOKE_SHARE_OF_LEASE, MAX_MACHINE_BYTES, MAX_STATE_TIMEOUT_SECONDS } from './limits';
+import {
+  DEFAULT_LEASE_SECONDS,
+  INVOKE_SHARE_OF_LEASE,
+  invokeTimeoutMs,
+  MAX_MACHINE_BYTES,
+  MAX_STATE_TIMEOUT_SECONDS,
+} from './limits';
 import { storableIssues } from './storable';
 
 /** A machine's name, which is also its id and a path segment of the API: `.` and `..` cannot be. */
@@ -112,7 +118,7 @@ export interface DeploymentBounds {
 
 /** The longest state timeout a deployment can honour: the invoke's share of the processor's lease. */
 export function maxStateTimeoutSeconds(bounds: DeploymentBounds): number {
-  return Math.min(Math.floor(bounds.leaseSeconds * INVOKE_SHARE_OF_LEASE), MAX_STATE_TIMEOUT_SECONDS);
+  return Math.min(Math.floor(invokeTimeoutMs(bounds.leaseSeconds) / 1000), MAX_STATE_TIMEOUT_SECONDS);
 }
 
 /**

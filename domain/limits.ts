@@ -22,6 +22,8 @@ export const PROCESSOR_TIMEOUT_SECONDS = 60;
 export const DEFAULT_LEASE_SECONDS = 70;
 /** The share of its lease a step may spend in the handler, leaving the rest to commit. */
 export const INVOKE_SHARE_OF_LEASE = 0.8;
+/** The longest a step's invoke may take under a lease of `leaseSeconds`: its share of the lease. */
+export const invokeTimeoutMs = (leaseSeconds: number): number => leaseSeconds * 1000 * INVOKE_SHARE_OF_LEASE;
 /**
  * The longest state timeout (`timeouts`) a definition may give, before the deployment's own
  * bound (INVOKE_SHARE_OF_LEASE x the lease, 56 s by default): Lambda's longest function timeout.

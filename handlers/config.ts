@@ -3,7 +3,6 @@ import {
   DEFAULT_LEASE_SECONDS,
   DEFAULT_MAX_RECEIVE_COUNT,
   DEFAULT_STATUS_SHARDS,
-  INVOKE_SHARE_OF_LEASE,
   MAX_STATUS_SHARDS,
   SQS_MAX_DELAY_SECONDS,
 } from '../domain/limits';
@@ -113,9 +112,4 @@ export function functionScope(config: ServiceConfig, invokedFunctionArn?: string
     extraFunctionArns: config.extraFunctionArns,
     ...(known ? { accountId, region, partition } : { region: config.region }),
   };
-}
-
-/** A step's invoke must end while its lease still holds, leaving time to commit. */
-export function invokeTimeoutMs(config: ServiceConfig): number {
-  return config.leaseSeconds * 1000 * INVOKE_SHARE_OF_LEASE;
 }

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { invokeTimeoutMs } from '../domain/limits';
 import { createLambdaClient, LambdaStateInvoker } from './adapters/lambda/stateInvoker';
 import { stepMetrics } from './adapters/metrics/powertoolsMetrics';
 import { createSqsClient, SqsStepQueue } from './adapters/sqs/stepQueue';
 import type { ApiDeps } from './application/ports';
-import { invokeTimeoutMs, readConfig, type ServiceConfig } from './config';
+import { readConfig, type ServiceConfig } from './config';
 import { buildStore } from './readWiring';
 
 export interface Services extends ApiDeps {
@@ -30,7 +31,11 @@ export function buildServices(config: ServiceConfig): Services {
     store: buildStore(config),
     queue: new SqsStepQueue(createSqsClient({ region, endpoint: config.endpoints.sqs }), config.queueUrl),
     invoker: new LambdaStateInvoker(
-      createLambdaClient({ region, endpoint: config.endpoints.lambda, timeoutMs: invokeTimeoutMs(config) }),
+      createLambdaClient({
+        region,
+        endpoint: config.endpoints.lambda,
+        timeoutMs: invokeTimeoutMs(config.leaseSeconds),
+      }),
     ),
     maxQueueDelaySeconds: config.maxQueueDelaySeconds,
     now: Date.now,

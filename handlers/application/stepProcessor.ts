@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { type FunctionScope, resolveFunction } from '../../domain/functionRef';
-import { DEFER_SECONDS, INVOKE_SHARE_OF_LEASE, THROTTLE_RETRY_SECONDS } from '../../domain/limits';
+import { DEFER_SECONDS, invokeTimeoutMs, THROTTLE_RETRY_SECONDS } from '../../domain/limits';
 import {
   compareSteps,
   type Lease,
@@ -246,7 +246,7 @@ export function createStepProcessor(deps: StepProcessorDeps) {
    * deleted and purged it since our commit (docs/design.md#run-on).
    */
   async function runOn(record: MachineRecord, budget: RunOnBudget | undefined): Promise<ClaimedStep | undefined> {
-    if (budget && budget.remainingMs() >= invokeTimeoutMs(record) + RUN_ON_SPARE_MS) {
+    if (budget && budget.remainingMs() >= longestInvokeMs(record) + RUN_ON_SPARE_MS) {
       const lease = newLease();
       if (await claimCurrent(record, lease)) return { record, lease };
     }
@@ -255,9 +255,10 @@ export function createStepProcessor(deps: StepProcessorDeps) {
   }
 
   /** The longest the invoke of the record's state may take: its own timeout, within the lease's share. */
-  function invokeTimeoutMs(record: MachineRecord): number {
+  function longestInvokeMs(record: MachineRecord): number {
     const timeout = stateTimeoutSeconds(record);
-    return Math.min(timeout === undefined ? Number.POSITIVE_INFINITY : timeout * 1000, leaseMs * INVOKE_SHARE_OF_LEASE);
+    const longest = invokeTimeoutMs(deps.leaseSeconds);
+    return timeout === undefined ? longest : Math.min(timeout * 1000, longest);
   }
 
   function invokeHandler(record: MachineRecord): Promise<InvocationResult> {

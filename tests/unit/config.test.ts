@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { DEFAULT_LEASE_SECONDS, DEFAULT_STATUS_SHARDS, SQS_MAX_DELAY_SECONDS } from '../../domain/limits';
-import { functionScope, invokeTimeoutMs, readConfig } from '../../handlers/config';
+import { functionScope, readConfig } from '../../handlers/config';
 
 const env = {
   SERVICE_PREFIX: 'svc-dev-',
@@ -72,10 +72,6 @@ describe('the service configuration', () => {
       'environment variable STATUS_SHARDS must be at most 256',
     );
     expect(() => readConfig({ ...env, STATUS_SHARDS: '0' })).to.throw('must be a positive integer');
-  });
-
-  it('gives a handler 80 % of the lease, leaving the rest to commit', () => {
-    expect(invokeTimeoutMs(readConfig({ ...env, LEASE_SECONDS: '10' }))).to.equal(8000);
   });
 
   it("takes the account, region and partition from the running function's ARN, else the region only", () => {

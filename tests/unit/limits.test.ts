@@ -6,6 +6,7 @@ import {
   DEFAULT_PAGE_SIZE,
   DEFER_SECONDS,
   INVOKE_SHARE_OF_LEASE,
+  invokeTimeoutMs,
   MAX_DELAY_SECONDS,
   MAX_MACHINE_BYTES,
   MAX_PAGE_SIZE,
@@ -37,6 +38,8 @@ describe('limits', () => {
     expect(PROCESSOR_TIMEOUT_SECONDS).to.equal(customSetting('transitionTimeout'));
     expect(DEFAULT_LEASE_SECONDS).to.be.above(PROCESSOR_TIMEOUT_SECONDS);
     expect(INVOKE_SHARE_OF_LEASE).to.equal(0.8);
+    // A handler gets 80 % of the lease, leaving the rest to commit.
+    expect(invokeTimeoutMs(10)).to.equal(8000);
     expect(API_LEASE_SECONDS).to.equal(30);
   });
 

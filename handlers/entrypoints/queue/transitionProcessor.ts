@@ -35,6 +35,7 @@ function processor(context: Context) {
 /** SQS-triggered transition processor; failures are reported per message (partial batch response). */
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   const { services, processStep } = processor(context);
+  const budget = { remainingMs: () => context.getRemainingTimeInMillis() };
   const processRecord = async (record: SQSRecord) => {
     const purge = parsePurgeMessage(record.body);
     if (purge) {
@@ -52,7 +53,6 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
     }
     await processStep(message, budget);
   };
-  const budget = { remainingMs: () => context.getRemainingTimeInMillis() };
   try {
     // The invocation's next-step sends go out together (SqsStepQueue).
     const tracked = (record: SQSRecord) => services.queue.track(() => processRecord(record));
