@@ -1,35 +1,36 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { validateFile, validateJsonObject } from 'cfn-lint';
 import { expect } from 'chai';
-import { extract, type FunctionBundle, functionBundles, MAX_ZIP_BYTES } from '../../bench/bundles';
-import { DEFAULT_STATUS_SHARDS } from '../../domain/limits';
-import { queueNames, SERVICE, slsEnv, tableNames } from '../../scripts/localStack';
-import { api } from '../helpers/api';
-import { currentStack } from '../helpers/stack';
+import { extract, type FunctionBundle, functionBundles, MAX_ZIP_BYTES } from '../../../bench/bundles';
+import { DEFAULT_STATUS_SHARDS } from '../../../domain/limits';
+import { freePorts, queueNames, SERVICE, SLS_BIN, slsEnv, tableNames } from '../../../scripts/localStack';
 
 const run = promisify(execFile);
-const SLS = join('node_modules', 'osls', 'bin', 'serverless.js');
 
 type Template = { Resources: Record<string, { Type: string; Properties: any }>; Outputs: Record<string, unknown> };
 
-/** `sls package --stage <stage>` into a temporary folder: the update template, and a function removing it all. */
+/**
+ * `sls package --stage <stage>` into a temporary folder, with an OS temp folder of its own: the
+ * update template, what packaging left in that temp folder, and a function removing it all.
+ */
 async function packageStage(stage: string, args: string[] = []) {
   const outDir = await mkdtemp(join(tmpdir(), `fsm-package-${stage}-`));
+  const osTmp = await mkdtemp(join(tmpdir(), `fsm-package-tmp-${stage}-`));
   const build = `.esbuild-package-${stage}-${process.pid}`;
-  await run(process.execPath, [SLS, 'package', '--stage', stage, '--package', outDir, ...args], {
-    env: slsEnv(currentStack().ports, { FSM_BUILD_DIR: build }),
+  await run(process.execPath, [SLS_BIN, 'package', '--stage', stage, '--package', outDir, ...args], {
+    env: slsEnv(await freePorts(), { FSM_BUILD_DIR: build, TMPDIR: osTmp }),
   });
   const file = join(outDir, 'cloudformation-template-update-stack.json');
   const template: Template = JSON.parse(await readFile(file, 'utf8'));
+  const leftInTmp = await readdir(osTmp);
   const remove = async () => {
-    await rm(outDir, { recursive: true, force: true });
-    await rm(build, { recursive: true, force: true });
+    await Promise.all([outDir, osTmp, build].map((path) => rm(path, { recursive: true, force: true })));
   };
-  return { outDir, file, template, remove };
+  return { outDir, file, template, leftInTmp, remove };
 }
 
 const functionsOf = (template: Template) =>
@@ -88,10 +89,11 @@ describe('the Serverless project', function () {
     let template: Template;
     let outDir: string;
     let templateFile: string;
+    let leftInTmp: string[];
     let remove: () => Promise<void>;
 
     before(async () => {
-      ({ template, outDir, file: templateFile, remove } = await packageStage('prod'));
+      ({ template, outDir, file: templateFile, leftInTmp, remove } = await packageStage('prod'));
     });
 
     after(async () => {
@@ -293,6 +295,10 @@ describe('the Serverless project', function () {
         bundles = await functionBundles(outDir);
       });
 
+      it("leaves no zip's staging folder in the OS temp folder (only tsx's compile cache)", () => {
+        expect(leftInTmp.filter((entry) => !entry.startsWith('tsx-'))).to.deep.equal([]);
+      });
+
       it('packages every function in a zip of its own, each at most 1 MB, with no source maps', () => {
         const functions = ofType('AWS::Lambda::Function');
         expect(bundles.map((bundle) => bundle.name)).to.have.length(functions.length);
@@ -474,27 +480,6 @@ describe('the Serverless project', function () {
         const allowList = template.Resources[id]?.Properties.Environment.Variables.ALLOWED_FUNCTIONS as string;
         expect(allowList.split(','), id).to.have.members(names);
       }
-    });
-  });
-
-  describe('sls invoke local', () => {
-    it('runs the add function with examples/events/add-machine.json against the local stack', async () => {
-      const { stdout } = await run(
-        process.execPath,
-        [SLS, 'invoke', 'local', '-f', 'addMachine', '--stage', 'local', '--path', 'examples/events/add-machine.json'],
-        { env: slsEnv(currentStack().ports, { FSM_BUILD_DIR: `.esbuild-invoke-${process.pid}` }) },
-      ).finally(() => rm(`.esbuild-invoke-${process.pid}`, { recursive: true, force: true }));
-      // The function's own output comes first: its EMF metrics lines (Powertools Metrics), then the response.
-      const output = stdout
-        .split('\n')
-        .filter((line) => !line.startsWith('{"_aws"'))
-        .join('\n');
-      const response = JSON.parse(output.slice(output.indexOf('{')));
-      expect(response.statusCode).to.be.oneOf([200, 201]);
-      const machine = JSON.parse(response.body);
-      expect(machine.id).to.equal('example-order-42');
-      const fetched = await api('GET', '/machines/example-order-42');
-      expect(fetched.status).to.equal(200);
     });
   });
 });

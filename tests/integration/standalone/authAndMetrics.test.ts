@@ -4,22 +4,22 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { sigV4Transform } from '../../auth/sign';
-import { ApiClient } from '../../client/apiClient';
-import { pollUntil } from '../../client/poll';
-import { isFinished, type MachineView } from '../../domain/machine';
-import { COUNT_METRICS, TIMING_METRICS } from '../../handlers/application/metrics';
+import { sigV4Transform } from '../../../auth/sign';
+import { ApiClient } from '../../../client/apiClient';
+import { pollUntil } from '../../../client/poll';
+import { isFinished, type MachineView } from '../../../domain/machine';
+import { COUNT_METRICS, TIMING_METRICS } from '../../../handlers/application/metrics';
 import {
   type EmfSummary,
   formatEmfSummary,
   parseEmf,
   summarizeEmf,
-} from '../../plugins/serverless-offline-emulators/src/emf';
-import { LOCAL_CREDENTIALS, type LocalStack } from '../../scripts/localStack';
-import { exampleWorkflow } from '../helpers/api';
-import { startOwnTestStack } from '../helpers/stack';
+} from '../../../plugins/serverless-offline-emulators/src/emf';
+import { LOCAL_CREDENTIALS, type LocalStack } from '../../../scripts/localStack';
+import { exampleWorkflow } from '../../helpers/api';
+import { startOwnTestStack } from '../../helpers/stack';
 
-const PROJECT_DIR = join(__dirname, '..', '..');
+const PROJECT_DIR = join(__dirname, '..', '..', '..');
 
 /**
  * A stack of its own, as a developer runs it with `--apiAuth iam` and the default log level

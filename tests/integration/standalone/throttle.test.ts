@@ -1,11 +1,11 @@
 import { expect } from 'chai';
-import { ApiClient } from '../../client/apiClient';
-import { isFinished } from '../../domain/machine';
-import type { RequestRecord } from '../../plugins/serverless-offline-emulators/src/recorder';
-import type { LocalStack } from '../../scripts/localStack';
-import { exampleWorkflow } from '../helpers/api';
-import { readRequestLog } from '../helpers/iamSimulation';
-import { startOwnTestStack } from '../helpers/stack';
+import { ApiClient } from '../../../client/apiClient';
+import { isFinished } from '../../../domain/machine';
+import type { RequestRecord } from '../../../plugins/serverless-offline-emulators/src/recorder';
+import type { LocalStack } from '../../../scripts/localStack';
+import { exampleWorkflow } from '../../helpers/api';
+import { readRequestLog } from '../../helpers/iamSimulation';
+import { startOwnTestStack } from '../../helpers/stack';
 
 /**
  * Lambda throttling, emulated: a stack of its own whose Lambda endpoint lets at most 2 invokes of

@@ -1,0 +1,43 @@
+import { execFile } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { expect } from 'chai';
+import { SLS_BIN, slsEnv } from '../../scripts/localStack';
+import { api } from '../helpers/api';
+import { currentStack } from '../helpers/stack';
+
+const run = promisify(execFile);
+
+describe('sls invoke local', function () {
+  this.timeout(120_000);
+
+  it('runs the add function with examples/events/add-machine.json against the local stack', async () => {
+    const build = `.esbuild-invoke-${process.pid}`;
+    const { stdout } = await run(
+      process.execPath,
+      [
+        SLS_BIN,
+        'invoke',
+        'local',
+        '-f',
+        'addMachine',
+        '--stage',
+        'local',
+        '--path',
+        'examples/events/add-machine.json',
+      ],
+      { env: slsEnv(currentStack().ports, { FSM_BUILD_DIR: build }) },
+    ).finally(() => rm(build, { recursive: true, force: true }));
+    // The function's own output comes first: its EMF metrics lines (Powertools Metrics), then the response.
+    const output = stdout
+      .split('\n')
+      .filter((line) => !line.startsWith('{"_aws"'))
+      .join('\n');
+    const response = JSON.parse(output.slice(output.indexOf('{')));
+    expect(response.statusCode).to.be.oneOf([200, 201]);
+    const machine = JSON.parse(response.body);
+    expect(machine.id).to.equal('example-order-42');
+    const fetched = await api('GET', '/machines/example-order-42');
+    expect(fetched.status).to.equal(200);
+  });
+});
