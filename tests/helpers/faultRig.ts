@@ -3,6 +3,7 @@ import {
   CreateQueueCommand,
   DeleteMessageCommand,
   DeleteQueueCommand,
+  GetQueueAttributesCommand,
   type Message,
   ReceiveMessageCommand,
   SendMessageCommand,
@@ -168,6 +169,17 @@ export class FaultRig {
   async allFinished(ids: string[]): Promise<boolean> {
     const records = await Promise.all(ids.map((id) => this.get(id)));
     return records.every((r) => r !== undefined && isFinished(r.status));
+  }
+
+  /** Nothing left in the rig's queue: every message, copies and deferrals included, handled and deleted. */
+  async drained(): Promise<boolean> {
+    const { Attributes = {} } = await this.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: this.queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesDelayed'],
+      }),
+    );
+    return Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesDelayed) === 0;
   }
 
   /** Receives and processes messages until `until` holds; a processor that throws "crashed". */

@@ -68,9 +68,15 @@ describe('fault suite: exactly-once commits under faults', function () {
 
   it('commits each step once when every message is delivered 3 times', async () => {
     const ids = await Promise.all(Array.from({ length: 5 }, () => rig.add(exampleWorkflow())));
-    const stats = await rig.drive({ duplicates: 2, until: () => rig.allFinished(ids) });
+    // Until every copy is handled too: a chain may finish its machine before its copies come.
+    const stats = await rig.drive({
+      duplicates: 2,
+      until: async () => (await rig.allFinished(ids)) && (await rig.drained()),
+    });
     const counts = await audit(rig, ids, { status: 'SUCCEEDED', version: 4, events: WORKFLOW_EVENTS });
-    expect(stats.outcomes['dropped:stale']).to.be.greaterThan(0);
+    // Each machine's first step comes 3 times and runs on to the end: one copy runs, and the
+    // other two are dropped, at once or after a deferral while the chain held the step.
+    expect(stats.outcomes['dropped:stale']).to.be.at.least(2 * ids.length);
     record('every message x3', ids.length, '2 extra copies of each message', stats, counts);
   });
 
