@@ -4,6 +4,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
+import { SLS_BIN, scratchBuildDir } from '../scripts/localStack';
 import { median } from './stats';
 
 /**
@@ -18,7 +19,6 @@ const INIT_RUNS = 10;
 
 const run = promisify(execFile);
 const PROJECT_DIR = resolve(__dirname, '..');
-const SLS = join(PROJECT_DIR, 'node_modules', 'osls', 'bin', 'serverless.js');
 
 /** One entry of a zip file (only what this script needs: stored or deflated files). */
 export interface ZipEntry {
@@ -109,13 +109,10 @@ export async function extract(bundle: FunctionBundle, dir: string): Promise<stri
   return join(dir, bundle.handlerFile);
 }
 
-/**
- * `sls package --stage prod` into a new temporary directory, bundling under .build/, which the
- * file watcher of every running `sls offline` ignores (tests/helpers/stack.ts).
- */
-export async function packageProd(outDir: string, buildDir = `.build/bundles-${process.pid}`): Promise<void> {
+/** `sls package --stage prod` into a new temporary directory. */
+export async function packageProd(outDir: string, buildDir = scratchBuildDir(`bundles-${process.pid}`)): Promise<void> {
   try {
-    await run(process.execPath, [SLS, 'package', '--stage', 'prod', '--package', outDir], {
+    await run(process.execPath, [SLS_BIN, 'package', '--stage', 'prod', '--package', outDir], {
       cwd: PROJECT_DIR,
       env: {
         ...process.env,

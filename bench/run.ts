@@ -3,7 +3,13 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { LogRecord } from '../plugins/serverless-offline-emulators/src/recorder';
-import { freePorts, type LocalStack, startLocalStack, useLocalCredentials } from '../scripts/localStack';
+import {
+  freePorts,
+  type LocalStack,
+  scratchBuildDir,
+  startLocalStack,
+  useLocalCredentials,
+} from '../scripts/localStack';
 import { type BundleRow, formatBundles, measureProdBundles } from './bundles';
 import { benchDomainStep } from './domainStep';
 import { runLimit } from './limit';
@@ -190,7 +196,7 @@ async function main() {
     console.error('starting the local stack ...');
     stack = await startLocalStack({
       ports,
-      buildDir: `.esbuild-bench-${ports.http}`,
+      buildDir: scratchBuildDir(`bench-${ports.http}`),
       params: { logLevel: 'ERROR' },
       requestLog,
     });

@@ -112,6 +112,15 @@ const PROJECT_DIR = join(__dirname, '..');
 export const SLS_BIN = join(PROJECT_DIR, 'node_modules', 'osls', 'bin', 'serverless.js');
 
 /** Environment for `sls` commands run against a local stack on `ports` (quiet, no AWS needed). */
+/**
+ * A folder of the project for the bundles of one stack or `sls` command (FSM_BUILD_DIR), under
+ * `.build/`, which serverless-esbuild's file watcher ignores. Every running `sls offline` watches
+ * the project's .js and .ts files and rebuilds all its functions (seconds of CPU, every function
+ * cold again) when one changes: bundles written next to it by another stack, `sls package` or
+ * `sls invoke local` would set that off in every stack up, as when test lanes run side by side.
+ */
+export const scratchBuildDir = (name: string) => `.build/${name}`;
+
 export function slsEnv(ports: StackPorts, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
     ...process.env,

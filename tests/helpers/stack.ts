@@ -1,10 +1,11 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   freePorts,
   type LocalStack,
   type StackOptions,
+  scratchBuildDir,
   startLocalStack,
   useLocalCredentials,
 } from '../../scripts/localStack';
@@ -53,20 +54,27 @@ async function startStack(
     logLevel: process.env.FSM_LOG_LEVEL ?? 'ERROR',
     ...ownParams,
   };
-  return startLocalStack({
+  // Every AWS request the functions make; tests/integration/requestLog.test.ts checks them against
+  // IAM. Unless the caller keeps the log (FSM_REQUEST_LOG), it is the stack's, removed with it.
+  const ownLogDir = requestLog ? undefined : await mkdtemp(join(tmpdir(), 'fsm-requests-'));
+  const removeOwnLog = () => (ownLogDir ? rm(ownLogDir, { recursive: true, force: true }) : Promise.resolve());
+  const started = await startLocalStack({
     ports,
-    buildDir: `.esbuild-test-${ports.http}`,
+    buildDir: scratchBuildDir(`test-${ports.http}`),
     params: Object.fromEntries(
       Object.entries(params).filter((entry): entry is [string, string] => entry[1] !== undefined),
     ),
-    // Every AWS request the functions make; tests/integration/requestLog.test.ts checks them against IAM.
-    requestLog: requestLog ?? join(mkdtempSync(join(tmpdir(), 'fsm-requests-')), 'requests.jsonl'),
+    requestLog: requestLog ?? join(ownLogDir as string, 'requests.jsonl'),
     onOutput: (line) => {
       if (process.env.FSM_VERBOSE) console.log(`      [sls] ${line}`);
       onOutput?.(line);
     },
     ...settings,
+  }).catch(async (error) => {
+    await removeOwnLog();
+    throw error;
   });
+  return { ...started, stop: () => started.stop().finally(removeOwnLog) };
 }
 
 export async function stopTestStack(): Promise<void> {

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { SLS_BIN, slsEnv } from '../../scripts/localStack';
+import { SLS_BIN, scratchBuildDir, slsEnv } from '../../scripts/localStack';
 import { api } from '../helpers/api';
 import { currentStack } from '../helpers/stack';
 
@@ -12,7 +12,7 @@ describe('sls invoke local', function () {
   this.timeout(120_000);
 
   it('runs the add function with examples/events/add-machine.json against the local stack', async () => {
-    const build = `.esbuild-invoke-${process.pid}`;
+    const build = scratchBuildDir(`invoke-${process.pid}`);
     const { stdout } = await run(
       process.execPath,
       [

@@ -7,7 +7,15 @@ import { validateFile, validateJsonObject } from 'cfn-lint';
 import { expect } from 'chai';
 import { extract, type FunctionBundle, functionBundles, MAX_ZIP_BYTES } from '../../../bench/bundles';
 import { DEFAULT_STATUS_SHARDS } from '../../../domain/limits';
-import { freePorts, queueNames, SERVICE, SLS_BIN, slsEnv, tableNames } from '../../../scripts/localStack';
+import {
+  freePorts,
+  queueNames,
+  SERVICE,
+  SLS_BIN,
+  scratchBuildDir,
+  slsEnv,
+  tableNames,
+} from '../../../scripts/localStack';
 
 const run = promisify(execFile);
 
@@ -20,17 +28,21 @@ type Template = { Resources: Record<string, { Type: string; Properties: any }>; 
 async function packageStage(stage: string, args: string[] = []) {
   const outDir = await mkdtemp(join(tmpdir(), `fsm-package-${stage}-`));
   const osTmp = await mkdtemp(join(tmpdir(), `fsm-package-tmp-${stage}-`));
-  const build = `.esbuild-package-${stage}-${process.pid}`;
-  await run(process.execPath, [SLS_BIN, 'package', '--stage', stage, '--package', outDir, ...args], {
-    env: slsEnv(await freePorts(), { FSM_BUILD_DIR: build, TMPDIR: osTmp }),
-  });
-  const file = join(outDir, 'cloudformation-template-update-stack.json');
-  const template: Template = JSON.parse(await readFile(file, 'utf8'));
-  const leftInTmp = await readdir(osTmp);
+  const build = scratchBuildDir(`package-${stage}-${process.pid}`);
   const remove = async () => {
     await Promise.all([outDir, osTmp, build].map((path) => rm(path, { recursive: true, force: true })));
   };
-  return { outDir, file, template, leftInTmp, remove };
+  try {
+    await run(process.execPath, [SLS_BIN, 'package', '--stage', stage, '--package', outDir, ...args], {
+      env: slsEnv(await freePorts(), { FSM_BUILD_DIR: build, TMPDIR: osTmp }),
+    });
+    const file = join(outDir, 'cloudformation-template-update-stack.json');
+    const template: Template = JSON.parse(await readFile(file, 'utf8'));
+    return { outDir, file, template, leftInTmp: await readdir(osTmp), remove };
+  } catch (error) {
+    await remove();
+    throw error;
+  }
 }
 
 const functionsOf = (template: Template) =>

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { freePorts, type StackPorts } from '../../../scripts/localStack';
+import { freePorts, type StackPorts, scratchBuildDir } from '../../../scripts/localStack';
 
 /** The environment of a fresh machine: no AWS credentials, no region, nothing AWS at all. */
 function freshEnv(ports: StackPorts): NodeJS.ProcessEnv {
@@ -15,7 +15,7 @@ function freshEnv(ports: StackPorts): NodeJS.ProcessEnv {
     FSM_LAMBDA_PORT: String(ports.lambda),
     FSM_DYNAMODB_PORT: String(ports.dynamodb),
     FSM_SQS_PORT: String(ports.sqs),
-    FSM_BUILD_DIR: `.esbuild-start-${ports.http}`,
+    FSM_BUILD_DIR: scratchBuildDir(`start-${ports.http}`),
   };
 }
 
@@ -110,7 +110,7 @@ for (const [title, command, args] of [
 
     afterEach(async () => {
       terminal?.kill();
-      await rm(`.esbuild-start-${ports.http}`, { recursive: true, force: true });
+      await rm(scratchBuildDir(`start-${ports.http}`), { recursive: true, force: true });
     });
 
     it('brings the whole service up, runs examples/fsm.json to SUCCEEDED, and stops everything on Ctrl-C', async () => {
@@ -135,7 +135,7 @@ describe('npm start -- --persist (a restart in the middle of a run)', function (
 
   afterEach(async () => {
     terminal?.kill();
-    await rm(`.esbuild-start-${ports.http}`, { recursive: true, force: true });
+    await rm(scratchBuildDir(`start-${ports.http}`), { recursive: true, force: true });
     await rm(dataDir, { recursive: true, force: true });
   });
 
