@@ -3,7 +3,8 @@
 // remove of a folder it has just filled, and the error is swallowed. With one package per
 // function (package.individually), every `sls package` or `sls deploy` would leave one folder per
 // function behind (0.2-0.8 MB each). Removed here once the zips exist, only the folders this
-// process made for this service's functions.
+// process made for this service's zips (one per function, or the service's one when not
+// packaged individually). A packaging that fails before this hook still leaves its folders.
 const { readdir, rm } = require('node:fs/promises');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
@@ -23,7 +24,8 @@ async function removeZipStaging(functions, folder = tmpdir(), pid = process.pid)
 
 class RemoveZipStaging {
   constructor(serverless) {
-    const remove = () => removeZipStaging(serverless.service.getAllFunctions());
+    const { service } = serverless;
+    const remove = () => removeZipStaging([...service.getAllFunctions(), service.service]);
     this.hooks = {
       'after:package:createDeploymentArtifacts': remove,
       'after:deploy:function:packageFunction': remove,

@@ -74,8 +74,8 @@ describe('fault suite: exactly-once commits under faults', function () {
       until: async () => (await rig.allFinished(ids)) && (await rig.drained()),
     });
     const counts = await audit(rig, ids, { status: 'SUCCEEDED', version: 4, events: WORKFLOW_EVENTS });
-    // Each machine's first step comes 3 times and runs on to the end: one copy runs, and the
-    // other two are dropped, at once or after a deferral while the chain held the step.
+    // Each machine's first step comes 3 times: one runs on to the machine's end, and the other
+    // two are dropped (a copy that came while the chain held the step would be deferred first).
     expect(stats.outcomes['dropped:stale']).to.be.at.least(2 * ids.length);
     record('every message x3', ids.length, '2 extra copies of each message', stats, counts);
   });
