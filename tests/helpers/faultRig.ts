@@ -171,8 +171,17 @@ export class FaultRig {
     return records.every((r) => r !== undefined && isFinished(r.status));
   }
 
-  /** Nothing left in the rig's queue: every message, copies and deferrals included, handled and deleted. */
-  async drained(): Promise<boolean> {
+  /**
+   * Every machine finished and nothing left in the rig's queue: every message, copies and
+   * deferrals included, handled and deleted. Where a drive delivers copies, it runs until this
+   * holds: a chain run on to a machine's end can finish it before the copies of its first
+   * message are even received.
+   */
+  async settled(ids: string[]): Promise<boolean> {
+    return (await this.allFinished(ids)) && (await this.drained());
+  }
+
+  private async drained(): Promise<boolean> {
     const { Attributes = {} } = await this.sqs.send(
       new GetQueueAttributesCommand({
         QueueUrl: this.queueUrl,

@@ -68,11 +68,7 @@ describe('fault suite: exactly-once commits under faults', function () {
 
   it('commits each step once when every message is delivered 3 times', async () => {
     const ids = await Promise.all(Array.from({ length: 5 }, () => rig.add(exampleWorkflow())));
-    // Until every copy is handled too: a chain may finish its machine before its copies come.
-    const stats = await rig.drive({
-      duplicates: 2,
-      until: async () => (await rig.allFinished(ids)) && (await rig.drained()),
-    });
+    const stats = await rig.drive({ duplicates: 2, until: () => rig.settled(ids) });
     const counts = await audit(rig, ids, { status: 'SUCCEEDED', version: 4, events: WORKFLOW_EVENTS });
     // Each machine's first step comes 3 times: one runs on to the machine's end, and the other
     // two are dropped (a copy that came while the chain held the step would be deferred first).
@@ -335,7 +331,7 @@ describe('fault suite: exactly-once commits under faults', function () {
         ids.map((id) => succeeded(Array.from({ length: 3 }, () => redriveMachine(rig.services, id, { object: {} })))),
       );
       expect(redrives).to.deep.equal(ids.map(() => 1));
-      const stats = await rig.drive({ duplicates: 2, until: () => rig.allFinished(ids) });
+      const stats = await rig.drive({ duplicates: 2, until: () => rig.settled(ids) });
       const counts = await audit(rig, ids, {
         status: 'SUCCEEDED',
         version: 3,
@@ -386,7 +382,7 @@ describe('fault suite: exactly-once commits under faults', function () {
         woken.set(id, await succeeded([wakeMachine(rig.services, id), wakeMachine(rig.services, id)]));
       };
       const [stats] = await Promise.all([
-        rig.drive({ duplicates: 2, workers: 2, until: () => rig.allFinished(ids) }),
+        rig.drive({ duplicates: 2, workers: 2, until: () => rig.settled(ids) }),
         ...ids.map(wakeAround),
       ]);
       let counts = { lost: 0, doubled: 0 };
@@ -441,7 +437,7 @@ describe('fault suite: exactly-once commits under faults', function () {
           }),
         ),
       );
-      const stats = await rig.drive({ duplicates: 2, until: () => rig.allFinished(ids) });
+      const stats = await rig.drive({ duplicates: 2, until: () => rig.settled(ids) });
       const counts = await audit(rig, ids, {
         status: 'SUCCEEDED',
         version: 3,
@@ -475,7 +471,7 @@ describe('fault suite: exactly-once commits under faults', function () {
         duplicates: 1,
         workers: 4,
         timeoutMs: 110_000,
-        until: () => rig.allFinished(ids),
+        until: () => rig.settled(ids),
       });
       const counts = await audit(rig, ids, { status: 'SUCCEEDED', version: 4, events: WORKFLOW_EVENTS });
       expect(counts).to.deep.equal({ lost: 0, doubled: 0 });
