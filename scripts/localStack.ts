@@ -86,27 +86,41 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-/** A port nobody listens on right now (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Where the tests and the benchmark put their stacks: below the ephemeral range that outgoing
+ * connections take their local ports from (32768-60999 on Linux, 49152-65535 on macOS). A port
+ * picked there could be taken by a client's connection between our check and the stack's
+ * listen, which happened with test lanes side by side, each making thousands of requests.
+ */
+const STACK_PORTS = { from: 20000, to: 32000 };
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 
-export const freePorts = async (): Promise<StackPorts> => ({
-  http: await freePort(),
-  lambda: await freePort(),
-  dynamodb: await freePort(),
-  sqs: await freePort(),
-});
+/** A port nobody listens on right now, drawn at random below the ephemeral range. */
+export async function freePort(taken: ReadonlySet<number> = new Set()): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = STACK_PORTS.from + Math.floor(Math.random() * (STACK_PORTS.to - STACK_PORTS.from));
+    if (!taken.has(port) && (await canListen(port))) return port;
+  }
+  throw new Error(`no free port between ${STACK_PORTS.from} and ${STACK_PORTS.to}`);
+}
+
+export async function freePorts(): Promise<StackPorts> {
+  const taken = new Set<number>();
+  const next = async () => {
+    const port = await freePort(taken);
+    taken.add(port);
+    return port;
+  };
+  return { http: await next(), lambda: await next(), dynamodb: await next(), sqs: await next() };
+}
 
 const PROJECT_DIR = join(__dirname, '..');
 export const SLS_BIN = join(PROJECT_DIR, 'node_modules', 'osls', 'bin', 'serverless.js');
@@ -228,6 +242,10 @@ async function waitUntilReady(
   collect(child.stderr);
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    // An emulator that could not listen leaves the process up but never ready: no use waiting.
+    if (output.some((line) => line.includes('EADDRINUSE'))) {
+      throw new Error(`sls offline could not listen on a port:\n${output.join('\n')}`);
+    }
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(
         `sls offline exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${output.join('\n')}`,

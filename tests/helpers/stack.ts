@@ -5,6 +5,7 @@ import {
   freePorts,
   type LocalStack,
   type StackOptions,
+  type StackPorts,
   scratchBuildDir,
   startLocalStack,
   useLocalCredentials,
@@ -46,7 +47,6 @@ async function startStack(
   requestLog?: string,
 ): Promise<LocalStack> {
   useLocalCredentials();
-  const ports = await freePorts();
   const params: Record<string, string | undefined> = {
     // Short enough that a message a "crashed" processor left behind comes back within a test.
     visibilityTimeout: '5',
@@ -58,23 +58,39 @@ async function startStack(
   // IAM. Unless the caller keeps the log (FSM_REQUEST_LOG), it is the stack's, removed with it.
   const ownLogDir = requestLog ? undefined : await mkdtemp(join(tmpdir(), 'fsm-requests-'));
   const removeOwnLog = () => (ownLogDir ? rm(ownLogDir, { recursive: true, force: true }) : Promise.resolve());
-  const started = await startLocalStack({
-    ports,
-    buildDir: scratchBuildDir(`test-${ports.http}`),
-    params: Object.fromEntries(
-      Object.entries(params).filter((entry): entry is [string, string] => entry[1] !== undefined),
-    ),
-    requestLog: requestLog ?? join(ownLogDir as string, 'requests.jsonl'),
-    onOutput: (line) => {
-      if (process.env.FSM_VERBOSE) console.log(`      [sls] ${line}`);
-      onOutput?.(line);
-    },
-    ...settings,
-  }).catch(async (error) => {
+  const start = async (ports: StackPorts) =>
+    startLocalStack({
+      ports,
+      buildDir: scratchBuildDir(`test-${ports.http}`),
+      params: Object.fromEntries(
+        Object.entries(params).filter((entry): entry is [string, string] => entry[1] !== undefined),
+      ),
+      requestLog: requestLog ?? join(ownLogDir as string, 'requests.jsonl'),
+      onOutput: (line) => {
+        if (process.env.FSM_VERBOSE) console.log(`      [sls] ${line}`);
+        onOutput?.(line);
+      },
+      ...settings,
+    });
+  const started = await startOnFreePorts(start).catch(async (error) => {
     await removeOwnLog();
     throw error;
   });
   return { ...started, stop: () => started.stop().finally(removeOwnLog) };
+}
+
+/**
+ * Starts on ports that were free a moment ago; another process may have taken one since (stacks
+ * of several lanes start at the same moment): then again on other ports.
+ */
+async function startOnFreePorts(start: (ports: StackPorts) => Promise<LocalStack>): Promise<LocalStack> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start(await freePorts());
+    } catch (error) {
+      if (attempt >= 3 || !String(error).includes('EADDRINUSE')) throw error;
+    }
+  }
 }
 
 export async function stopTestStack(): Promise<void> {
