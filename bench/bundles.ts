@@ -110,7 +110,7 @@ export async function extract(bundle: FunctionBundle, dir: string): Promise<stri
 }
 
 /** `sls package --stage prod` into a new temporary directory. */
-export async function packageProd(outDir: string, buildDir = scratchBuildDir(`bundles-${process.pid}`)): Promise<void> {
+export async function packageProd(outDir: string, buildDir = scratchBuildDir('bundles')): Promise<void> {
   try {
     await run(process.execPath, [SLS_BIN, 'package', '--stage', 'prod', '--package', outDir], {
       cwd: PROJECT_DIR,

@@ -17,15 +17,13 @@ const LAZY_PACKAGES = ['beautiful-mermaid'];
  */
 const placeholder = (name) => `./__lazy__.${name}.mjs`;
 
-/** serverless-esbuild's `plugins`: see custom.esbuild in serverless.yml. */
-const lazyPackages = {
+/** The esbuild plugin that makes `packages` lazy. */
+const lazyPackages = (packages) => ({
   name: 'lazy-packages',
   setup(build) {
     const options = build.initialOptions;
     options.metafile = true;
-    const filter = new RegExp(
-      `^(${LAZY_PACKAGES.map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`,
-    );
+    const filter = new RegExp(`^(${packages.map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`);
     build.onResolve({ filter }, (args) =>
       args.kind === 'dynamic-import' ? { path: placeholder(args.path), external: true } : undefined,
     );
@@ -33,7 +31,7 @@ const lazyPackages = {
       if (result.errors.length > 0 || !result.metafile) return;
       const workingDir = options.absWorkingDir ?? process.cwd();
       for (const [output, { imports }] of Object.entries(result.metafile.outputs)) {
-        const lazy = LAZY_PACKAGES.filter((name) => imports.some((i) => i.external && i.path === placeholder(name)));
+        const lazy = packages.filter((name) => imports.some((i) => i.external && i.path === placeholder(name)));
         if (lazy.length === 0) continue;
         const file = resolve(workingDir, output);
         const handler = basename(file, extname(file));
@@ -56,6 +54,8 @@ const lazyPackages = {
       }
     });
   },
-};
+});
 
-module.exports = [lazyPackages];
+/** serverless-esbuild's `plugins`: see custom.esbuild in serverless.yml. */
+module.exports = [lazyPackages(LAZY_PACKAGES)];
+module.exports.lazyPackages = lazyPackages;

@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -8,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { LOCAL_CREDENTIALS } from '../plugins/serverless-offline-emulators/src/credentials';
 import type { ApiAuth } from '../plugins/serverless-offline-emulators/src/httpFront';
 import type { StackInfo } from '../plugins/serverless-offline-emulators/src/plugin';
+import { freePort as freePortOn } from '../plugins/serverless-offline-emulators/src/servers';
 
 /**
  * Starts `sls offline start` (the whole local stack, see plugins/serverless-offline-emulators) for
@@ -86,31 +86,8 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-/**
- * Where the tests and the benchmark put their stacks: below the ephemeral range that outgoing
- * connections take their local ports from (32768-60999 on Linux, 49152-65535 on macOS). A port
- * picked there could be taken by a client's connection between our check and the stack's
- * listen, which happened with test lanes side by side, each making thousands of requests.
- */
-const STACK_PORTS = { from: 20000, to: 32000 };
-
-function canListen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-/** A port nobody listens on right now, drawn at random below the ephemeral range. */
-export async function freePort(taken: ReadonlySet<number> = new Set()): Promise<number> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const port = STACK_PORTS.from + Math.floor(Math.random() * (STACK_PORTS.to - STACK_PORTS.from));
-    if (!taken.has(port) && (await canListen(port))) return port;
-  }
-  throw new Error(`no free port between ${STACK_PORTS.from} and ${STACK_PORTS.to}`);
-}
+/** A port nobody listens on right now (the one rule of the local stack's ports). */
+export const freePort = (taken?: ReadonlySet<number>) => freePortOn('127.0.0.1', taken);
 
 export async function freePorts(): Promise<StackPorts> {
   const taken = new Set<number>();
@@ -125,16 +102,17 @@ export async function freePorts(): Promise<StackPorts> {
 const PROJECT_DIR = join(__dirname, '..');
 export const SLS_BIN = join(PROJECT_DIR, 'node_modules', 'osls', 'bin', 'serverless.js');
 
-/** Environment for `sls` commands run against a local stack on `ports` (quiet, no AWS needed). */
 /**
  * A folder of the project for the bundles of one stack or `sls` command (FSM_BUILD_DIR), under
  * `.build/`, which serverless-esbuild's file watcher ignores. Every running `sls offline` watches
  * the project's .js and .ts files and rebuilds all its functions (seconds of CPU, every function
  * cold again) when one changes: bundles written next to it by another stack, `sls package` or
  * `sls invoke local` would set that off in every stack up, as when test lanes run side by side.
+ * Named for this process too: a stack that fails to start removes its folder, its own alone.
  */
-export const scratchBuildDir = (name: string) => `.build/${name}`;
+export const scratchBuildDir = (name: string) => `.build/${name}-${process.pid}`;
 
+/** Environment for `sls` commands run against a local stack on `ports` (quiet, no AWS needed). */
 export function slsEnv(ports: StackPorts, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
     ...process.env,

@@ -34,6 +34,9 @@ const PLUGIN_SETTINGS = new Set([
   'disposeContext',
 ]);
 
+/** serverless-esbuild settings whose effect its bundle step has and this one does not. */
+const NOT_DONE_HERE = ['skipRebuild', 'metafile'];
+
 const asArray = (value) => (value === undefined ? [] : [].concat(value));
 
 /** esbuild's options for serverless-esbuild's `buildOptions`, as its bundle step derives them. */
@@ -54,8 +57,13 @@ const bundlePathOf = (entry, extension) => entry.slice(0, entry.lastIndexOf('.')
  * The build's context stays for the rebuilds its file watcher asks for under `sls offline`.
  */
 async function bundleInOnePass() {
+  const { buildOptions } = this;
+  const notDone = NOT_DONE_HERE.filter((name) => buildOptions[name]);
+  if (notDone.length > 0) {
+    throw new Error(`one-esbuild-pass does not do custom.esbuild.${notDone.join(', ')}: remove it or the plugin`);
+  }
   this.prepare();
-  const { buildOptions, buildDirPath } = this;
+  const { buildDirPath } = this;
   const entries = [...new Set(this.functionEntries.map(({ entry }) => entry))];
   const key = entries.join('\n');
   if (this.onePass?.key !== key) {

@@ -1,9 +1,9 @@
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
 import { STATUS_INDEX } from '../../handlers/adapters/dynamodb/machineStore';
-import { freePort } from '../../scripts/localStack';
 
 export interface LocalTables {
   client: DynamoDBDocumentClient;
@@ -16,9 +16,10 @@ export interface LocalTables {
  * declares them, for the adapter tests: DynamoDB's own condition evaluation, not a fake's.
  */
 export async function startLocalTables(): Promise<LocalTables> {
-  const port = await freePort();
   const server: Server = dynalite({ createTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
+  // Port 0: the OS picks a free one as it listens, so no other process can take it first.
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as AddressInfo;
   const raw = new DynamoDBClient({
     region: 'us-east-1',
     endpoint: `http://127.0.0.1:${port}`,

@@ -12,7 +12,7 @@ describe('sls invoke local', function () {
   this.timeout(120_000);
 
   it('runs the add function with examples/events/add-machine.json against the local stack', async () => {
-    const build = scratchBuildDir(`invoke-${process.pid}`);
+    const build = scratchBuildDir('invoke');
     const { stdout } = await run(
       process.execPath,
       [

@@ -24,19 +24,30 @@ export function close(server: Server): Promise<void> {
   });
 }
 
-/** A port nobody listens on right now (the OS picks it). */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Where the local stack's ports are drawn: below the ephemeral range that outgoing connections
+ * take their local ports from (32768-60999 on Linux, 49152-65535 on macOS). A port picked there
+ * could be taken by a client's connection between our check and the listen that uses it, as
+ * happened with test lanes side by side, each making thousands of requests.
+ */
+const PICKED_PORTS = { from: 20000, to: 32000 };
+
+function canListen(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
   });
+}
+
+/** A port nobody listens on right now, drawn at random below the ephemeral range, not one of `taken`. */
+export async function freePort(host = '127.0.0.1', taken: ReadonlySet<number> = new Set()): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = PICKED_PORTS.from + Math.floor(Math.random() * (PICKED_PORTS.to - PICKED_PORTS.from));
+    if (!taken.has(port) && (await canListen(port, host))) return port;
+  }
+  throw new Error(`no free port between ${PICKED_PORTS.from} and ${PICKED_PORTS.to}`);
 }
 
 export interface ForwardOptions {

@@ -28,7 +28,7 @@ type Template = { Resources: Record<string, { Type: string; Properties: any }>; 
 async function packageStage(stage: string, args: string[] = []) {
   const outDir = await mkdtemp(join(tmpdir(), `fsm-package-${stage}-`));
   const osTmp = await mkdtemp(join(tmpdir(), `fsm-package-tmp-${stage}-`));
-  const build = scratchBuildDir(`package-${stage}-${process.pid}`);
+  const build = scratchBuildDir(`package-${stage}`);
   const remove = async () => {
     await Promise.all([outDir, osTmp, build].map((path) => rm(path, { recursive: true, force: true })));
   };
