@@ -268,11 +268,20 @@ describe('sqs: event source, journal, snapshot and restore', function () {
             new ReceiveMessageCommand({ QueueUrl: nextUrls.Work, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
           )
         ).Messages?.map((m) => m.Body) ?? [];
-      const untaken = ['in-flight', 'visible'].find((b) => b !== taken);
-      await sleep(100);
-      expect(await receive()).to.deep.equal([untaken]);
-      await sleep(4000);
-      expect((await receive()).sort()).to.deep.equal(['delayed', taken].sort());
+      // Each comes back, and none before it was due: the untaken one at once, the delayed and the
+      // in-flight one when their delay and visibility timeout would have ended without the restart.
+      const arrivals = new Map<string, number>();
+      const deadline = Date.now() + 15_000;
+      while (arrivals.size < 3 && Date.now() < deadline) {
+        for (const body of await receive()) if (body) arrivals.set(body, Date.now());
+        await sleep(50);
+      }
+      expect([...arrivals.keys()].sort()).to.deep.equal(['delayed', 'in-flight', 'visible']);
+      for (const message of [delayed, inFlight]) {
+        expect(arrivals.get(message?.body as string)).to.be.at.least(message?.visibleAt as number);
+      }
+      const untaken = ['in-flight', 'visible'].find((b) => b !== taken) as string;
+      expect(arrivals.get(untaken)).to.be.below(Math.min(delayed?.visibleAt as number, inFlight?.visibleAt as number));
     } finally {
       client.destroy();
       await close(next.server);
