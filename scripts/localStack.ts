@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { LOCAL_CREDENTIALS } from '../plugins/serverless-offline-emulators/src/credentials';
 import type { ApiAuth } from '../plugins/serverless-offline-emulators/src/httpFront';
 import type { StackInfo } from '../plugins/serverless-offline-emulators/src/plugin';
-import { freePort as freePortOn } from '../plugins/serverless-offline-emulators/src/servers';
+import { freePort } from '../plugins/serverless-offline-emulators/src/servers';
 
 /**
  * Starts `sls offline start` (the whole local stack, see plugins/serverless-offline-emulators) for
@@ -86,13 +86,13 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-/** A port nobody listens on right now (the one rule of the local stack's ports). */
-export const freePort = (taken?: ReadonlySet<number>) => freePortOn('127.0.0.1', taken);
+/** The one rule of the local stack's ports, the emulators plugin's. */
+export { freePort };
 
 export async function freePorts(): Promise<StackPorts> {
   const taken = new Set<number>();
   const next = async () => {
-    const port = await freePort(taken);
+    const port = await freePort('127.0.0.1', taken);
     taken.add(port);
     return port;
   };

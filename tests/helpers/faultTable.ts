@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { DriveStats, FaultRig } from './faultRig';
+import { type DriveStats, FaultRig } from './faultRig';
 
 /** The history of examples/fsm.json's workflow run to its end. */
 export const WORKFLOW_EVENTS = ['created', 'transition', 'transition', 'transition', 'succeeded'];
@@ -37,10 +37,27 @@ export async function audit(
 }
 
 /**
+ * What each describe block of the fault suite sets up: a rig of its own for each test, handed to
+ * `use` before the test and disposed after it, and the block's fault table (returns its `record`).
+ */
+export function faultSuite(use: (rig: FaultRig) => void) {
+  let current: FaultRig | undefined;
+  beforeEach(async () => {
+    current = await FaultRig.create();
+    use(current);
+  });
+  afterEach(async () => {
+    await current?.dispose();
+    current = undefined;
+  });
+  return faultTable();
+}
+
+/**
  * The fault table of the describe block it is called in: `record` adds one row (what was
  * injected and what came out), printed after the block when FSM_FAULT_TABLE is set.
  */
-export function faultTable() {
+function faultTable() {
   const rows: Record<string, unknown>[] = [];
   after(() => {
     if (process.env.FSM_FAULT_TABLE) console.table(rows);

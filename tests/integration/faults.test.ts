@@ -3,8 +3,8 @@ import type { SQSEvent } from 'aws-lambda';
 import { expect } from 'chai';
 import type { MachineRecord } from '../../domain/machine';
 import { api, exampleWorkflow, waitFor } from '../helpers/api';
-import { crashOncePerStep, FaultRig, newStats } from '../helpers/faultRig';
-import { audit, faultTable, WORKFLOW_EVENTS } from '../helpers/faultTable';
+import { crashOncePerStep, type FaultRig, newStats } from '../helpers/faultRig';
+import { audit, faultSuite, WORKFLOW_EVENTS } from '../helpers/faultTable';
 import { currentStack } from '../helpers/stack';
 
 // The fault suite, in two files that `npm run test:integration:faults` runs side by side, each on
@@ -13,14 +13,9 @@ import { currentStack } from '../helpers/stack';
 // delays, recovery and control, and scale.
 describe('fault suite: exactly-once commits under faults', function () {
   this.timeout(120_000);
-  const record = faultTable();
   let rig: FaultRig;
-
-  beforeEach(async () => {
-    rig = await FaultRig.create();
-  });
-  afterEach(async () => {
-    await rig?.dispose();
+  const record = faultSuite((fresh) => {
+    rig = fresh;
   });
 
   it('commits each step once when every message is delivered 3 times', async () => {

@@ -5,19 +5,14 @@ import { redriveMachine } from '../../handlers/application/redriveMachine';
 import { wakeMachine } from '../../handlers/application/wakeMachine';
 import { exampleWorkflow, waitFor } from '../helpers/api';
 import { crashOncePerStep, FaultRig } from '../helpers/faultRig';
-import { audit, faultTable, WORKFLOW_EVENTS } from '../helpers/faultTable';
+import { audit, faultSuite, WORKFLOW_EVENTS } from '../helpers/faultTable';
 
 // The fault suite's second file (see faults.test.ts): delays, recovery and control, and scale.
 describe('fault suite: delays, recovery and control, at scale', function () {
   this.timeout(120_000);
-  const record = faultTable();
   let rig: FaultRig;
-
-  beforeEach(async () => {
-    rig = await FaultRig.create();
-  });
-  afterEach(async () => {
-    await rig?.dispose();
+  const record = faultSuite((fresh) => {
+    rig = fresh;
   });
   describe('long delays', () => {
     it('chains re-sends of at most the queue delay cap until wakeAt', async () => {
@@ -200,19 +195,22 @@ describe('fault suite: delays, recovery and control, at scale', function () {
   describe('at scale', () => {
     it('runs 200 machines through the 5-state workflow with every message delivered twice', async () => {
       // A production-like lease: under this load one invoke can take longer than the 3 s rig lease.
-      await rig.dispose();
-      rig = await FaultRig.create({ leaseSeconds: 20 });
-      const ids = await Promise.all(Array.from({ length: 200 }, () => rig.add(exampleWorkflow())));
-      const stats = await rig.drive({
-        duplicates: 1,
-        workers: 4,
-        timeoutMs: 110_000,
-        until: () => rig.settled(ids),
-      });
-      const counts = await audit(rig, ids, { status: 'SUCCEEDED', version: 4, events: WORKFLOW_EVENTS });
-      expect(counts).to.deep.equal({ lost: 0, doubled: 0 });
-      expect(rig.committedSteps()).to.equal(800);
-      record('200 machines, duplicates', ids.length, '1 extra copy of each message', stats, counts);
+      const scaled = await FaultRig.create({ leaseSeconds: 20 });
+      try {
+        const ids = await Promise.all(Array.from({ length: 200 }, () => scaled.add(exampleWorkflow())));
+        const stats = await scaled.drive({
+          duplicates: 1,
+          workers: 4,
+          timeoutMs: 110_000,
+          until: () => scaled.settled(ids),
+        });
+        const counts = await audit(scaled, ids, { status: 'SUCCEEDED', version: 4, events: WORKFLOW_EVENTS });
+        expect(counts).to.deep.equal({ lost: 0, doubled: 0 });
+        expect(scaled.committedSteps()).to.equal(800);
+        record('200 machines, duplicates', ids.length, '1 extra copy of each message', stats, counts);
+      } finally {
+        await scaled.dispose();
+      }
     });
   });
 });
