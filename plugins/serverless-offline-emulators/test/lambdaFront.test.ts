@@ -110,16 +110,30 @@ describe('iamActionOf', () => {
   });
 });
 
+/** Polls `condition` every 10 ms, for at most 10 s. */
+async function waitFor(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for the invokes to reach the front');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 describe('lambda front: emulated throttling (concurrency cap)', () => {
   let target: Server;
   let front: Running;
   const records: LogRecord[] = [];
 
+  /** Answers the target holds back, so a burst overlaps however slowly the client sends it. */
+  const held: Array<() => void> = [];
+  const releaseHeld = () => {
+    for (const answer of held.splice(0)) answer();
+  };
+
   before(async () => {
-    // A function that takes 200 ms: a burst overlaps.
     target = createServer((req, res) => {
       req.resume();
-      req.on('end', () => setTimeout(() => res.end('{"ok":true}'), 200));
+      req.on('end', () => held.push(() => res.end('{"ok":true}')));
     });
     const targetPort = await freePort();
     await listen(target, targetPort, '127.0.0.1');
@@ -154,9 +168,20 @@ describe('lambda front: emulated throttling (concurrency cap)', () => {
         (error: Error & { $metadata?: { httpStatusCode?: number }; Reason?: string }) =>
           `${error.name} ${error.$metadata?.httpStatusCode} ${error.Reason}`,
       );
-    const burst = await Promise.all(Array.from({ length: 5 }, () => invoke('svc-dev-work')));
-    const uncapped = await Promise.all(Array.from({ length: 5 }, () => invoke('svc-dev-free')));
-    const after = await invoke('arn:aws:lambda:us-east-1:000000000000:function:svc-dev-work');
+    const throttled = () => records.filter((r) => r.kind === 'request' && r.status === 429);
+    const pendingBurst = Promise.all(Array.from({ length: 5 }, () => invoke('svc-dev-work')));
+    // The two within the cap are held at the target; the other three must be refused meanwhile.
+    await waitFor(() => throttled().length === 3 && held.length === 2);
+    releaseHeld();
+    const burst = await pendingBurst;
+    const pendingUncapped = Promise.all(Array.from({ length: 5 }, () => invoke('svc-dev-free')));
+    await waitFor(() => held.length === 5);
+    releaseHeld();
+    const uncapped = await pendingUncapped;
+    const pendingAfter = invoke('arn:aws:lambda:us-east-1:000000000000:function:svc-dev-work');
+    await waitFor(() => held.length === 1);
+    releaseHeld();
+    const after = await pendingAfter;
     lambda.destroy();
     expect(burst.filter((r) => r === 'ok')).to.have.length(2);
     expect(burst.filter((r) => r !== 'ok')).to.deep.equal(
@@ -164,7 +189,7 @@ describe('lambda front: emulated throttling (concurrency cap)', () => {
     );
     expect(uncapped).to.deep.equal(Array(5).fill('ok'));
     expect(after).to.equal('ok');
-    const throttles = records.filter((r) => r.kind === 'request' && r.status === 429);
+    const throttles = throttled();
     expect(throttles).to.have.length(3);
     expect(throttles[0]).to.include({ error: 'TooManyRequestsException', function: 'caller', action: 'Invoke' });
   });
