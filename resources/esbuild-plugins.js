@@ -38,7 +38,7 @@ const lazyPackages = (packages) => ({
         let code = await readFile(file, 'utf8');
         for (const name of lazy) {
           code = code.replaceAll(placeholder(name), `./${handler}.${name}.mjs`);
-          await build.esbuild.build({
+          const lazyBuild = await build.esbuild.build({
             entryPoints: [name],
             absWorkingDir: workingDir,
             outfile: join(dirname(file), `${handler}.${name}.mjs`),
@@ -48,7 +48,11 @@ const lazyPackages = (packages) => ({
             platform: 'node',
             format: 'esm',
             logLevel: 'warning',
+            metafile: true,
           });
+          // What it read and wrote belongs to the build (plugins/one-esbuild-pass caches by them).
+          Object.assign(result.metafile.inputs, lazyBuild.metafile.inputs);
+          Object.assign(result.metafile.outputs, lazyBuild.metafile.outputs);
         }
         await writeFile(file, code);
       }

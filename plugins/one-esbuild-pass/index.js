@@ -10,6 +10,7 @@
 // it (buildCache, buildResults), so it is tied to serverless-esbuild's version, pinned in
 // package.json; a test checks the outputs against the per-handler builds.
 const esbuild = require('esbuild');
+const { outputCache } = require('./outputCache');
 
 /** serverless-esbuild's own settings, which its bundle step leaves out of esbuild's options. */
 const PLUGIN_SETTINGS = new Set([
@@ -66,15 +67,26 @@ async function bundleInOnePass() {
   const { buildDirPath } = this;
   const entries = [...new Set(this.functionEntries.map(({ entry }) => entry))];
   const key = entries.join('\n');
+  let result;
   if (this.onePass?.key !== key) {
     await this.onePass?.dispose();
-    const context = await esbuild.context({
+    const options = {
       ...esbuildOptions(buildOptions, this.plugins),
       entryPoints: entries,
       outdir: buildDirPath,
       // Outputs mirror the entries' paths from the service folder, as the per-handler builds wrote them.
       outbase: '.',
+      // The files the build read and wrote, for the output cache.
+      metafile: true,
+    };
+    const cache = outputCache({
+      options,
+      entries,
+      workingDir: options.absWorkingDir ?? process.cwd(),
+      pluginsFile: typeof buildOptions.plugins === 'string' ? buildOptions.plugins : undefined,
     });
+    // The context is made either way: the file watcher's rebuilds go through it.
+    const context = await esbuild.context(options);
     let disposed;
     const onePass = {
       key,
@@ -86,9 +98,16 @@ async function bundleInOnePass() {
       },
     };
     this.onePass = onePass;
+    if (await cache.restore(buildDirPath)) {
+      result = { errors: [], warnings: [], restoredFromCache: true };
+    } else {
+      result = await onePass.rebuild();
+      await cache.store(buildDirPath, result.metafile);
+    }
+  } else {
+    result = await this.onePass.rebuild();
   }
   const context = this.onePass;
-  const result = await context.rebuild();
   const extension = buildOptions.outputFileExtension;
   this.buildCache = Object.fromEntries(
     entries.map((entry) => [entry, { bundlePath: bundlePathOf(entry, extension), entry, result, context }]),

@@ -44,7 +44,7 @@ describe('one-esbuild-pass plugin', () => {
   };
   /** Every bundler a test made: their build contexts are disposed after it, even when it fails. */
   let made: Bundler[] = [];
-  const newBundler = (): Bundler => {
+  const newBundler = (overrides: Partial<Bundler> = {}): Bundler => {
     const bundler: Bundler = {
       buildOptions,
       buildDirPath: file('out'),
@@ -55,6 +55,7 @@ describe('one-esbuild-pass plugin', () => {
         { entry: 'b/two.ts', func: {}, functionAlias: 'two' },
         { entry: 'a/one.ts', func: {}, functionAlias: 'oneAgain' },
       ],
+      ...overrides,
     };
     made.push(bundler);
     return bundler;
@@ -169,5 +170,42 @@ describe('one-esbuild-pass plugin', () => {
     await Promise.all(Object.values(onePass.buildCache ?? {}).map((built) => built.context.dispose()));
     await bundleInOnePass.call(onePass);
     expect(onePass.buildCache?.['a/one.ts']?.context).to.not.equal(context);
+  });
+
+  it('copies the outputs of an earlier build with the same options and input files instead of building; builds again when an input changed', async () => {
+    let builds = 0;
+    const counting: esbuild.Plugin = {
+      name: 'count-builds',
+      setup(build) {
+        build.onStart(() => {
+          builds++;
+        });
+      },
+    };
+    const bundleInto = (out: string) =>
+      bundleInOnePass.call(newBundler({ buildDirPath: file(out), plugins: [...plugins, counting] }));
+    const outputs = async (out: string) =>
+      Promise.all(
+        ['a/one.js', 'a/one.tiny-lazy.mjs', 'b/two.js'].map((path) => readFile(file(join(out, path)), 'utf8')),
+      );
+    const lazySource = await readFile(file('node_modules/tiny-lazy/index.js'), 'utf8');
+    try {
+      await bundleInto('first');
+      builds = 0;
+      await bundleInto('again');
+      expect(builds).to.equal(0);
+      expect(await outputs('again')).to.deep.equal(await outputs('first'));
+
+      // A file of a lazy package's build is an input too.
+      await writeFile(file('node_modules/tiny-lazy/index.js'), 'export const render = () => "drawn anew";\n');
+      await bundleInto('changed');
+      expect(builds).to.equal(1);
+      expect((await outputs('changed'))[1]).to.include('drawn anew');
+      await bundleInto('changedAgain');
+      expect(builds).to.equal(1);
+      expect(await outputs('changedAgain')).to.deep.equal(await outputs('changed'));
+    } finally {
+      await writeFile(file('node_modules/tiny-lazy/index.js'), lazySource);
+    }
   });
 });
