@@ -3,7 +3,7 @@ import { MAX_RECORD_BYTES } from '../../domain/limits';
 import { api, waitUntilFinished } from '../helpers/api';
 
 /** What one step of test-functions/faulty.ts `grow` adds, as DynamoDB counts it: per element 1 + 3 x (3 + 1) - 1. */
-const CHUNK = 1500;
+const CHUNK = 6000;
 const ELEMENT_BYTES = 1 + (3 + 1) + (3 + 1) + 3;
 
 /**
