@@ -98,12 +98,7 @@ async function bundleInOnePass() {
       },
     };
     this.onePass = onePass;
-    if (await cache.restore(buildDirPath)) {
-      result = { errors: [], warnings: [], restoredFromCache: true };
-    } else {
-      result = await onePass.rebuild();
-      await cache.store(buildDirPath, result.metafile);
-    }
+    result = await cache.restoreOrBuild(buildDirPath, onePass.rebuild);
   } else {
     result = await this.onePass.rebuild();
   }

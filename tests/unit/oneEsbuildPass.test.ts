@@ -1,4 +1,5 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { expect } from 'chai';
 import * as esbuild from 'esbuild';
@@ -207,5 +208,40 @@ describe('one-esbuild-pass plugin', () => {
     } finally {
       await writeFile(file('node_modules/tiny-lazy/index.js'), lazySource);
     }
+  });
+
+  it('builds once for bundlers that start together, and takes over the lock of a builder that died', async () => {
+    let builds = 0;
+    const counting: esbuild.Plugin = {
+      name: 'count-builds',
+      setup(build) {
+        build.onStart(() => {
+          builds++;
+        });
+      },
+    };
+    const bundleInto = (out: string) =>
+      bundleInOnePass.call(newBundler({ buildDirPath: file(out), plugins: [...plugins, counting] }));
+    const cacheDir = file('.build/one-pass-cache');
+    // Inputs no earlier test built with, so that nothing is cached yet.
+    await writeFile(file('shared.ts'), 'export const shared = (n: number) => n * 5;\n');
+
+    await Promise.all([bundleInto('together1'), bundleInto('together2'), bundleInto('together3')]);
+    expect(builds).to.equal(1);
+    for (const out of ['together2', 'together3']) {
+      expect(await readFile(file(`${out}/b/two.js`), 'utf8')).to.equal(
+        await readFile(file('together1/b/two.js'), 'utf8'),
+      );
+    }
+
+    // A lock whose process is gone (an `sls offline start` stopped mid-build) holds nobody back.
+    const [key] = (await readdir(cacheDir)).filter((name) => /^[0-9a-f]{64}$/.test(name));
+    await writeFile(file('shared.ts'), 'export const shared = (n: number) => n * 6;\n');
+    const deadPid = spawnSync(process.execPath, ['-e', '']).pid;
+    await writeFile(join(cacheDir, `${key}.lock`), String(deadPid));
+    builds = 0;
+    await bundleInto('afterDeath');
+    expect(builds).to.equal(1);
+    expect(await readdir(cacheDir)).to.not.include(`${key}.lock`);
   });
 });
