@@ -218,14 +218,14 @@ describe('sqs: event source, journal, snapshot and restore', function () {
 
   it('saves visible, delayed and in-flight messages at shutdown and sends them again, each when it was due', async () => {
     await sqs.send(new SendMessageCommand({ QueueUrl: urls.Work, MessageBody: 'visible' }));
-    await sqs.send(new SendMessageCommand({ QueueUrl: urls.Work, MessageBody: 'delayed', DelaySeconds: 4 }));
+    await sqs.send(new SendMessageCommand({ QueueUrl: urls.Work, MessageBody: 'delayed', DelaySeconds: 7 }));
     await sqs.send(new SendMessageCommand({ QueueUrl: urls.Work, MessageBody: 'in-flight' }));
-    // take one message and keep it in flight
+    // take one message and keep it in flight (seconds to spare: this lane runs niced beside others)
     const { Messages = [] } = await sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: urls.Work,
         MaxNumberOfMessages: 1,
-        VisibilityTimeout: 3,
+        VisibilityTimeout: 6,
         WaitTimeSeconds: 1,
       }),
     );
@@ -271,7 +271,7 @@ describe('sqs: event source, journal, snapshot and restore', function () {
       // Each comes back, and none before it was due: the untaken one at once, the delayed and the
       // in-flight one when their delay and visibility timeout would have ended without the restart.
       const arrivals = new Map<string, number>();
-      const deadline = Date.now() + 15_000;
+      const deadline = Date.now() + 20_000;
       while (arrivals.size < 3 && Date.now() < deadline) {
         for (const body of await receive()) if (body) arrivals.set(body, Date.now());
         await sleep(50);
