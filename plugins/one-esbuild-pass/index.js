@@ -83,7 +83,8 @@ async function bundleInOnePass() {
       options,
       entries,
       workingDir: options.absWorkingDir ?? process.cwd(),
-      pluginsFile: typeof buildOptions.plugins === 'string' ? buildOptions.plugins : undefined,
+      // The files serverless-esbuild loaded esbuild plugins or options from.
+      sources: [buildOptions.plugins, buildOptions.config].filter((path) => typeof path === 'string'),
     });
     // The context is made either way: the file watcher's rebuilds go through it.
     const context = await esbuild.context(options);
@@ -98,7 +99,7 @@ async function bundleInOnePass() {
       },
     };
     this.onePass = onePass;
-    result = await cache.restoreOrBuild(buildDirPath, onePass.rebuild);
+    result = cache ? await cache.restoreOrBuild(buildDirPath, onePass.rebuild) : await onePass.rebuild();
   } else {
     result = await this.onePass.rebuild();
   }

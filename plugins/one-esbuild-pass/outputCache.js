@@ -1,12 +1,18 @@
 // The outputs of one-esbuild-pass's first build in a process, kept under
-// `.build/one-pass-cache/<key>/` with a hash of every file the build read (its metafile's
-// inputs). A later `sls offline start` or `sls package` whose options, entries and input files
-// are all the same copies them instead of building again: every test stack, each `sls package`
-// of the same stage, and a user's second `npm start` skip the ~3 CPU-s of esbuild.
+// `.build/one-pass-cache/<key>/` with what the build depended on. A later `sls offline start` or
+// `sls package` whose options, entries and files are all the same copies them instead of building
+// again: every test stack, each `sls package` of the same stage, and a user's second `npm start`
+// skip the ~3 CPU-s of esbuild.
 //
-// The key covers what the inputs cannot show: esbuild's version, the options, the entries, the
-// working folder, and the source of this plugin and of the esbuild plugins file. The inputs
-// cover the rest, node_modules included (the lazy packages' builds add theirs to the metafile).
+// What a restore checks, so that it never gives other bundles than a build would:
+// - the key: esbuild's version, the options, the entries, the working folder (and the output
+//   folder when there are source maps, whose paths are relative to it), the source of this
+//   plugin and of the files the esbuild plugins and config come from, and the project's
+//   package.json, lock file and tsconfig.json (a dependency installed, a compiler setting);
+// - every file the build read (its metafile's inputs; the lazy packages' builds add theirs);
+// - every project folder it read from outside node_modules: the names in it (a file added there
+//   can change what an import resolves to) and its own package.json and tsconfig.json.
+// A build during which one of those files changed is not kept.
 const { createHash, randomUUID } = require('node:crypto');
 const { cp, mkdir, readFile, readdir, rename, rm, stat, writeFile } = require('node:fs/promises');
 const { dirname, join, relative, resolve } = require('node:path');
@@ -16,12 +22,23 @@ const esbuild = require('esbuild');
 const KEPT_ENTRIES = 8;
 /** How long a process waits for another's build of the same outputs before building them itself. */
 const WAIT_FOR_OTHER_BUILD_MS = 60_000;
+/** Files changed this long before a build started may have been read half-written: not kept. */
+const MTIME_SLACK_MS = 2_000;
+/** A lock file without a pid yet is being written; one left so for this long was abandoned. */
+const EMPTY_LOCK_MS = 10_000;
+/** Staging folders and locks of processes that died mid-way are removed after this long. */
+const LEFTOVER_MS = 3_600_000;
+/** The project files whose change can change every bundle without being an input. */
+const PROJECT_FILES = ['package.json', 'package-lock.json', 'tsconfig.json', 'jsconfig.json'];
+/** The files of a folder that can change how the modules in it are read or resolved. */
+const FOLDER_FILES = ['package.json', 'tsconfig.json', 'jsconfig.json'];
 /** What restoreOrBuild returns for outputs copied from the cache (in place of esbuild's result). */
 const RESTORED = Object.freeze({ errors: [], warnings: [], restoredFromCache: true });
 
+const sha256 = (data) => createHash('sha256').update(data).digest('hex');
+
 /** Whether a process of that pid runs (a lock whose holder died is free). */
 function isAlive(pid) {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
     return true;
@@ -30,35 +47,81 @@ function isAlive(pid) {
   }
 }
 
-const sha256 = (data) => createHash('sha256').update(data).digest('hex');
-
-/** A hash of the file's bytes; files that cannot be read (a namespace, a removed file) hash as absent. */
+/** A hash of the file's bytes, `absent` when there is none; any other error is thrown (no cache then). */
 async function hashOfFile(path) {
   try {
     return sha256(await readFile(path));
-  } catch {
-    return 'absent';
+  } catch (error) {
+    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return 'absent';
+    throw error;
   }
 }
 
-async function hashesOf(paths, workingDir) {
-  const hashes = await Promise.all(paths.map((path) => hashOfFile(resolve(workingDir, path))));
-  return Object.fromEntries(paths.map((path, index) => [path, hashes[index]]));
+/**
+ * A hash of the files in a folder that change how the modules under it are read, and, for a
+ * folder an input was read from (`list:`), of its entry names: a file added beside an input can
+ * change what an import resolves to.
+ */
+async function hashOfFolder(path, listed) {
+  const names = listed
+    ? await readdir(path).catch((error) => {
+        if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return ['(absent)'];
+        throw error;
+      })
+    : [];
+  const files = await Promise.all(FOLDER_FILES.map((name) => hashOfFile(join(path, name))));
+  return sha256(JSON.stringify([names.sort(), files]));
+}
+
+/** `list:<folder>` or `files:<folder>`, as foldersOf names them. */
+const hashOfNamedFolder = (workingDir) => (name) => {
+  const [kind, folder] = name.split(/:(.*)/s);
+  return hashOfFolder(resolve(workingDir, folder), kind === 'list');
+};
+
+async function hashesOf(names, hashOne) {
+  const hashes = await Promise.all(names.map(hashOne));
+  return Object.fromEntries(names.map((name, index) => [name, hashes[index]]));
 }
 
 /**
- * The cache of builds made with `options` (esbuild's, plugins left out) and `pluginsFile` (the
- * path serverless-esbuild loaded the esbuild plugins from, if any) in `workingDir`.
+ * The project folders (outside node_modules) the inputs were read from (`list:`), and their
+ * parents up to the working folder, whose listing is left out (`files:`): the root's changes with
+ * every build and test run.
  */
-function outputCache({ options, entries, workingDir, pluginsFile }) {
+function foldersOf(inputs) {
+  const listed = new Set();
+  const parents = new Set();
+  for (const input of inputs) {
+    if (input.includes('node_modules') || input.includes(':')) continue;
+    const folder = dirname(input);
+    if (folder === '.' || folder.startsWith('..')) continue;
+    listed.add(folder);
+    for (let parent = dirname(folder); parent !== '.'; parent = dirname(parent)) parents.add(parent);
+  }
+  return [
+    ...[...listed].map((folder) => `list:${folder}`),
+    ...[...parents].filter((p) => !listed.has(p)).map((p) => `files:${p}`),
+  ];
+}
+
+/**
+ * The cache of builds made with `options` (esbuild's) in `workingDir`; `sources` are the files
+ * the esbuild plugins and config were loaded from. Without a cache (`undefined`) when plugins
+ * came from elsewhere: their code could change unseen.
+ */
+function outputCache({ options, entries, workingDir, sources }) {
+  if ((options.plugins ?? []).length > 0 && sources.length === 0) return undefined;
   const root = join(workingDir, '.build', 'one-pass-cache');
-  const sources = [__filename, join(__dirname, 'index.js'), ...(pluginsFile ? [resolve(workingDir, pluginsFile)] : [])];
 
   async function keyOf() {
-    // Where the outputs go is not part of what they are.
-    const { plugins: _plugins, outdir: _outdir, ...rest } = options;
-    const sourceHashes = await Promise.all(sources.map(hashOfFile));
-    return sha256(JSON.stringify({ esbuild: esbuild.version, options: rest, entries, workingDir, sourceHashes }));
+    // Where the outputs go is not part of what they are, but for source maps' relative paths.
+    const { plugins: _plugins, outdir, ...rest } = options;
+    const where = options.sourcemap ? relative(workingDir, outdir) : undefined;
+    const files = [__filename, join(__dirname, 'index.js'), ...sources.map((path) => resolve(workingDir, path))];
+    const project = PROJECT_FILES.map((name) => join(workingDir, name));
+    const hashes = await Promise.all([...files, ...project].map(hashOfFile));
+    return sha256(JSON.stringify({ esbuild: esbuild.version, options: rest, entries, workingDir, where, hashes }));
   }
 
   /**
@@ -67,7 +130,12 @@ function outputCache({ options, entries, workingDir, pluginsFile }) {
    * lanes, a user's two terminals) build once: the others wait for that build's outputs.
    */
   async function restoreOrBuild(outdir, build) {
-    const entry = join(root, await keyOf());
+    let entry;
+    try {
+      entry = join(root, await keyOf());
+    } catch {
+      return build(); // a file of the key cannot be read: no cache, as if there were none
+    }
     const lock = `${entry}.lock`;
     if (await restore(entry, outdir)) return RESTORED;
     const deadline = Date.now() + WAIT_FOR_OTHER_BUILD_MS;
@@ -80,36 +148,63 @@ function outputCache({ options, entries, workingDir, pluginsFile }) {
     try {
       // Stored since our first look; or else never, with these inputs, or its builder died: build here.
       if (locked && (await restore(entry, outdir))) return RESTORED;
+      const startedAt = Date.now();
       const result = await build();
-      await store(entry, outdir, result.metafile);
+      await store(entry, outdir, result.metafile, startedAt);
       return result;
     } finally {
-      if (locked) await rm(lock, { force: true });
+      if (locked) await releaseLock(lock);
     }
   }
 
   /** Copies a matching build's outputs into `outdir`; false when there is none (or it cannot be read). */
   async function restore(entry, outdir) {
     try {
-      const manifest = JSON.parse(await readFile(join(entry, 'manifest.json'), 'utf8'));
-      const current = await hashesOf(Object.keys(manifest.inputs), workingDir);
-      if (Object.entries(manifest.inputs).some(([path, hash]) => current[path] !== hash)) return false;
+      const manifest = await readManifest(entry);
+      if (!(await stillTheSame(manifest))) return false;
       await Promise.all(
         manifest.outputs.map(async (output) => {
           await mkdir(dirname(join(outdir, output)), { recursive: true });
           await cp(join(entry, 'files', output), join(outdir, output));
         }),
       );
-      return true;
+      // Replaced by another process's store while we copied: the files may be of two builds.
+      return (await readManifest(entry)).id === manifest.id;
     } catch {
       return false;
     }
   }
 
-  /** Keeps the outputs the build wrote into `outdir`, as its metafile lists them. */
-  async function store(entry, outdir, metafile) {
+  async function readManifest(entry) {
+    return JSON.parse(await readFile(join(entry, 'manifest.json'), 'utf8'));
+  }
+
+  async function stillTheSame(manifest) {
+    const [inputs, folders] = await Promise.all([
+      hashesOf(Object.keys(manifest.inputs), (path) => hashOfFile(resolve(workingDir, path))),
+      hashesOf(Object.keys(manifest.folders), hashOfNamedFolder(workingDir)),
+    ]);
+    const same = (kept, now) => Object.entries(kept).every(([path, hash]) => now[path] === hash);
+    return same(manifest.inputs, inputs) && same(manifest.folders, folders);
+  }
+
+  /** Keeps the outputs the build wrote into `outdir`, as its metafile lists them, unless an input changed meanwhile. */
+  async function store(entry, outdir, metafile, startedAt) {
     const staging = `${entry}.${randomUUID()}`;
     try {
+      const paths = Object.keys(metafile.inputs);
+      const inputs = await hashesOf(paths, (path) => hashOfFile(resolve(workingDir, path)));
+      const folders = await hashesOf(foldersOf(paths), hashOfNamedFolder(workingDir));
+      // After hashing: a file changed since the build began may hash other than what was built.
+      const changed = await Promise.all(
+        paths.map((path) =>
+          stat(resolve(workingDir, path)).then(
+            ({ mtimeMs }) => mtimeMs >= startedAt - MTIME_SLACK_MS,
+            () => false,
+          ),
+        ),
+      );
+      if (changed.some(Boolean)) return;
       const outputs = Object.keys(metafile.outputs).map((output) => relative(outdir, resolve(workingDir, output)));
       await Promise.all(
         outputs.map(async (output) => {
@@ -117,12 +212,12 @@ function outputCache({ options, entries, workingDir, pluginsFile }) {
           await cp(join(outdir, output), join(staging, 'files', output));
         }),
       );
-      const inputs = await hashesOf(Object.keys(metafile.inputs), workingDir);
-      await writeFile(join(staging, 'manifest.json'), JSON.stringify({ inputs, outputs }));
+      const manifest = { id: randomUUID(), inputs, folders, outputs };
+      await writeFile(join(staging, 'manifest.json'), JSON.stringify(manifest));
       // A build of the same key with other inputs may be there: the latest inputs win.
       await rm(entry, { recursive: true, force: true });
       await rename(staging, entry);
-      await evictOld();
+      await removeOld();
     } catch {
       // A cache that cannot be written costs the next start a build, nothing more.
     } finally {
@@ -130,29 +225,56 @@ function outputCache({ options, entries, workingDir, pluginsFile }) {
     }
   }
 
-  /** The lock of a build in progress: a file holding the builder's pid, taken over once that process is gone. */
+  /**
+   * The lock of a build in progress: a file holding the builder's pid. Taken over once that
+   * process is gone; two processes taking over at once both build, which costs a build, nothing more.
+   */
   async function takeLock(lock) {
     try {
       await mkdir(root, { recursive: true });
       await writeFile(lock, String(process.pid), { flag: 'wx' });
       return true;
     } catch (error) {
-      if (error.code !== 'EEXIST' || isAlive(Number(await readFile(lock, 'utf8').catch(() => '')))) return false;
+      if (error.code !== 'EEXIST' || (await isHeld(lock))) return false;
       await rm(lock, { force: true });
       return takeLock(lock);
     }
   }
 
-  return { restoreOrBuild };
+  async function isHeld(lock) {
+    const [holder, written] = await Promise.all([
+      readFile(lock, 'utf8').catch(() => ''),
+      stat(lock).then(
+        ({ mtimeMs }) => mtimeMs,
+        () => 0,
+      ),
+    ]);
+    const pid = Number(holder);
+    if (holder === '' || !Number.isInteger(pid) || pid <= 0) return Date.now() - written < EMPTY_LOCK_MS;
+    return isAlive(pid);
+  }
 
-  async function evictOld() {
-    const names = (await readdir(root)).filter((name) => /^[0-9a-f]{64}$/.test(name));
+  async function releaseLock(lock) {
+    const holder = await readFile(lock, 'utf8').catch(() => '');
+    if (holder === String(process.pid)) await rm(lock, { force: true });
+  }
+
+  /** Removes the entries past the newest KEPT_ENTRIES, and what dead processes left. */
+  async function removeOld() {
+    const names = await readdir(root);
     const written = await Promise.all(
       names.map(async (name) => ({ name, at: (await stat(join(root, name))).mtimeMs })),
     );
-    const old = written.sort((a, b) => b.at - a.at).slice(KEPT_ENTRIES);
-    await Promise.all(old.map(({ name }) => rm(join(root, name), { recursive: true, force: true })));
+    const entries = written.filter(({ name }) => /^[0-9a-f]{64}$/.test(name)).sort((a, b) => b.at - a.at);
+    const leftovers = written.filter(({ name, at }) => !/^[0-9a-f]{64}$/.test(name) && Date.now() - at > LEFTOVER_MS);
+    await Promise.all(
+      [...entries.slice(KEPT_ENTRIES), ...leftovers].map(({ name }) =>
+        rm(join(root, name), { recursive: true, force: true }),
+      ),
+    );
   }
+
+  return { restoreOrBuild };
 }
 
 module.exports = { outputCache };

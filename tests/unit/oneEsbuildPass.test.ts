@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { expect } from 'chai';
 import * as esbuild from 'esbuild';
@@ -173,7 +173,7 @@ describe('one-esbuild-pass plugin', () => {
     expect(onePass.buildCache?.['a/one.ts']?.context).to.not.equal(context);
   });
 
-  it('copies the outputs of an earlier build with the same options and input files instead of building; builds again when an input changed', async () => {
+  describe('output cache', () => {
     let builds = 0;
     const counting: esbuild.Plugin = {
       name: 'count-builds',
@@ -183,65 +183,120 @@ describe('one-esbuild-pass plugin', () => {
         });
       },
     };
-    const bundleInto = (out: string) =>
-      bundleInOnePass.call(newBundler({ buildDirPath: file(out), plugins: [...plugins, counting] }));
+    /** A bundler whose esbuild plugins came from a file, as serverless.yml's do: the cache needs one to hash. */
+    const bundleInto = (out: string, options: Record<string, unknown> = {}) =>
+      bundleInOnePass.call(
+        newBundler({
+          buildDirPath: file(out),
+          buildOptions: { ...buildOptions, plugins: 'plugins.js', ...options },
+          plugins: [...plugins, counting],
+        }),
+      );
     const outputs = async (out: string) =>
       Promise.all(
         ['a/one.js', 'a/one.tiny-lazy.mjs', 'b/two.js'].map((path) => readFile(file(join(out, path)), 'utf8')),
       );
-    const lazySource = await readFile(file('node_modules/tiny-lazy/index.js'), 'utf8');
-    try {
-      await bundleInto('first');
-      builds = 0;
-      await bundleInto('again');
-      expect(builds).to.equal(0);
-      expect(await outputs('again')).to.deep.equal(await outputs('first'));
-
-      // A file of a lazy package's build is an input too.
-      await writeFile(file('node_modules/tiny-lazy/index.js'), 'export const render = () => "drawn anew";\n');
-      await bundleInto('changed');
-      expect(builds).to.equal(1);
-      expect((await outputs('changed'))[1]).to.include('drawn anew');
-      await bundleInto('changedAgain');
-      expect(builds).to.equal(1);
-      expect(await outputs('changedAgain')).to.deep.equal(await outputs('changed'));
-    } finally {
-      await writeFile(file('node_modules/tiny-lazy/index.js'), lazySource);
-    }
-  });
-
-  it('builds once for bundlers that start together, and takes over the lock of a builder that died', async () => {
-    let builds = 0;
-    const counting: esbuild.Plugin = {
-      name: 'count-builds',
-      setup(build) {
-        build.onStart(() => {
-          builds++;
-        });
-      },
-    };
-    const bundleInto = (out: string) =>
-      bundleInOnePass.call(newBundler({ buildDirPath: file(out), plugins: [...plugins, counting] }));
     const cacheDir = file('.build/one-pass-cache');
-    // Inputs no earlier test built with, so that nothing is cached yet.
-    await writeFile(file('shared.ts'), 'export const shared = (n: number) => n * 5;\n');
+    /** Writes a fixture file as if saved a minute ago: a build keeps nothing read from a file changed since it began. */
+    const writeEarlier = async (path: string, content: string) => {
+      await writeFile(file(path), content);
+      const aMinuteAgo = new Date(Date.now() - 60_000);
+      await utimes(file(path), aMinuteAgo, aMinuteAgo);
+    };
+    let saved: Record<string, string> = {};
+    const fixtureFiles = ['shared.ts', 'node_modules/tiny-lazy/index.js', 'a/one.ts', 'b/two.ts'];
 
-    await Promise.all([bundleInto('together1'), bundleInto('together2'), bundleInto('together3')]);
-    expect(builds).to.equal(1);
-    for (const out of ['together2', 'together3']) {
-      expect(await readFile(file(`${out}/b/two.js`), 'utf8')).to.equal(
-        await readFile(file('together1/b/two.js'), 'utf8'),
+    before(async () => {
+      await writeEarlier('plugins.js', '// where serverless-esbuild would load the plugins from\n');
+      for (const path of fixtureFiles) await writeEarlier(path, await readFile(file(path), 'utf8'));
+      saved = Object.fromEntries(
+        await Promise.all(fixtureFiles.map(async (p) => [p, await readFile(file(p), 'utf8')])),
       );
-    }
+    });
+    beforeEach(async () => {
+      await rm(cacheDir, { recursive: true, force: true });
+      for (const [path, content] of Object.entries(saved)) await writeEarlier(path, content);
+      builds = 0;
+    });
+    after(async () => {
+      for (const [path, content] of Object.entries(saved)) await writeFile(file(path), content);
+    });
 
-    // A lock whose process is gone (an `sls offline start` stopped mid-build) holds nobody back.
-    const [key] = (await readdir(cacheDir)).filter((name) => /^[0-9a-f]{64}$/.test(name));
-    await writeFile(file('shared.ts'), 'export const shared = (n: number) => n * 6;\n');
-    const deadPid = spawnSync(process.execPath, ['-e', '']).pid;
-    await writeFile(join(cacheDir, `${key}.lock`), String(deadPid));
-    builds = 0;
-    await bundleInto('afterDeath');
-    expect(builds).to.equal(1);
-    expect(await readdir(cacheDir)).to.not.include(`${key}.lock`);
+    it('copies the outputs of an earlier build with the same options and files instead of building', async () => {
+      await bundleInto('first');
+      await bundleInto('again');
+      expect(builds).to.equal(1);
+      expect(await outputs('again')).to.deep.equal(await outputs('first'));
+    });
+
+    it("builds again when an input changed (a lazy package's too), a project setting, a file beside an input, or the options", async () => {
+      await bundleInto('first');
+      await writeEarlier('node_modules/tiny-lazy/index.js', 'export const render = () => "drawn anew";\n');
+      await bundleInto('lazyChanged');
+      expect(builds).to.equal(2);
+      expect((await outputs('lazyChanged'))[1]).to.include('drawn anew');
+      await bundleInto('lazyChangedAgain');
+      expect(builds).to.equal(2);
+      expect(await outputs('lazyChangedAgain')).to.deep.equal(await outputs('lazyChanged'));
+
+      await writeEarlier('tsconfig.json', '{ "compilerOptions": { "useDefineForClassFields": false } }\n');
+      await bundleInto('tsconfigChanged');
+      expect(builds).to.equal(3);
+      // A new file where an import looks can change what it resolves to.
+      await writeEarlier('a/beside.ts', 'export {};\n');
+      await bundleInto('fileAdded');
+      expect(builds).to.equal(4);
+      await bundleInto('notMinified', { minify: false });
+      expect(builds).to.equal(5);
+      expect((await outputs('notMinified'))[2]).to.not.equal((await outputs('fileAdded'))[2]);
+      await rm(file('a/beside.ts'));
+      await rm(file('tsconfig.json'));
+    });
+
+    it('keeps nothing from a build during which an input changed', async () => {
+      const touching: esbuild.Plugin = {
+        name: 'touch-an-input',
+        setup(build) {
+          build.onEnd(async () => {
+            const now = new Date();
+            await utimes(file('shared.ts'), now, now);
+          });
+        },
+      };
+      await bundleInOnePass.call(
+        newBundler({
+          buildDirPath: file('touched'),
+          buildOptions: { ...buildOptions, plugins: 'plugins.js' },
+          plugins: [...plugins, counting, touching],
+        }),
+      );
+      await bundleInto('afterTouch');
+      expect(builds).to.equal(2);
+    });
+
+    it('keeps nothing for esbuild plugins that came from no file (their code could change unseen)', async () => {
+      const bundleWithInlinePlugins = (out: string) =>
+        bundleInOnePass.call(newBundler({ buildDirPath: file(out), plugins: [...plugins, counting] }));
+      await bundleWithInlinePlugins('inline1');
+      await bundleWithInlinePlugins('inline2');
+      expect(builds).to.equal(2);
+    });
+
+    it('builds once for bundlers that start together, and takes over the lock of a builder that died', async () => {
+      await Promise.all([bundleInto('together1'), bundleInto('together2'), bundleInto('together3')]);
+      expect(builds).to.equal(1);
+      for (const out of ['together2', 'together3']) {
+        expect(await outputs(out)).to.deep.equal(await outputs('together1'));
+      }
+
+      // A lock whose process is gone (an `sls offline start` stopped mid-build) holds nobody back.
+      const [key] = (await readdir(cacheDir)).filter((name) => /^[0-9a-f]{64}$/.test(name));
+      await writeEarlier('shared.ts', 'export const shared = (n: number) => n * 6;\n');
+      const deadPid = spawnSync(process.execPath, ['-e', '']).pid;
+      await writeFile(join(cacheDir, `${key}.lock`), String(deadPid));
+      await bundleInto('afterDeath');
+      expect(builds).to.equal(2);
+      expect(await readdir(cacheDir)).to.not.include(`${key}.lock`);
+    });
   });
 });
