@@ -222,11 +222,25 @@ describe('one-esbuild-pass plugin', () => {
       for (const [path, content] of Object.entries(saved)) await writeFile(file(path), content);
     });
 
-    it('copies the outputs of an earlier build with the same options and files instead of building', async () => {
+    it('copies the outputs of an earlier build with the same options and files instead of building; the watcher still rebuilds', async () => {
       await bundleInto('first');
-      await bundleInto('again');
+      const restored = newBundler({
+        buildDirPath: file('again'),
+        buildOptions: { ...buildOptions, plugins: 'plugins.js' },
+        plugins: [...plugins, counting],
+      });
+      await bundleInOnePass.call(restored);
       expect(builds).to.equal(1);
       expect(await outputs('again')).to.deep.equal(await outputs('first'));
+
+      // A file saved under `sls offline`: its watcher calls bundle again, which builds on the context.
+      await writeEarlier(
+        'b/two.ts',
+        "import { shared } from '../shared';\nexport const handler = async () => shared(4) + 700;\n",
+      );
+      await bundleInOnePass.call(restored);
+      expect(builds).to.equal(2);
+      expect((await outputs('again'))[2]).to.include('700');
     });
 
     it("builds again when an input changed (a lazy package's too), a project setting, a file beside an input, or the options", async () => {
