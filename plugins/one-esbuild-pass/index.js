@@ -8,7 +8,8 @@
 //
 // It replaces the plugin's `bundle` step and fills what the rest of serverless-esbuild reads from
 // it (buildCache, buildResults), so it is tied to serverless-esbuild's version, pinned in
-// package.json; a test checks the outputs against the per-handler builds.
+// package.json; a test checks the outputs against the per-handler builds. The first build of a
+// process is kept by outputCache.js, so that later processes with the same inputs copy it.
 const esbuild = require('esbuild');
 const { outputCache } = require('./outputCache');
 
