@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { expect } from 'chai';
+import { pollUntil } from '../../../client/poll';
 import { parseFunctionRef, resolveLocalFunction, startLambdaFront } from '../src/lambdaFront';
 import { iamActionOf, type LogRecord } from '../src/recorder';
 import { close, freePort, listen, type Running } from '../src/servers';
@@ -110,15 +111,6 @@ describe('iamActionOf', () => {
   });
 });
 
-/** Polls `condition` every 10 ms, for at most 10 s. */
-async function waitFor(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for the invokes to reach the front');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 describe('lambda front: emulated throttling (concurrency cap)', () => {
   let target: Server;
   let front: Running;
@@ -169,17 +161,24 @@ describe('lambda front: emulated throttling (concurrency cap)', () => {
           `${error.name} ${error.$metadata?.httpStatusCode} ${error.Reason}`,
       );
     const throttled = () => records.filter((r) => r.kind === 'request' && r.status === 429);
+    /** Waits until the front has refused and the target holds what `done` says. */
+    const waitFor = (done: (seen: { throttled: number; held: number }) => boolean, what: string) =>
+      pollUntil(async () => ({ throttled: throttled().length, held: held.length }), done, {
+        timeoutMs: 10_000,
+        intervalMs: 10,
+        what,
+      });
     const pendingBurst = Promise.all(Array.from({ length: 5 }, () => invoke('svc-dev-work')));
     // The two within the cap are held at the target; the other three must be refused meanwhile.
-    await waitFor(() => throttled().length === 3 && held.length === 2);
+    await waitFor((seen) => seen.throttled === 3 && seen.held === 2, 'three throttles and two held invokes');
     releaseHeld();
     const burst = await pendingBurst;
     const pendingUncapped = Promise.all(Array.from({ length: 5 }, () => invoke('svc-dev-free')));
-    await waitFor(() => held.length === 5);
+    await waitFor((seen) => seen.held === 5, 'five held invokes');
     releaseHeld();
     const uncapped = await pendingUncapped;
     const pendingAfter = invoke('arn:aws:lambda:us-east-1:000000000000:function:svc-dev-work');
-    await waitFor(() => held.length === 1);
+    await waitFor((seen) => seen.held === 1, 'one held invoke');
     releaseHeld();
     const after = await pendingAfter;
     lambda.destroy();
