@@ -84,6 +84,16 @@ async function hashesOf(names, hashOne) {
   return Object.fromEntries(names.map((name, index) => [name, hashes[index]]));
 }
 
+/** Copies `paths` (relative) from one folder to the same places under another. */
+async function copyFiles(from, to, paths) {
+  await Promise.all(
+    paths.map(async (path) => {
+      await mkdir(dirname(join(to, path)), { recursive: true });
+      await cp(join(from, path), join(to, path));
+    }),
+  );
+}
+
 /**
  * The project folders (outside node_modules) the inputs were read from (`list:`), and their
  * parents up to the working folder, whose listing is left out (`files:`): the root's changes with
@@ -140,14 +150,16 @@ function outputCache({ options, entries, workingDir, sources }) {
     if (await restore(entry, outdir)) return RESTORED;
     const deadline = Date.now() + WAIT_FOR_OTHER_BUILD_MS;
     let locked = await takeLock(lock);
+    const waited = !locked;
     while (!locked && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 100));
       if (await restore(entry, outdir)) return RESTORED;
       locked = await takeLock(lock);
     }
     try {
-      // Stored since our first look; or else never, with these inputs, or its builder died: build here.
-      if (locked && (await restore(entry, outdir))) return RESTORED;
+      // The builder we waited for may have stored and let go between our last look and the lock;
+      // else it built with other inputs, or died, or there was none: build here.
+      if (waited && locked && (await restore(entry, outdir))) return RESTORED;
       const startedAt = Date.now();
       const result = await build();
       await store(entry, outdir, result.metafile, startedAt);
@@ -161,13 +173,10 @@ function outputCache({ options, entries, workingDir, sources }) {
   async function restore(entry, outdir) {
     try {
       const manifest = await readManifest(entry);
-      if (!(await stillTheSame(manifest))) return false;
-      await Promise.all(
-        manifest.outputs.map(async (output) => {
-          await mkdir(dirname(join(outdir, output)), { recursive: true });
-          await cp(join(entry, 'files', output), join(outdir, output));
-        }),
-      );
+      const now = await dependencyHashes(Object.keys(manifest.inputs), Object.keys(manifest.folders));
+      const same = (kept, current) => Object.entries(kept).every(([path, hash]) => current[path] === hash);
+      if (!same(manifest.inputs, now.inputs) || !same(manifest.folders, now.folders)) return false;
+      await copyFiles(join(entry, 'files'), outdir, manifest.outputs);
       // Replaced by another process's store while we copied: the files may be of two builds.
       return (await readManifest(entry)).id === manifest.id;
     } catch {
@@ -179,13 +188,13 @@ function outputCache({ options, entries, workingDir, sources }) {
     return JSON.parse(await readFile(join(entry, 'manifest.json'), 'utf8'));
   }
 
-  async function stillTheSame(manifest) {
+  /** The hashes a manifest keeps: of the input files, and of the folders `foldersOf` names. */
+  async function dependencyHashes(inputPaths, folderNames) {
     const [inputs, folders] = await Promise.all([
-      hashesOf(Object.keys(manifest.inputs), (path) => hashOfFile(resolve(workingDir, path))),
-      hashesOf(Object.keys(manifest.folders), hashOfNamedFolder(workingDir)),
+      hashesOf(inputPaths, (path) => hashOfFile(resolve(workingDir, path))),
+      hashesOf(folderNames, hashOfNamedFolder(workingDir)),
     ]);
-    const same = (kept, now) => Object.entries(kept).every(([path, hash]) => now[path] === hash);
-    return same(manifest.inputs, inputs) && same(manifest.folders, folders);
+    return { inputs, folders };
   }
 
   /** Keeps the outputs the build wrote into `outdir`, as its metafile lists them, unless an input changed meanwhile. */
@@ -193,8 +202,7 @@ function outputCache({ options, entries, workingDir, sources }) {
     const staging = `${entry}.${randomUUID()}`;
     try {
       const paths = Object.keys(metafile.inputs);
-      const inputs = await hashesOf(paths, (path) => hashOfFile(resolve(workingDir, path)));
-      const folders = await hashesOf(foldersOf(paths), hashOfNamedFolder(workingDir));
+      const { inputs, folders } = await dependencyHashes(paths, foldersOf(paths));
       // After hashing: a file changed since the build began may hash other than what was built.
       const changed = await Promise.all(
         paths.map((path) =>
@@ -206,12 +214,7 @@ function outputCache({ options, entries, workingDir, sources }) {
       );
       if (changed.some(Boolean)) return;
       const outputs = Object.keys(metafile.outputs).map((output) => relative(outdir, resolve(workingDir, output)));
-      await Promise.all(
-        outputs.map(async (output) => {
-          await mkdir(dirname(join(staging, 'files', output)), { recursive: true });
-          await cp(join(outdir, output), join(staging, 'files', output));
-        }),
-      );
+      await copyFiles(outdir, join(staging, 'files'), outputs);
       const manifest = { id: randomUUID(), inputs, folders, outputs };
       await writeFile(join(staging, 'manifest.json'), JSON.stringify(manifest));
       // A build of the same key with other inputs may be there: the latest inputs win.
