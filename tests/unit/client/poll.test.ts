@@ -30,12 +30,14 @@ describe('pollUntil', () => {
     const error = (await pollUntil(
       async () => ({ reads: ++reads }),
       () => false,
-      { timeoutMs: 50, intervalMs: 10, what: 'nothing' },
+      { timeoutMs: 200, intervalMs: 10, what: 'nothing' },
     ).catch((e: unknown) => e)) as PollTimeoutError<{ reads: number }>;
     expect(error).to.be.instanceOf(PollTimeoutError);
     expect(error.last.reads).to.equal(reads);
-    expect(reads).to.be.at.least(3);
-    expect(error.message).to.equal(`timed out after 50 ms waiting for nothing; last value: {"reads":${reads}}`);
+    // At least one read after the first: how many more depends on the timers of a loaded machine
+    // (expecting 3 within 50 ms failed with every core busy).
+    expect(reads).to.be.at.least(2);
+    expect(error.message).to.equal(`timed out after 200 ms waiting for nothing; last value: {"reads":${reads}}`);
   });
 
   it('ends with the error of a read', async () => {
