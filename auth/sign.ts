@@ -3,9 +3,7 @@
  * `transformRequest` hooks (client/apiClient.ts) that sign a request with SigV4 (IAM auth) or add
  * a bearer token (JWT auth). Signing uses the AWS SDK's own signer and credential chain.
  */
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { SignatureV4 } from '@smithy/signature-v4';
+import type { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { ApiRequest, RequestTransform } from '../client/apiClient';
 
@@ -55,8 +53,20 @@ export function signingRegion(endpoint: string | URL, env: NodeJS.ProcessEnv = p
   return found;
 }
 
-/** The SDK's signer for `service` (default execute-api) in `region`, with the given or default credentials. */
-function createSigner(region: string, options: Pick<SigV4Options, 'credentials' | 'service'> = {}): SignatureV4 {
+/**
+ * The SDK's signer for `service` (default execute-api) in `region`, with the given or default
+ * credentials. Loaded on first use: a CLI command against the local stack (auth none) then starts
+ * without the signer and the credential chain, about a third of its start-up.
+ */
+async function createSigner(
+  region: string,
+  options: Pick<SigV4Options, 'credentials' | 'service'> = {},
+): Promise<SignatureV4> {
+  const [{ Sha256 }, { defaultProvider }, { SignatureV4 }] = await Promise.all([
+    import('@aws-crypto/sha256-js'),
+    import('@aws-sdk/credential-provider-node'),
+    import('@smithy/signature-v4'),
+  ]);
   return new SignatureV4({
     service: options.service ?? EXECUTE_API,
     region,
@@ -80,7 +90,7 @@ function queryOf(url: URL): Record<string, string | string[]> {
  * the SDK's standard chain unless given. The request's `host` is signed, as fetch will send it.
  */
 export function sigV4Transform(options: SigV4Options = {}): RequestTransform {
-  const signers = new Map<string, SignatureV4>();
+  const signers = new Map<string, Promise<SignatureV4>>();
   return async (request: ApiRequest): Promise<ApiRequest> => {
     const region = signingRegion(request.url, process.env, options.region);
     let signer = signers.get(region);
@@ -89,7 +99,7 @@ export function sigV4Transform(options: SigV4Options = {}): RequestTransform {
       signers.set(region, signer);
     }
     const { url } = request;
-    const signed = await signer.sign(
+    const signed = await (await signer).sign(
       {
         method: request.method,
         protocol: url.protocol,

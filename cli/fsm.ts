@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { AUTH_MODES, requestTransformFor } from '../auth/sign';
 import { ApiClient } from '../client/apiClient';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../domain/limits';
-import { STATUSES } from '../domain/machine';
+import { STATUSES } from '../domain/status';
 import { add } from './commands/add';
 import { consoleCommand } from './commands/console';
 import type { CommandContext } from './commands/context';

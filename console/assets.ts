@@ -7,7 +7,6 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
 
 export interface Asset {
   contentType: string;
@@ -29,6 +28,8 @@ function asset(contentType: string, body: Buffer): Asset {
 
 /** The assets by path: `/index.html`, `/assets/app.js`, `/assets/app.css`. */
 export async function buildAssets(): Promise<Map<string, Asset>> {
+  // Loaded here, not at the top: every `fsm` command imports the console command's module.
+  const { build } = await import('esbuild');
   const script = await build({
     entryPoints: [join(WEB, 'app.ts')],
     bundle: true,

@@ -11,7 +11,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { ApiClient, ApiError, ApiUnreachableError, type RawResponse, type RequestTransform } from '../client/apiClient';
 import { MAX_PAGE_SIZE } from '../domain/limits';
-import { type MachineStatus, type MachineSummary, STATUSES } from '../domain/machine';
+import type { MachineSummary } from '../domain/machine';
+import { type MachineStatus, STATUSES } from '../domain/status';
 import { type Asset, buildAssets } from './assets';
 import { checkRequest, newToken } from './security';
 

@@ -8,11 +8,10 @@ import {
 } from './definition';
 import { PayloadTooLargeError } from './errors';
 import { MAX_MACHINE_BYTES, MAX_RECORD_BYTES } from './limits';
+import type { MachineStatus } from './status';
 import { itemSize } from './storable';
 
-export const STATUSES = ['RUNNING', 'PARKED', 'SUCCEEDED', 'FAILED'] as const;
-export type MachineStatus = (typeof STATUSES)[number];
-export const ALIVE_STATUSES: readonly MachineStatus[] = ['RUNNING', 'PARKED'];
+export { ALIVE_STATUSES, isFinished, type MachineStatus, STATUSES } from './status';
 
 export type HistoryOutcome =
   | 'created'
@@ -206,10 +205,6 @@ export function oversize(record: MachineRecord): PayloadTooLargeError | undefine
 export function assertFits(record: MachineRecord): void {
   const error = oversize(record);
   if (error) throw error;
-}
-
-export function isFinished(status: MachineStatus): boolean {
-  return status === 'SUCCEEDED' || status === 'FAILED';
 }
 
 /**

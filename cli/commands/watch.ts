@@ -1,6 +1,7 @@
 import { ApiError } from '../../client/apiClient';
 import { pollUntil } from '../../client/poll';
-import { isFinished, type MachineView } from '../../domain/machine';
+import type { MachineView } from '../../domain/machine';
+import { isFinished } from '../../domain/status';
 import { CliError } from '../errors';
 import { describeOutcome, describeWatchedEvent, describeWatching } from '../format';
 import type { CommandContext } from './context';
