@@ -13,8 +13,17 @@ import {
 
 let stack: LocalStack | undefined;
 
-/** The local stack the integration tests share; started by the root hooks in tests/integration/hooks.ts. */
+/** How startTestStack hands the stack to mocha's parallel workers, which it starts afterwards. */
+const SHARED_STACK_ENV = 'FSM_TEST_STACK';
+
+/**
+ * The local stack the integration tests share: started once per mocha run by the global fixture
+ * in tests/integration/hooks.ts, and in a parallel worker the one that run started (the worker
+ * only uses it; the run stops it).
+ */
 export function currentStack(): LocalStack {
+  const shared = process.env[SHARED_STACK_ENV];
+  if (!stack && shared) stack = { ...JSON.parse(shared), stop: async () => {} };
   if (!stack) throw new Error('the local stack is not running (tests/integration/hooks.ts starts it)');
   return stack;
 }
@@ -25,6 +34,7 @@ export function currentStack(): LocalStack {
  */
 export async function startTestStack(): Promise<LocalStack> {
   stack = await startStack({}, process.env.FSM_REQUEST_LOG);
+  process.env[SHARED_STACK_ENV] = JSON.stringify(stack);
   return stack;
 }
 
@@ -96,4 +106,5 @@ async function startOnFreePorts(start: (ports: StackPorts) => Promise<LocalStack
 export async function stopTestStack(): Promise<void> {
   await stack?.stop();
   stack = undefined;
+  delete process.env[SHARED_STACK_ENV];
 }

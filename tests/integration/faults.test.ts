@@ -7,10 +7,10 @@ import { crashOncePerStep, type FaultRig, newStats } from '../helpers/faultRig';
 import { audit, faultSuite, WORKFLOW_EVENTS } from '../helpers/faultTable';
 import { currentStack } from '../helpers/stack';
 
-// The fault suite, in two files that `npm run test:integration:faults` runs side by side, each on
-// a stack of its own (most of its time is spent waiting on leases and visibility timeouts): this
-// one crashes, duplicates, handler outcomes, deletes and dead letters; faultsControl.test.ts
-// delays, recovery and control, and scale.
+// The fault suite, in two files that `npm run test:integration:faults` runs side by side on one
+// stack (most of their time is spent waiting on leases and visibility timeouts; each rig has a
+// queue of its own): this one crashes, duplicates, handler outcomes, deletes and dead letters;
+// faultsControl.test.ts delays, recovery and control, and scale.
 describe('fault suite: exactly-once commits under faults', function () {
   this.timeout(120_000);
   let rig: FaultRig;

@@ -20,18 +20,19 @@ async function checkIamOfWholeSuite(): Promise<void> {
   }
 }
 
-/** Root hooks: one local stack for all integration tests, stopped even when tests fail. */
-export const mochaHooks = {
-  async beforeAll(this: Mocha.Context) {
-    this.timeout(120_000);
-    await startTestStack();
-  },
-  async afterAll(this: Mocha.Context) {
-    this.timeout(60_000);
-    try {
-      await checkIamOfWholeSuite();
-    } finally {
-      await stopTestStack();
-    }
-  },
-};
+/**
+ * Global fixtures: one local stack for all integration tests of a mocha run, stopped even when
+ * tests fail. They run once, before and after every file, also with --parallel (the fault lane's
+ * two files then share one stack and one IAM check, as the other lane's files do).
+ */
+export async function mochaGlobalSetup(): Promise<void> {
+  await startTestStack();
+}
+
+export async function mochaGlobalTeardown(): Promise<void> {
+  try {
+    await checkIamOfWholeSuite();
+  } finally {
+    await stopTestStack();
+  }
+}

@@ -6,8 +6,8 @@ import { currentStack } from '../helpers/stack';
 /**
  * The stack's request log, after the suites before this one ran: every AWS request names the
  * function that made it, and an IAM simulator allows each under that function's own role (so the
- * per-function attribution is right, and the roles miss nothing the code does). The root
- * afterAll hook (hooks.ts) repeats the simulation over the whole suite's log.
+ * per-function attribution is right, and the roles miss nothing the code does). The global
+ * teardown (hooks.ts) repeats the simulation over the whole suite's log.
  */
 describe('request log (serverless-offline-emulators --requestLog)', () => {
   it('attributes every request to a function whose role allows it (IAM simulation)', async function () {
