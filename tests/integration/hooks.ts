@@ -22,8 +22,10 @@ async function checkIamOfWholeSuite(): Promise<void> {
 
 /**
  * Global fixtures: one local stack for all integration tests of a mocha run, stopped even when
- * tests fail. They run once, before and after every file, also with --parallel (the fault lane's
- * two files then share one stack and one IAM check, as the other lane's files do).
+ * tests fail. They run once before all the files and once after them, in mocha's own process
+ * also with --parallel (the fault lane's two files then share one stack and one IAM check, as
+ * the other lane's files do). Unlike hooks they have no mocha timeout: the start gives up after
+ * 90 s (scripts/localStack.ts), the stop kills what is left after 10 s.
  */
 export async function mochaGlobalSetup(): Promise<void> {
   await startTestStack();
