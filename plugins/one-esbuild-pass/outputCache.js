@@ -169,13 +169,20 @@ function outputCache({ options, entries, workingDir, sources }) {
     }
   }
 
+  /** The manifest a restore found out of date: a waiting process does not hash every input again for it. */
+  let outdatedId;
+
   /** Copies a matching build's outputs into `outdir`; false when there is none (or it cannot be read). */
   async function restore(entry, outdir) {
     try {
       const manifest = await readManifest(entry);
+      if (manifest.id === outdatedId) return false;
       const now = await dependencyHashes(Object.keys(manifest.inputs), Object.keys(manifest.folders));
       const same = (kept, current) => Object.entries(kept).every(([path, hash]) => current[path] === hash);
-      if (!same(manifest.inputs, now.inputs) || !same(manifest.folders, now.folders)) return false;
+      if (!same(manifest.inputs, now.inputs) || !same(manifest.folders, now.folders)) {
+        outdatedId = manifest.id;
+        return false;
+      }
       await copyFiles(join(entry, 'files'), outdir, manifest.outputs);
       // Replaced by another process's store while we copied: the files may be of two builds.
       return (await readManifest(entry)).id === manifest.id;
