@@ -184,14 +184,14 @@ describe('one-esbuild-pass plugin', () => {
       },
     };
     /** A bundler whose esbuild plugins came from a file, as serverless.yml's do: the cache needs one to hash. */
+    const cachedBundler = (out: string, options: Record<string, unknown> = {}, extra: esbuild.Plugin[] = []) =>
+      newBundler({
+        buildDirPath: file(out),
+        buildOptions: { ...buildOptions, plugins: 'plugins.js', ...options },
+        plugins: [...plugins, counting, ...extra],
+      });
     const bundleInto = (out: string, options: Record<string, unknown> = {}) =>
-      bundleInOnePass.call(
-        newBundler({
-          buildDirPath: file(out),
-          buildOptions: { ...buildOptions, plugins: 'plugins.js', ...options },
-          plugins: [...plugins, counting],
-        }),
-      );
+      bundleInOnePass.call(cachedBundler(out, options));
     const outputs = async (out: string) =>
       Promise.all(
         ['a/one.js', 'a/one.tiny-lazy.mjs', 'b/two.js'].map((path) => readFile(file(join(out, path)), 'utf8')),
@@ -224,11 +224,7 @@ describe('one-esbuild-pass plugin', () => {
 
     it('copies the outputs of an earlier build with the same options and files instead of building; the watcher still rebuilds', async () => {
       await bundleInto('first');
-      const restored = newBundler({
-        buildDirPath: file('again'),
-        buildOptions: { ...buildOptions, plugins: 'plugins.js' },
-        plugins: [...plugins, counting],
-      });
+      const restored = cachedBundler('again');
       await bundleInOnePass.call(restored);
       expect(builds).to.equal(1);
       expect(await outputs('again')).to.deep.equal(await outputs('first'));
@@ -277,13 +273,7 @@ describe('one-esbuild-pass plugin', () => {
           });
         },
       };
-      await bundleInOnePass.call(
-        newBundler({
-          buildDirPath: file('touched'),
-          buildOptions: { ...buildOptions, plugins: 'plugins.js' },
-          plugins: [...plugins, counting, touching],
-        }),
-      );
+      await bundleInOnePass.call(cachedBundler('touched', {}, [touching]));
       await bundleInto('afterTouch');
       expect(builds).to.equal(2);
     });
