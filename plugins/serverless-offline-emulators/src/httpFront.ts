@@ -1,5 +1,5 @@
-import { Agent, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { forward, listen, type Running, readBody } from './servers';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { forward, forwardingAgent, listen, type Running, readBody } from './servers';
 import { EXECUTE_API, forbiddenResponse, type VerifyOptions, verifySigV4 } from './sigv4';
 
 /** How the local HTTP API authenticates callers: `none` (open, serverless-offline alone) or `iam` (SigV4, this front). */
@@ -36,7 +36,7 @@ export interface HttpFrontOptions {
  * refuses to start with an IAM authorizer).
  */
 export async function startHttpFront(options: HttpFrontOptions): Promise<Running> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const agent = forwardingAgent();
   const verify: VerifyOptions = {
     region: options.region,
     service: EXECUTE_API,

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Agent, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { functionArn } from './cloudformation';
 import { iamActionOf, type Recorder } from './recorder';
-import { forward, listen, type Running, readBody } from './servers';
+import { forward, forwardingAgent, listen, type Running, readBody } from './servers';
 import { userAgentAppId } from './tap';
 
 const FUNCTION_ARN =
@@ -86,7 +86,7 @@ export function throttled(res: ServerResponse, reason = 'ReservedFunctionConcurr
  * the request unchanged (streaming, keep-alive) to serverless-offline's endpoint.
  */
 export async function startLambdaFront(options: LambdaFrontOptions): Promise<Running> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const agent = forwardingAgent();
   const inFlight = new Map<string, number>();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const startedAt = Date.now();

@@ -1,4 +1,4 @@
-import { type Agent, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
+import { Agent, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import { createServer } from 'node:net';
 
 export interface Running {
@@ -59,6 +59,17 @@ export interface ForwardOptions {
   onAnswer?: (answer: IncomingMessage) => void;
   /** Called when the target could not be reached (after the one retry); the caller answers `res`. */
   onFailure: (error: Error) => void;
+}
+
+/**
+ * The keep-alive agent a front forwards to serverless-offline with. serverless-offline's servers
+ * close a connection after Node's default 5 s idle; a socket the agent reused just as that
+ * happened failed the request ("socket hang up", after a burst such as 200 machines' first steps
+ * left many idle). The agent closes its own idle sockets first, after 4 s, and never cuts a
+ * request that is still running (a socket timeout only drops free sockets).
+ */
+export function forwardingAgent(): Agent {
+  return new Agent({ keepAlive: true, maxSockets: 256, timeout: 4_000 });
 }
 
 /**
