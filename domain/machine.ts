@@ -84,6 +84,12 @@ export interface MachineRecord {
   seq: number;
   /** The event of the latest commit, kept here because there are no transactions to write it with. */
   lastEvent: HistoryEvent;
+  /**
+   * Events of the commits before `lastEvent` that are not in the history table yet, oldest first:
+   * a chain of steps run on carries them here while that costs no write unit
+   * (docs/design.md#history).
+   */
+  pendingEvents?: HistoryEvent[];
   fingerprint: string;
   removing?: boolean;
   lease?: Lease;
@@ -226,7 +232,10 @@ export type MachineSummary = Pick<
 >;
 
 /** What clients see: the record without the lease internals. */
-export type MachineView = Omit<MachineRecord, 'lease' | 'lastEvent' | 'fingerprint' | 'seq' | 'carrier'> & {
+export type MachineView = Omit<
+  MachineRecord,
+  'lease' | 'lastEvent' | 'pendingEvents' | 'fingerprint' | 'seq' | 'carrier'
+> & {
   handlerRunning: boolean;
 };
 
@@ -234,6 +243,7 @@ export function toView(record: MachineRecord, now: number): MachineView {
   const {
     lease: _lease,
     lastEvent: _lastEvent,
+    pendingEvents: _pendingEvents,
     fingerprint: _fingerprint,
     seq: _seq,
     carrier: _carrier,
@@ -260,21 +270,30 @@ export function isAwaitingFirstStep(record: MachineRecord, now: number): boolean
   return record.status === 'RUNNING' && record.version === 0 && record.attempt === 1 && !hasLiveLease(record, now);
 }
 
-/** The history of a machine: the written events plus the latest one, which lives in the record. */
-export function fullHistory(record: MachineRecord, written: HistoryEvent[]): HistoryEvent[] {
-  return merged(record, written, true);
+/**
+ * The events the record holds that the history table may not have yet: its pending ones and its
+ * latest, oldest first. The history item of the record's `seq` holds exactly these.
+ */
+export function unwrittenEvents(record: Pick<MachineRecord, 'lastEvent' | 'pendingEvents'>): HistoryEvent[] {
+  return [...(record.pendingEvents ?? []), record.lastEvent];
 }
 
-function merged(record: MachineRecord, written: HistoryEvent[], withLatest: boolean): HistoryEvent[] {
+/** The history of a machine: the written events plus those that live in the record. */
+export function fullHistory(record: MachineRecord, written: HistoryEvent[]): HistoryEvent[] {
+  return merged(record, written, Number.POSITIVE_INFINITY);
+}
+
+/** Written and record-held events up to the record's `seq`, the record's only up to `recordUpTo`, by seq once each. */
+function merged(record: MachineRecord, written: HistoryEvent[], recordUpTo: number): HistoryEvent[] {
   const bySeq = new Map(written.filter((event) => event.seq <= record.seq).map((event) => [event.seq, event]));
-  if (withLatest) bySeq.set(record.lastEvent.seq, record.lastEvent);
+  for (const event of unwrittenEvents(record)) if (event.seq <= recordUpTo) bySeq.set(event.seq, event);
   return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
 }
 
 /**
  * One page of a machine's history, oldest first, from a page of written events (those after
- * `after`, in order, `more` when the table holds more): the record's latest event joins the page
- * it belongs to. `next` is where the following page starts, when there is one.
+ * `after`, in order, `more` when the table holds more): the events the record holds join the
+ * page they belong to. `next` is where the following page starts, when there is one.
  */
 export function historyPage(
   record: MachineRecord,
@@ -282,8 +301,8 @@ export function historyPage(
   { after, limit }: { after?: number; limit: number },
 ): { events: HistoryEvent[]; next?: number } {
   const lastWritten = written.events.at(-1)?.seq ?? -1;
-  const withLatest = !written.more || record.lastEvent.seq <= lastWritten;
-  const events = merged(record, written.events, withLatest).filter((event) => after === undefined || event.seq > after);
+  const recordUpTo = written.more ? lastWritten : Number.POSITIVE_INFINITY;
+  const events = merged(record, written.events, recordUpTo).filter((event) => after === undefined || event.seq > after);
   const page = events.slice(0, limit);
   const next = page.at(-1)?.seq;
   return (events.length > limit || written.more) && next !== undefined ? { events: page, next } : { events: page };

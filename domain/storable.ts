@@ -80,6 +80,14 @@ export function itemSize(item: Record<string, unknown>): number {
   return size;
 }
 
+/** DynamoDB's unit of write capacity: a write is billed one unit per started KB of the item. */
+export const WRITE_UNIT_BYTES = 1024;
+
+/** The write units a put of `item` is billed, when the item it replaces is no larger. */
+export function writeUnits(item: Record<string, unknown>): number {
+  return Math.ceil(itemSize(item) / WRITE_UNIT_BYTES);
+}
+
 const join = (path: string, key: string) => (path ? `${path}.${key}` : key);
 
 function utf8(text: string): number {

@@ -1,4 +1,12 @@
-import { type Lease, type MachineRecord, type StepCarrier, type StepMessage, stepOf } from '../../domain/machine';
+import {
+  type Lease,
+  type MachineRecord,
+  type ScheduledStep,
+  type StepCarrier,
+  type StepMessage,
+  stepOf,
+  unwrittenEvents,
+} from '../../domain/machine';
 import type { Commit } from '../../domain/step';
 import type { MachineStore, StepQueue } from './ports';
 import { removeMachine } from './removeMachine';
@@ -18,9 +26,20 @@ export interface ClaimedStep {
   lease: Lease;
 }
 
+/** How a caller that runs on takes a next step due at once (docs/design.md#run-on). */
+export interface RunOn {
+  /** The message the caller holds: named in the record as the carrier of a step committed without one. */
+  carrier: StepCarrier;
+  /** A lease to run `next` with here, if there is time for its invoke; without one it gets its own message. */
+  leaseFor(next: MachineRecord): Lease | undefined;
+}
+
 export type CommitOutcome =
-  /** `carried`: the next step is due at once and was committed with the carrier, nothing sent. */
-  | { kind: 'committed'; record: MachineRecord; carried: boolean }
+  /**
+   * `runOn`: the next step, due at once, committed with our lease in the record and the carrier,
+   * nothing sent: ours to run.
+   */
+  | { kind: 'committed'; record: MachineRecord; runOn?: ClaimedStep }
   /** The machine was being removed: the commit fell to us, so the machine is now deleted. */
   | { kind: 'deleted' }
   /** Someone else moved the machine on, or our lease ran out; `current` is what is stored now. */
@@ -36,7 +55,7 @@ export interface CommitExecutor {
   commitClaimed(
     claimed: ClaimedStep,
     produce: () => Promise<Commit | undefined>,
-    carrier?: StepCarrier,
+    runOn?: RunOn,
   ): Promise<CommitOutcome>;
   /** Commits `next` over `record` if nothing was committed since it was read (no lease, no message). */
   commitUnclaimed(record: MachineRecord, next: MachineRecord): Promise<boolean>;
@@ -44,11 +63,12 @@ export interface CommitExecutor {
 
 /**
  * The only code that carries out a commit, in the order the exactly-once argument needs
- * (docs/design.md#invariants-and-exactly-once). The claim wrote the event of the commit about
- * to be replaced to the history; then:
+ * (docs/design.md#invariants-and-exactly-once). The events the claimed record holds are in the
+ * history (the claim wrote them), or carried on in the committed record, or written now (I7); then:
  * 1. the next step's message is sent, before the commit, so a committed step always has one;
- *    or, for a next step due at once when the caller runs on (`carrier`), the record names the
- *    message the caller holds as the one carrying it, and nothing is sent (docs/design.md#run-on);
+ *    or, for a next step due at once when the caller runs on, the record names the message the
+ *    caller holds as its carrier and holds the caller's lease on it, and nothing is sent
+ *    (docs/design.md#run-on);
  * 2. the record is replaced on condition (nothing committed since it was read, not removing),
  *    and for a claimed step only while its lease is live;
  * 3. a refused commit is re-read: a machine being removed is deleted, anything else is reported.
@@ -65,46 +85,79 @@ export function createCommitExecutor(deps: {
   async function commitClaimed(
     { record, lease }: ClaimedStep,
     produce: () => Promise<Commit | undefined>,
-    carrier?: StepCarrier,
+    runOn?: RunOn,
   ): Promise<CommitOutcome> {
     const step: StepMessage = stepOf(record);
     const release = () => store.releaseClaim(record, lease.token);
-    let commit: Commit | undefined;
-    let carried = false;
+    let next: MachineRecord | undefined;
+    let send: ScheduledStep | undefined;
+    let nextLease: Lease | undefined;
     try {
-      commit = await produce();
-      carried = carrier !== undefined && commit?.send?.delaySeconds === 0 && commit.record.wakeAt === undefined;
-      if (carried && commit) commit = { record: { ...commit.record, carrier } };
-      if (commit?.send) await queue.send(commit.send);
+      const commit = await produce();
+      if (commit) {
+        nextLease = runOn && isDueAtOnce(commit) ? runOn.leaseFor(commit.record) : undefined;
+        next = await withHistory(
+          { record, lease },
+          runOn && nextLease ? { ...commit.record, carrier: runOn.carrier, lease: nextLease } : commit.record,
+        );
+        send = nextLease ? undefined : commit.send;
+        if (send) await queue.send(send);
+      }
     } catch (error) {
       await release().catch(() => undefined);
       throw error;
     }
-    if (!commit) {
+    if (!next) {
       await release();
       return { kind: 'released' };
     }
-    if (commit.send) faults?.afterSend?.(step);
+    if (send) faults?.afterSend?.(step);
     // Past its lease the step may be someone else's: a writer that can no longer commit.
-    const committed = deps.now() < lease.until && (await store.commit(commit.record, { seq: record.seq }));
-    if (!committed) return afterRefusal(record.id);
+    const committed = deps.now() < lease.until && (await store.commit(next, { seq: record.seq }));
+    if (!committed) {
+      const current = await store.get(record.id);
+      if (current?.removing) {
+        await removeMachine(deps, current);
+        return { kind: 'deleted' };
+      }
+      // Our commit landed after all (its response lost, the SDK's retry refused) when the record
+      // holds the lease only we made; anything else moved the step on, or has yet to redo it.
+      if (!nextLease || current?.lease?.token !== nextLease.token) {
+        return current ? { kind: 'refused', current } : { kind: 'refused' };
+      }
+    }
     faults?.afterCommit?.(step);
-    return { kind: 'committed', record: commit.record, carried } as const;
+    return nextLease
+      ? { kind: 'committed', record: next, runOn: { record: next, lease: nextLease } }
+      : { kind: 'committed', record: next };
   }
 
-  async function afterRefusal(id: string): Promise<CommitOutcome> {
-    const current = await store.get(id);
-    if (current?.removing) {
-      await removeMachine(deps, current);
-      return { kind: 'deleted' };
-    }
-    return current ? { kind: 'refused', current } : { kind: 'refused' };
+  /**
+   * `next` as it is written: with the events of `record` not yet in the history when a lease in
+   * the record held its step (a chain's: no claim wrote them) and carrying them costs no write
+   * unit; otherwise they are written to the history first. Events it had before are never kept.
+   */
+  async function withHistory({ record, lease }: ClaimedStep, next: MachineRecord): Promise<MachineRecord> {
+    const bare = withoutPendingEvents(next);
+    if (record.lease?.token !== lease.token) return bare;
+    const carrying: MachineRecord = { ...bare, pendingEvents: unwrittenEvents(record) };
+    if (store.writeUnits(carrying) === store.writeUnits(bare)) return carrying;
+    await store.writeLatestEvent(record);
+    return bare;
   }
 
   async function commitUnclaimed(record: MachineRecord, next: MachineRecord) {
     await store.writeLatestEvent(record);
-    return store.commit(next, { seq: record.seq });
+    return store.commit(withoutPendingEvents(next), { seq: record.seq });
   }
 
   return { commitClaimed, commitUnclaimed };
+}
+
+/** A commit whose next step is due at once: one a caller that runs on can run next. */
+const isDueAtOnce = (commit: Commit) => commit.send?.delaySeconds === 0 && commit.record.wakeAt === undefined;
+
+function withoutPendingEvents(record: MachineRecord): MachineRecord {
+  const { pendingEvents: _written, ...rest } = record;
+  return rest;
 }

@@ -39,18 +39,25 @@ export interface MachineStore {
   create(record: MachineRecord): Promise<boolean>;
   /**
    * Takes the record's current step (the one at its `seq`) with `lease`, if no live lease holds
-   * it; in the same write, its `lastEvent` goes to the history. False when someone holds it.
+   * it (neither on its history item nor, a chain's, in the record as given); in the same write,
+   * the events the record holds go to the history. False when someone holds it.
    */
   claim(record: MachineRecord, lease: Lease, now: number): Promise<boolean>;
-  /** Gives up the lease `token` on the record's step, if it is still held. */
+  /**
+   * Gives up the lease `token` on the record's step, if it is still held: the lease a claim put on
+   * its history item, or the one a chain's commit put in the record (docs/design.md#run-on).
+   */
   releaseClaim(record: MachineRecord, token: string): Promise<void>;
   /** Replaces the record with `next` if `guard` holds; false when it does not. */
   commit(next: MachineRecord, guard: CommitGuard): Promise<boolean>;
   /**
-   * Writes the record's `lastEvent` to the history unless a claim wrote it already, for a
-   * commit made without a claim. Idempotent (keyed by its `seq`); never touches a lease.
+   * Writes the events the record holds (`unwrittenEvents`) to the history unless a claim wrote
+   * them already, for a commit made without a claim. Idempotent (keyed by its `seq`); never
+   * touches a lease.
    */
   writeLatestEvent(record: MachineRecord): Promise<void>;
+  /** The write units a put of the record is billed, as the store keeps it (domain/storable.ts). */
+  writeUnits(record: MachineRecord): number;
   /**
    * Deletes the record if it is still this version (`seq`) of this machine (`createdAt`: not one
    * added again under the same name). False if nothing was deleted.

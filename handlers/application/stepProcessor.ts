@@ -20,7 +20,13 @@ import {
   stateTimeoutSeconds,
   step,
 } from '../../domain/step';
-import { type ClaimedStep, type CommitExecutor, createCommitExecutor, type FaultPoints } from './commitExecutor';
+import {
+  type ClaimedStep,
+  type CommitExecutor,
+  createCommitExecutor,
+  type FaultPoints,
+  type RunOn,
+} from './commitExecutor';
 import type { MessageDisposition } from './disposition';
 import {
   dueTime,
@@ -197,8 +203,12 @@ export function createStepProcessor(deps: StepProcessorDeps) {
     seen: Seen,
     budget: RunOnBudget | undefined,
   ): Promise<MessageDisposition> {
-    const { id: _id, ...carried } = message;
-    const carrier = budget && carried;
+    const { id: _id, ...carrier } = message;
+    // The next step due at once is run here while the invocation has time for its whole invoke.
+    const runOn: RunOn | undefined = budget && {
+      carrier,
+      leaseFor: (next) => (budget.remainingMs() >= longestInvokeMs(next) + RUN_ON_SPARE_MS ? newLease() : undefined),
+    };
     let claimed: ClaimedStep | undefined = first;
     for (;;) {
       const { record, lease } = claimed;
@@ -211,12 +221,12 @@ export function createStepProcessor(deps: StepProcessorDeps) {
           const result = await invokeHandler(record);
           return result.kind === 'throttled' ? undefined : step({ ...record, lease }, result, context());
         },
-        carrier,
+        runOn,
       );
       if (outcome.kind === 'committed') {
         seen.record = outcome.record;
         recordCommit(metrics, outcome.record, dueTime(record), deps.now());
-        claimed = outcome.carried ? await runOn(outcome.record, budget) : undefined;
+        claimed = outcome.runOn;
         if (!claimed) return 'committed';
         logLine(running, 'committed', outcome.record);
         continue;
@@ -228,30 +238,12 @@ export function createStepProcessor(deps: StepProcessorDeps) {
       if (outcome.kind !== 'refused') return outcome.kind;
       // Our lease ran out before the commit. If nobody moved the step on, it has to be redone; the
       // message already sent for the next step is stale and will be dropped.
-      // So is a carried commit that landed after all (its response lost, the SDK's retry refused):
-      // the record then names our message, which is about to be acknowledged, as its carrier.
       const { current } = outcome;
-      const carriedByUs = carrier && current?.carrier && compareSteps(current.carrier, carrier) === 0;
-      if (current && (compareSteps(running, current) === 0 || carriedByUs)) {
+      if (current && compareSteps(running, current) === 0) {
         await queue.send({ message: stepOf(current), delaySeconds: 0 });
       }
       return 'commit-refused';
     }
-  }
-
-  /**
-   * The step just committed with our message as its carrier: claimed, to run it here, if this
-   * invocation has time for its whole invoke; otherwise it gets its own message, and ours can be
-   * acknowledged. Claimed as any step is, read again after the claim: a delete may have claimed,
-   * deleted and purged it since our commit (docs/design.md#run-on).
-   */
-  async function runOn(record: MachineRecord, budget: RunOnBudget | undefined): Promise<ClaimedStep | undefined> {
-    if (budget && budget.remainingMs() >= longestInvokeMs(record) + RUN_ON_SPARE_MS) {
-      const lease = newLease();
-      if (await claimCurrent(record, lease)) return { record, lease };
-    }
-    await queue.send({ message: stepOf(record), delaySeconds: 0 });
-    return undefined;
   }
 
   /** The longest the invoke of the record's state may take: its own timeout, within the lease's share. */

@@ -116,6 +116,61 @@ for (const { name, start } of stores()) {
       expect(await store.commit({ ...mark, seq: 2 }, { seq: 1 })).to.equal(false);
     });
 
+    /** The record a chain commits over `record`: the next step held by `lease`, its events pending. */
+    function chained(record: MachineRecord, lease = LIVE): MachineRecord {
+      const seq = record.seq + 1;
+      return {
+        ...record,
+        seq,
+        lease,
+        carrier: { version: 0, attempt: 1 },
+        pendingEvents: [record.lastEvent],
+        lastEvent: { ...record.lastEvent, seq, outcome: 'transition' },
+      };
+    }
+
+    it("holds a step with the lease a chain's commit put in the record, until it ends", async () => {
+      const record = await created();
+      await store.claim(record, { token: 'chain', until: T0 + 1 }, T0);
+      const next = chained(record);
+      expect(await store.commit(next, { seq: 0 })).to.equal(true);
+      expect((await store.getRecord(record.id))?.lease).to.deep.equal(LIVE);
+      expect((await store.get(record.id))?.lease).to.deep.equal(LIVE);
+      const read = (await store.getRecord(record.id)) as MachineRecord;
+      expect(await store.claim(read, { token: 'second', until: T0 + 120_000 }, AFTER_LIVE - 1)).to.equal(false);
+      expect(await store.claim(read, { token: 'second', until: T0 + 120_000 }, AFTER_LIVE)).to.equal(true);
+      expect((await store.get(record.id))?.lease?.token).to.equal('second');
+      // Taken over: the chain's late release leaves the new holder's lease alone.
+      await store.releaseClaim(next, LIVE.token);
+      expect((await store.get(record.id))?.lease?.token).to.equal('second');
+      expect((await store.history(record, { limit: 10 })).events).to.deep.equal([record.lastEvent, next.lastEvent]);
+    });
+
+    it("gives up a lease in the record on the step's history item, with the events the record holds", async () => {
+      const record = await created();
+      const next = chained(record);
+      expect(await store.commit(next, { seq: 0 })).to.equal(true);
+      await store.releaseClaim(next, 'someone-else');
+      expect((await store.get(record.id))?.lease).to.deep.equal(LIVE);
+      await store.releaseClaim(next, LIVE.token);
+      const read = (await store.get(record.id)) as MachineRecord;
+      expect(read.lease?.until).to.be.at.most(T0);
+      expect(await store.claim(read, { token: 'next', until: T0 + 1 }, T0)).to.equal(true);
+      expect((await store.history(record, { limit: 10 })).events).to.deep.equal([record.lastEvent, next.lastEvent]);
+    });
+
+    it('writes the events a record holds as one item, read back in order and after a given seq', async () => {
+      const record = await created();
+      const second = chained(record);
+      const third = chained(second);
+      expect(third.pendingEvents).to.deep.equal([second.lastEvent]);
+      const holding = { ...third, pendingEvents: [record.lastEvent, second.lastEvent] };
+      await store.writeLatestEvent(holding);
+      const events = [record.lastEvent, second.lastEvent, third.lastEvent];
+      expect((await store.history(record, { limit: 10 })).events).to.deep.equal(events);
+      expect((await store.history(record, { after: 0, limit: 10 })).events).to.deep.equal(events.slice(1));
+    });
+
     it('deletes a record only as it was read: the same seq of the same machine', async () => {
       const record = await created();
       expect(await store.deleteRecord({ ...record, seq: 1 })).to.equal(false);

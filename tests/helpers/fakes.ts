@@ -2,15 +2,18 @@ import type { IndexPosition, IndexShard, ListPosition } from '../../domain/listi
 import {
   type HistoryEvent,
   type HistoryOwner,
+  hasLiveLease,
   historyKey,
   type Lease,
   type MachineRecord,
   type MachineStatus,
   type MachineSummary,
   type ScheduledMessage,
+  unwrittenEvents,
 } from '../../domain/machine';
 import { createdKey, shardOf } from '../../domain/statusIndex';
 import type { InvocationResult } from '../../domain/step';
+import { writeUnits } from '../../domain/storable';
 import { pageByStatus } from '../../handlers/application/listMachines';
 import type { CountMetric, StepMetrics, TimingMetric } from '../../handlers/application/metrics';
 import type {
@@ -97,35 +100,46 @@ export class InMemoryMachineStore implements MachineStore {
   async claim(record: MachineRecord, lease: Lease, now: number) {
     await this.enter('claim');
     const held = this.leaseOf(record);
-    if (held && held.until > now) return false;
-    this.addEvent(record);
+    if ((held && held.until > now) || hasLiveLease(record, now)) return false;
+    this.addEvents(record);
     this.leases.set(stepKey(record), { ...lease });
     return true;
   }
 
   async releaseClaim(record: MachineRecord, token: string) {
     await this.enter('releaseClaim');
-    if (this.leaseOf(record)?.token === token) this.leases.delete(stepKey(record));
+    const held = this.leaseOf(record);
+    if (held?.token === token) this.leases.delete(stepKey(record));
+    else if (!held && record.lease?.token === token) {
+      // A chain's lease in the record: ended on the step's history item, which readers go by.
+      this.addEvents(record);
+      this.leases.set(stepKey(record), { token, until: 0 });
+    }
   }
 
+  /** Stores `next` exactly as the adapter puts it: a chain's lease stays in the record. */
   async commit(next: MachineRecord, guard: CommitGuard) {
     await this.enter('commit');
     const record = this.records.get(next.id);
     const holds =
       record !== undefined && !record.removing && record.seq === guard.seq && record.createdAt === next.createdAt;
-    if (holds) this.put(next);
+    if (holds) this.records.set(next.id, structuredClone(next));
     return holds;
   }
 
   async writeLatestEvent(record: MachineRecord) {
     await this.enter('writeLatestEvent');
-    this.addEvent(record);
+    this.addEvents(record);
   }
 
-  private addEvent(record: MachineRecord) {
+  writeUnits(record: MachineRecord): number {
+    return writeUnits(record as unknown as Record<string, unknown>);
+  }
+
+  private addEvents(record: MachineRecord) {
     const key = historyKey(record);
     const events = this.events.get(key) ?? new Map<number, HistoryEvent>();
-    events.set(record.lastEvent.seq, structuredClone(record.lastEvent));
+    for (const event of unwrittenEvents(record)) events.set(event.seq, structuredClone(event));
     this.events.set(key, events);
   }
 

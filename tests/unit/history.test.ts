@@ -54,6 +54,31 @@ describe('historyPage', () => {
   });
 });
 
+describe('historyPage with events a chain left in the record', () => {
+  /** A chain's record at seq 6: events 4 and 5 pending in it, 6 its latest; 0-3 written. */
+  const chain = machine({ seq: 6, lastEvent: event(6), pendingEvents: [event(4), event(5)] });
+
+  it('adds the pending events before the latest one on the last page', () => {
+    const page = historyPage(chain, { events: written, more: false }, { limit: 10 });
+    expect(seqs(page.events)).to.deep.equal([0, 1, 2, 3, 4, 5, 6]);
+  });
+
+  it('pages through them, and leaves them for a later page while the table has more', () => {
+    const first = historyPage(chain, { events: written.slice(0, 3), more: true }, { limit: 3 });
+    expect(first).to.deep.equal({ events: written.slice(0, 3), next: 2 });
+    const second = historyPage(chain, { events: written.slice(3), more: false }, { after: 2, limit: 3 });
+    expect(second).to.deep.equal({ events: [event(3), event(4), event(5)], next: 5 });
+    expect(historyPage(chain, { events: [], more: false }, { after: 5, limit: 3 })).to.deep.equal({
+      events: [event(6)],
+    });
+  });
+
+  it('shows an event once whether it was also written or not', () => {
+    const page = historyPage(chain, { events: [...written, event(4)], more: false }, { limit: 10 });
+    expect(seqs(page.events)).to.deep.equal([0, 1, 2, 3, 4, 5, 6]);
+  });
+});
+
 describe('historyKey', () => {
   it('tells apart two machines that had the same name at different times', () => {
     expect(historyKey({ id: 'order-42', createdAt: at })).to.equal(`order-42/${at}`);

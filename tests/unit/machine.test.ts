@@ -3,12 +3,14 @@ import { definitionFingerprint } from '../../domain/definition';
 import {
   createMachine,
   fullHistory,
+  type HistoryEvent,
   hasLiveLease,
   isAwaitingFirstStep,
   isExpired,
   isFinished,
   stepMessageSchema,
   toView,
+  unwrittenEvents,
   withEvent,
 } from '../../domain/machine';
 import { definition, machine, T0 } from '../helpers/factories';
@@ -44,9 +46,13 @@ describe('createMachine', () => {
 
 describe('toView', () => {
   it('hides the lease and bookkeeping and says whether a handler runs', () => {
-    const record = machine({ lease: { token: 'secret', until: T0 + 1 }, carrier: { version: 0, attempt: 1 } });
+    const record = machine({
+      lease: { token: 'secret', until: T0 + 1 },
+      carrier: { version: 0, attempt: 1 },
+      pendingEvents: [{ seq: 0, outcome: 'created', at: new Date(T0).toISOString(), version: 0 }],
+    });
     const view = toView(record, T0);
-    const hidden = ['lease', 'lastEvent', 'fingerprint', 'seq', 'carrier'];
+    const hidden = ['lease', 'lastEvent', 'pendingEvents', 'fingerprint', 'seq', 'carrier'];
     expect(Object.keys(view).sort()).to.deep.equal(
       [...Object.keys(record).filter((key) => !hidden.includes(key)), 'handlerRunning'].sort(),
     );
@@ -134,6 +140,17 @@ describe('fullHistory', () => {
       { seq: 2, outcome: 'transition' as const, at, version: 99 },
     ];
     expect(fullHistory(record, written)).to.deep.equal([written[1], written[0], record.lastEvent]);
+  });
+});
+
+describe('unwrittenEvents', () => {
+  it("is the record's pending events, oldest first, then its latest", () => {
+    const at = new Date(T0).toISOString();
+    const events = [0, 1, 2].map((seq) => ({ seq, outcome: 'transition' as const, at, version: seq }));
+    expect(unwrittenEvents({ lastEvent: events[2] as HistoryEvent })).to.deep.equal([events[2]]);
+    expect(unwrittenEvents({ lastEvent: events[2] as HistoryEvent, pendingEvents: events.slice(0, 2) })).to.deep.equal(
+      events,
+    );
   });
 });
 

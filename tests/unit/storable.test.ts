@@ -2,7 +2,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { expect } from 'chai';
 // dynalite sizes items as DynamoDB does (measured against it), but counts string characters.
 import { itemSize as dynaliteItemSize } from 'dynalite/db';
-import { itemSize, storableIssues } from '../../domain/storable';
+import { itemSize, storableIssues, writeUnits } from '../../domain/storable';
 import { machine } from '../helpers/factories';
 
 const nested = (levels: number): unknown => {
@@ -34,6 +34,14 @@ describe('itemSize', () => {
 
   it('leaves out undefined attributes, as the document client does', () => {
     expect(itemSize({ id: 'x', gone: undefined, map: { gone: undefined } })).to.equal(itemSize({ id: 'x', map: {} }));
+  });
+});
+
+describe('writeUnits', () => {
+  it('bills one unit per started KB of the item, as DynamoDB does', () => {
+    const sized = (bytes: number) => ({ id: 'x'.repeat(bytes - 2) });
+    expect([2, 1024, 1025, 2048, 2049].map((bytes) => writeUnits(sized(bytes)))).to.deep.equal([1, 1, 2, 2, 3]);
+    expect(itemSize(sized(1025))).to.equal(1025);
   });
 });
 

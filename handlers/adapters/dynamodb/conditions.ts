@@ -57,6 +57,12 @@ export const committable = (guard: CommitGuard, createdAt: string): Condition =>
 
 export const leasedBy = (token: string): Condition => all(leaseIs(token));
 
+/** Nobody but `token` ever leased the step's history item. */
+export const unleasedOrLeasedBy = (token: string): Condition => {
+  const leased = leaseIs(token);
+  return all({ ...leased, expression: `(attribute_not_exists(lease) OR ${leased.expression})` });
+};
+
 /** The record is this version of this machine, not one added again under its name. */
 export const sameVersion = (record: { seq: number; createdAt: string }): Condition =>
   all(atSeq(record.seq), createdAs(record.createdAt));

@@ -15,17 +15,20 @@ import type { IndexPosition, IndexShard, ListPosition } from '../../../domain/li
 import {
   type HistoryEvent,
   type HistoryOwner,
+  hasLiveLease,
   historyKey,
   type Lease,
   type MachineRecord,
   type MachineStatus,
   type MachineSummary,
+  unwrittenEvents,
 } from '../../../domain/machine';
 import { createdKey, indexKeys, statusShardKey } from '../../../domain/statusIndex';
+import { writeUnits } from '../../../domain/storable';
 import { pageByStatus } from '../../application/listMachines';
 import type { CommitGuard, MachineStore, StatusIndexPage } from '../../application/ports';
-import { type Condition, committable, free, isNew, leasedBy, sameVersion } from './conditions';
-import { SUMMARY_FIELDS, toEvent, toHistoryItem, toRecord, toSummary } from './recordMapper';
+import { type Condition, committable, free, isNew, leasedBy, sameVersion, unleasedOrLeasedBy } from './conditions';
+import { SUMMARY_FIELDS, toEvents, toHistoryItem, toRecord, toSummary } from './recordMapper';
 
 /** The status index's name (resources/dynamodb.yml): hash key `statusShard`, range key `createdKey`. */
 export const STATUS_INDEX = 'byStatusShard';
@@ -93,9 +96,11 @@ export class DynamoMachineStore implements MachineStore {
   /**
    * The lease lives on the history item of the record's `seq` (docs/design.md#lease), which is
    * small: a claim is billed one write unit however large the machine's object is, and it writes
-   * the history event the record's next commit replaces.
+   * the history events the record's next commit replaces. A chain's lease in the record, live,
+   * holds the step as well (docs/design.md#run-on).
    */
   async claim(record: MachineRecord, lease: Lease, now: number): Promise<boolean> {
+    if (hasLiveLease(record, now)) return false;
     const written = await conditionally(
       this.client.send(
         new PutCommand({ TableName: this.tables.history, Item: { ...this.historyItem(record), lease }, ...free(now) }),
@@ -104,17 +109,29 @@ export class DynamoMachineStore implements MachineStore {
     return written !== undefined;
   }
 
+  /**
+   * A lease in the record (a chain's) is given up on the step's history item, whose lease readers
+   * take over the record's: an ended one, with the events, as a claim would write them.
+   */
   async releaseClaim(record: MachineRecord, token: string): Promise<void> {
-    await conditionally(
-      this.client.send(
-        new UpdateCommand({
-          TableName: this.tables.history,
-          Key: this.stepKey(record),
-          UpdateExpression: 'REMOVE lease',
-          ...leasedBy(token),
-        }),
-      ),
-    );
+    const release =
+      record.lease?.token === token
+        ? this.client.send(
+            new PutCommand({
+              TableName: this.tables.history,
+              Item: { ...this.historyItem(record), lease: { token, until: 0 } },
+              ...unleasedOrLeasedBy(token),
+            }),
+          )
+        : this.client.send(
+            new UpdateCommand({
+              TableName: this.tables.history,
+              Key: this.stepKey(record),
+              UpdateExpression: 'REMOVE lease',
+              ...leasedBy(token),
+            }),
+          );
+    await conditionally<unknown>(release);
   }
 
   async commit(next: MachineRecord, guard: CommitGuard): Promise<boolean> {
@@ -126,6 +143,10 @@ export class DynamoMachineStore implements MachineStore {
     await conditionally(
       this.client.send(new PutCommand({ TableName: this.tables.history, Item: this.historyItem(record), ...isNew })),
     );
+  }
+
+  writeUnits(record: MachineRecord): number {
+    return writeUnits({ ...record, ...indexKeys(record, this.statusShards) });
   }
 
   async deleteRecord(record: Pick<MachineRecord, 'id' | 'seq' | 'createdAt'>): Promise<boolean> {
@@ -165,15 +186,14 @@ export class DynamoMachineStore implements MachineStore {
   }
 
   /**
-   * The record's latest event as a history item. History items outlive a machine that expires
-   * by at most their own TTL, which is set when they are written (the machine's end is not known
-   * yet); reads go through the machine record first.
+   * The events the record holds, as the history item of its `seq`. History items outlive a
+   * machine that expires by at most their own TTL, which is set when they are written (the
+   * machine's end is not known yet); reads go through the machine record first.
    */
   private historyItem(record: MachineRecord) {
-    const event = record.lastEvent;
     const retentionDays = record.options.retentionDays + HISTORY_RETENTION_MARGIN_DAYS;
-    const expiresAt = Math.floor(Date.parse(event.at) / 1000) + retentionDays * 86_400;
-    return toHistoryItem(historyKey(record), event, expiresAt);
+    const expiresAt = Math.floor(Date.parse(record.lastEvent.at) / 1000) + retentionDays * 86_400;
+    return toHistoryItem(historyKey(record), unwrittenEvents(record), expiresAt);
   }
 
   async history(
@@ -188,7 +208,13 @@ export class DynamoMachineStore implements MachineStore {
         Limit: limit,
       }),
     );
-    return { events: Items.map(toEvent), more: LastEvaluatedKey !== undefined };
+    // An item carries the events of a chain before its own (docs/design.md#history): some may be
+    // older than `after`, or in an item before it too.
+    const bySeq = new Map(Items.flatMap(toEvents).map((event) => [event.seq, event]));
+    const events = [...bySeq.values()]
+      .filter((event) => after === undefined || event.seq > after)
+      .sort((a, b) => a.seq - b.seq);
+    return { events, more: LastEvaluatedKey !== undefined };
   }
 
   async pageByShard({ status, shard }: IndexShard, limit: number, after?: ListPosition): Promise<StatusIndexPage> {

@@ -22,6 +22,7 @@ const RECORD_FIELDS = [
   'woken',
   'seq',
   'lastEvent',
+  'pendingEvents',
   'fingerprint',
   'removing',
   'lease',
@@ -67,11 +68,24 @@ function pick<T>(item: Item, fields: readonly string[]): T {
 
 export const toRecord = (item: Item): MachineRecord => pick<MachineRecord>(item, RECORD_FIELDS);
 export const toSummary = (item: Item): MachineSummary => pick<MachineSummary>(item, SUMMARY_FIELDS);
-export const toEvent = (item: Item): HistoryEvent => pick<HistoryEvent>(item, EVENT_FIELDS);
+const toEvent = (item: Item): HistoryEvent => pick<HistoryEvent>(item, EVENT_FIELDS);
 
-/** A history item: the event under its machine's key, with its own expiry. */
-export const toHistoryItem = (id: string, event: HistoryEvent, expiresAt: number): Item => ({
-  id,
-  ...event,
-  expiresAt,
-});
+/** A history item's events, oldest first: those it carries from earlier commits, then its own. */
+export const toEvents = (item: Item): HistoryEvent[] => [
+  ...((item.earlierEvents as Item[] | undefined) ?? []).map(toEvent),
+  toEvent(item),
+];
+
+/**
+ * A history item: the latest of `events` under its machine's key and `seq`, the earlier ones (a
+ * chain's, written together: docs/design.md#history) with it, and its own expiry.
+ */
+export function toHistoryItem(id: string, events: HistoryEvent[], expiresAt: number): Item {
+  const earlierEvents = events.slice(0, -1);
+  return {
+    id,
+    ...events.at(-1),
+    ...(earlierEvents.length > 0 ? { earlierEvents } : {}),
+    expiresAt,
+  };
+}

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { DEFER_SECONDS, THROTTLE_RETRY_SECONDS } from '../../../domain/limits';
-import { historyKey, type MachineRecord, type StepMessage } from '../../../domain/machine';
+import { fullHistory, type MachineRecord, type StepMessage } from '../../../domain/machine';
 import type { InvocationResult } from '../../../domain/step';
 import type { FaultPoints } from '../../../handlers/application/commitExecutor';
+import { deleteMachine } from '../../../handlers/application/deleteMachine';
 import type { StepLogFields } from '../../../handlers/application/metrics';
 import { createStepProcessor, parsePurgeMessage, parseStepMessage } from '../../../handlers/application/stepProcessor';
 import { machine, scope, T0 } from '../../helpers/factories';
@@ -124,9 +125,8 @@ describe('the step processor', () => {
     const to = (state: string, delay = 0): InvocationResult => ({ kind: 'returned', payload: { state, delay } });
     const done: InvocationResult = { kind: 'returned', payload: null };
     const plenty = { remainingMs: () => 60_000 };
-    const otherLease = { token: 'other', until: T0 + 30_000 };
 
-    it('runs the steps due at once in this call, each claimed and read back, with no send, until one is not', async () => {
+    it('runs the steps due at once in this call, the first claimed, each next one held by its commit, with no send, until one is not', async () => {
       const logged: StepLogFields[] = [];
       const { store, queue, invoker, processStep } = setup({
         results: [to('TASK-1'), to('FINALIZE'), to('START', 5)],
@@ -134,21 +134,18 @@ describe('the step processor', () => {
       });
       expect(await processStep(message(), plenty)).to.equal('committed');
 
-      expect(store.calls).to.deep.equal([
-        ...['getRecord', 'claim', 'getRecord', 'commit'],
-        ...['claim', 'getRecord', 'commit'],
-        ...['claim', 'getRecord', 'commit'],
-      ]);
+      // No claim and no read-back for a step run on to: its commit took it, and a delete finds it held.
+      expect(store.calls).to.deep.equal(['getRecord', 'claim', 'getRecord', 'commit', 'commit', 'commit']);
       expect(invoker.calls.map((call) => call.input.state)).to.deep.equal(['START', 'TASK-1', 'FINALIZE']);
       expect(queue.sent).to.deep.equal([{ message: { id: 'm-1', version: 3, attempt: 1 }, delaySeconds: 5 }]);
-      const committed = store.records.get('m-1');
+      const committed = store.records.get('m-1') as MachineRecord;
       expect(committed).to.include({ state: 'START', version: 3, seq: 3 });
-      expect(committed?.carrier).to.equal(undefined);
-      expect(store.historyOf(machine()).map((event) => event.outcome)).to.deep.equal([
-        'created',
-        'transition',
-        'transition',
-      ]);
+      expect(committed.carrier).to.equal(undefined);
+      expect(committed.lease).to.equal(undefined);
+      // The claim wrote the first event; the chain's ride in the record, which they fit in for free.
+      expect(store.historyOf(machine()).map((event) => event.outcome)).to.deep.equal(['created']);
+      expect(committed.pendingEvents?.map((event) => event.seq)).to.deep.equal([1, 2]);
+      expect(fullHistory(committed, store.historyOf(machine())).map((event) => event.seq)).to.deep.equal([0, 1, 2, 3]);
       expect(logged.map(({ version, outcome, state }) => ({ version, outcome, state }))).to.deep.equal([
         { version: 0, outcome: 'committed', state: 'TASK-1' },
         { version: 1, outcome: 'committed', state: 'FINALIZE' },
@@ -156,16 +153,33 @@ describe('the step processor', () => {
       ]);
     });
 
-    it('names the message as the carrier of a step it commits without a message of its own', async () => {
+    it('names the message as the carrier of a step it commits without a message of its own, and holds that step', async () => {
       const { store, invoker, processStep } = setup({ results: [to('TASK-1'), done] });
-      const carriers: unknown[] = [];
+      const seen: Partial<MachineRecord>[] = [];
       invoker.during = async () => {
-        carriers.push(store.records.get('m-1')?.carrier);
+        const { carrier, lease } = store.records.get('m-1') as MachineRecord;
+        seen.push({ carrier, lease });
       };
       expect(await processStep(message(), plenty)).to.equal('committed');
-      expect(carriers).to.deep.equal([undefined, { version: 0, attempt: 1 }]);
+      expect(seen).to.deep.equal([
+        { carrier: undefined, lease: undefined },
+        { carrier: { version: 0, attempt: 1 }, lease: { token: 'token-2', until: T0 + LEASE_SECONDS * 1000 } },
+      ]);
       expect(store.records.get('m-1')).to.include({ status: 'SUCCEEDED', version: 2 });
       expect(store.records.get('m-1')?.carrier).to.equal(undefined);
+    });
+
+    it('writes the events to the history first when carrying them would cost the commit another write unit', async () => {
+      const { store, processStep } = setup({ results: [to('TASK-1'), to('FINALIZE'), done] });
+      store.writeUnits = (record) => (record.pendingEvents ? 2 : 1);
+      expect(await processStep(message(), plenty)).to.equal('committed');
+      expect(store.calls).to.deep.equal([
+        ...['getRecord', 'claim', 'getRecord', 'commit'],
+        ...['writeLatestEvent', 'commit'],
+        ...['writeLatestEvent', 'commit'],
+      ]);
+      expect(store.records.get('m-1')?.pendingEvents).to.equal(undefined);
+      expect(store.historyOf(machine()).map((event) => event.seq)).to.deep.equal([0, 1, 2]);
     });
 
     it("sends the next step its own message when the invocation's time left is less than its invoke may take", async () => {
@@ -174,7 +188,9 @@ describe('the step processor', () => {
       expect(await processStep(message(), budget)).to.equal('committed');
       expect(invoker.calls).to.have.length(1);
       expect(queue.sent).to.deep.equal([{ message: { id: 'm-1', version: 1, attempt: 1 }, delaySeconds: 0 }]);
-      expect(store.records.get('m-1')).to.deep.include({ version: 1, carrier: { version: 0, attempt: 1 } });
+      const committed = store.records.get('m-1') as MachineRecord;
+      expect(committed).to.include({ version: 1 });
+      expect([committed.carrier, committed.lease]).to.deep.equal([undefined, undefined]);
     });
 
     it("runs on to a state with a short timeout of its own when there is time for that one's invoke", async () => {
@@ -186,63 +202,61 @@ describe('the step processor', () => {
       expect(invoker.calls.map((call) => call.input.state)).to.deep.equal(['START', 'TASK-1']);
     });
 
-    it('sends the next step its own message when someone else holds it, and starts nothing', async () => {
-      const { store, queue, invoker, processStep } = setup({ results: [to('TASK-1')] });
-      let claims = 0;
-      // A copy of the carrier, delivered twice: it claims the step our commit made just before we do.
-      store.before.claim = async () => {
-        if (++claims === 2) await store.claim(store.records.get('m-1') as MachineRecord, otherLease, T0);
+    it('lets a delete in the middle of a chain only mark the machine, which the chain then deletes', async () => {
+      const { store, queue, invoker, processStep } = setup({ results: [to('TASK-1'), to('FINALIZE'), to('START')] });
+      const deps = { store, queue, invoker, now: () => T0, newId: () => 'delete', maxQueueDelaySeconds: 900 };
+      const answers: string[] = [];
+      invoker.during = async () => {
+        if (invoker.calls.length === 3) answers.push(await deleteMachine(deps, 'm-1'));
       };
-      expect(await processStep(message(), plenty)).to.equal('committed');
-      expect(invoker.calls).to.have.length(1);
-      expect(queue.sent).to.deep.equal([{ message: { id: 'm-1', version: 1, attempt: 1 }, delaySeconds: 0 }]);
-    });
-
-    it('starts nothing on a step run on to that a delete claimed, deleted and purged before our claim landed', async () => {
-      const { store, queue, invoker, processStep } = setup({ results: [to('TASK-1')] });
-      let claims = 0;
-      store.before.claim = async () => {
-        if (++claims !== 2) return;
-        // The 204 delete, all of it, while our claim of the step we just committed is in flight.
-        const committed = store.records.get('m-1') as MachineRecord;
-        await store.claim(committed, otherLease, T0);
-        await store.deleteRecord(committed);
-        await store.purgeHistory(historyKey(committed), 100);
-      };
-      expect(await processStep(message(), plenty)).to.equal('committed');
-      expect(invoker.calls).to.have.length(1);
+      expect(await processStep(message(), plenty)).to.equal('deleted');
+      expect(answers).to.deep.equal(['removing']);
+      expect(invoker.calls).to.have.length(3);
       expect(store.records.has('m-1')).to.equal(false);
-      // The step's own message, dropped when it finds no machine; no lease of ours is left.
-      expect(queue.sent).to.deep.equal([{ message: { id: 'm-1', version: 1, attempt: 1 }, delaySeconds: 0 }]);
-      expect([...store.leases.values()].map((lease) => lease.token)).to.deep.equal([]);
+      expect(store.events.size).to.equal(0);
+      expect(queue.sent).to.deep.equal([]);
     });
 
-    it('sends the step its message when a carried commit landed but was reported refused (a lost response)', async () => {
-      const { store, queue, processStep } = setup({ results: [to('TASK-1')] });
+    it('goes on with a carried commit that landed but was reported refused (a lost response): the record holds our lease', async () => {
+      const { store, queue, invoker, processStep } = setup({ results: [to('TASK-1'), done] });
       const commit = store.commit.bind(store);
       store.commit = async (next, guard) => {
         await commit(next, guard);
-        return false; // the SDK's retry of a write that landed
+        return next.version === 2; // the SDK's retry of a write that landed
       };
-      expect(await processStep(message(), plenty)).to.equal('commit-refused');
-      expect(store.records.get('m-1')).to.deep.include({ version: 1, carrier: { version: 0, attempt: 1 } });
-      expect(queue.sent).to.deep.equal([{ message: { id: 'm-1', version: 1, attempt: 1 }, delaySeconds: 0 }]);
+      expect(await processStep(message(), plenty)).to.equal('committed');
+      expect(invoker.calls).to.have.length(2);
+      expect(store.records.get('m-1')).to.include({ status: 'SUCCEEDED', version: 2 });
+      expect(queue.sent).to.deep.equal([]);
     });
 
-    it('gives a throttled step run on to its own message to try later, not the carrier', async () => {
-      const { store, queue, processStep } = setup({
-        results: [to('TASK-1'), { kind: 'throttled', message: 'Rate exceeded' }],
+    it('reports a refused carried commit whose record does not hold our lease', async () => {
+      const { store, queue, processStep } = setup({ results: [to('TASK-1')] });
+      store.commit = async () => false;
+      expect(await processStep(message(), plenty)).to.equal('commit-refused');
+      expect(queue.sent).to.deep.equal([{ message: { id: 'm-1', version: 0, attempt: 1 }, delaySeconds: 0 }]);
+    });
+
+    it('gives a throttled step run on to its own message to try later, not the carrier, and lets it run then', async () => {
+      const { store, queue, clock, invoker, processStep } = setup({
+        results: [to('TASK-1'), { kind: 'throttled', message: 'Rate exceeded' }, done],
       });
       expect(await processStep(message(), plenty)).to.equal('throttled');
       expect(queue.sent).to.deep.equal([
         { message: { id: 'm-1', version: 1, attempt: 1 }, delaySeconds: THROTTLE_RETRY_SECONDS },
       ]);
       expect(store.records.get('m-1')).to.include({ version: 1 });
+
+      // The lease its commit put in the record was given back: the step's own message runs it.
+      clock.now += THROTTLE_RETRY_SECONDS * 1000;
+      expect(await processStep(message({ version: 1 }), plenty)).to.equal('committed');
+      expect(invoker.calls.map((call) => call.input.state)).to.deep.equal(['START', 'TASK-1', 'TASK-1']);
+      expect(store.records.get('m-1')).to.include({ status: 'SUCCEEDED', version: 2 });
     });
 
     it('resumes the chain from the carrier redelivered after a crash, and drops it once the chain has ended', async () => {
       let crashes = 0;
-      const { store, queue, invoker, processStep } = setup({
+      const { store, queue, invoker, processStep, clock } = setup({
         results: [to('TASK-1'), to('FINALIZE'), done],
         faults: {
           afterCommit: (step) => {
@@ -258,19 +272,16 @@ describe('the step processor', () => {
       expect(store.records.get('m-1')).to.deep.include({ version: 2, carrier: { version: 0, attempt: 1 } });
       expect(queue.sent).to.deep.equal([]);
 
-      // SQS redelivers the carrier; the step it carries is free (the crashed one held the step before).
+      // A copy of the carrier while the crashed chain's lease lives finds the step held.
+      expect(await processStep(message(), plenty)).to.equal('deferred');
+      // SQS redelivers the carrier after its visibility timeout, longer than the lease.
+      clock.now += LEASE_SECONDS * 1000;
       expect(await processStep(message(), plenty)).to.equal('committed');
       expect(invoker.calls.map((call) => call.input.state)).to.deep.equal(['START', 'TASK-1', 'FINALIZE']);
-      expect(store.records.get('m-1')).to.include({ status: 'SUCCEEDED', version: 3 });
+      const finished = store.records.get('m-1') as MachineRecord;
+      expect(finished).to.include({ status: 'SUCCEEDED', version: 3 });
+      expect(fullHistory(finished, store.historyOf(machine())).map((event) => event.seq)).to.deep.equal([0, 1, 2, 3]);
       expect(await processStep(message(), plenty)).to.equal('dropped:stale');
-    });
-
-    it('defers a copy of the carrier while the chain holds its step', async () => {
-      const { store, queue, processStep } = setup({ results: [to('TASK-1')] });
-      store.put(machine({ version: 2, seq: 2, carrier: { version: 0, attempt: 1 } }));
-      await store.claim(store.records.get('m-1') as MachineRecord, otherLease, T0);
-      expect(await processStep(message(), plenty)).to.equal('deferred');
-      expect(queue.sent).to.deep.equal([{ message: message(), delaySeconds: 30 }]);
     });
   });
 
