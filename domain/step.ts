@@ -287,9 +287,17 @@ function finished(record: MachineRecord, context: StepContext): Pick<MachineReco
   };
 }
 
-/** The record without what belongs to the step attempt just completed. */
+/**
+ * The record without what belongs to the step attempt just completed, nor the events it held:
+ * the commit executor, which writes or carries them, is the one to give a new record any.
+ */
 function clearStep(record: MachineRecord): MachineRecord {
-  const { lease: _lease, wakeAt: _wakeAt, woken: _woken, carrier: _carrier, ...rest } = record;
+  const { lease: _lease, wakeAt: _wakeAt, woken: _woken, carrier: _carrier, ...rest } = withoutPendingEvents(record);
+  return rest;
+}
+
+function withoutPendingEvents(record: MachineRecord): MachineRecord {
+  const { pendingEvents: _held, ...rest } = record;
   return rest;
 }
 
@@ -470,7 +478,10 @@ export function requestRemoval(
   if (!hasLiveLease(record, now)) return { action: 'delete' };
   if (record.removing) return { action: 'pending' };
   const event: Omit<HistoryEvent, 'seq' | 'at'> = { outcome: 'removal', version: record.version, from: record.state };
-  return { action: 'mark', record: { ...record, removing: true, ...withEvent(record, event, now) } };
+  return {
+    action: 'mark',
+    record: { ...withoutPendingEvents(record), removing: true, ...withEvent(record, event, now) },
+  };
 }
 
 /**

@@ -133,22 +133,21 @@ export function createCommitExecutor(deps: {
   }
 
   /**
-   * `next` as it is written: with the events of `record` not yet in the history when a lease in
-   * the record held its step (a chain's: no claim wrote them) and carrying them costs no write
-   * unit; otherwise they are written to the history first. Events it had before are never kept.
+   * `next` as it is written. A step held by a lease in its record (a chain's) was never claimed,
+   * so no claim wrote the events that record holds: they ride on in `next` while that costs its
+   * put no write unit (it is billed per started KB), or are written to the history first (I7).
    */
   async function withHistory({ record, lease }: ClaimedStep, next: MachineRecord): Promise<MachineRecord> {
-    const bare = withoutPendingEvents(next);
-    if (record.lease?.token !== lease.token) return bare;
-    const carrying: MachineRecord = { ...bare, pendingEvents: unwrittenEvents(record) };
-    if (store.writeUnits(carrying) === store.writeUnits(bare)) return carrying;
-    await store.writeLatestEvent(record);
-    return bare;
+    if (record.lease?.token !== lease.token) return next;
+    const carrying: MachineRecord = { ...next, pendingEvents: unwrittenEvents(record) };
+    if (store.writeUnits(carrying) === store.writeUnits(next)) return carrying;
+    await store.writeRecordEvents(record);
+    return next;
   }
 
   async function commitUnclaimed(record: MachineRecord, next: MachineRecord) {
-    await store.writeLatestEvent(record);
-    return store.commit(withoutPendingEvents(next), { seq: record.seq });
+    await store.writeRecordEvents(record);
+    return store.commit(next, { seq: record.seq });
   }
 
   return { commitClaimed, commitUnclaimed };
@@ -156,8 +155,3 @@ export function createCommitExecutor(deps: {
 
 /** A commit whose next step is due at once: one a caller that runs on can run next. */
 const isDueAtOnce = (commit: Commit) => commit.send?.delaySeconds === 0 && commit.record.wakeAt === undefined;
-
-function withoutPendingEvents(record: MachineRecord): MachineRecord {
-  const { pendingEvents: _written, ...rest } = record;
-  return rest;
-}

@@ -55,7 +55,7 @@ export interface MachineStore {
    * them already, for a commit made without a claim. Idempotent (keyed by its `seq`); never
    * touches a lease.
    */
-  writeLatestEvent(record: MachineRecord): Promise<void>;
+  writeRecordEvents(record: MachineRecord): Promise<void>;
   /** The write units a put of the record is billed, as the store keeps it (domain/storable.ts). */
   writeUnits(record: MachineRecord): number;
   /**

@@ -11,7 +11,7 @@ import {
   type ScheduledMessage,
   unwrittenEvents,
 } from '../../domain/machine';
-import { createdKey, shardOf } from '../../domain/statusIndex';
+import { createdKey, indexKeys, shardOf } from '../../domain/statusIndex';
 import type { InvocationResult } from '../../domain/step';
 import { writeUnits } from '../../domain/storable';
 import { pageByStatus } from '../../handlers/application/listMachines';
@@ -108,13 +108,11 @@ export class InMemoryMachineStore implements MachineStore {
 
   async releaseClaim(record: MachineRecord, token: string) {
     await this.enter('releaseClaim');
+    // Ended, not removed, as the adapter does: an ended lease on the item keeps the record's ended.
     const held = this.leaseOf(record);
-    if (held?.token === token) this.leases.delete(stepKey(record));
-    else if (!held && record.lease?.token === token) {
-      // A chain's lease in the record: ended on the step's history item, which readers go by.
-      this.addEvents(record);
-      this.leases.set(stepKey(record), { token, until: 0 });
-    }
+    if (held?.token !== token && (held || record.lease?.token !== token)) return;
+    if (!held) this.addEvents(record);
+    this.leases.set(stepKey(record), { token, until: 0 });
   }
 
   /** Stores `next` exactly as the adapter puts it: a chain's lease stays in the record. */
@@ -127,13 +125,14 @@ export class InMemoryMachineStore implements MachineStore {
     return holds;
   }
 
-  async writeLatestEvent(record: MachineRecord) {
-    await this.enter('writeLatestEvent');
+  async writeRecordEvents(record: MachineRecord) {
+    await this.enter('writeRecordEvents');
     this.addEvents(record);
   }
 
+  /** As the adapter counts them: the item as stored, status index keys included. */
   writeUnits(record: MachineRecord): number {
-    return writeUnits(record as unknown as Record<string, unknown>);
+    return writeUnits({ ...record, ...indexKeys(record, this.statusShards) });
   }
 
   private addEvents(record: MachineRecord) {

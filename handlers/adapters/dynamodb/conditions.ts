@@ -57,7 +57,7 @@ export const committable = (guard: CommitGuard, createdAt: string): Condition =>
 
 export const leasedBy = (token: string): Condition => all(leaseIs(token));
 
-/** Nobody but `token` ever leased the step's history item. */
+/** The step's history item has no lease, or `token`'s (live or given up). */
 export const unleasedOrLeasedBy = (token: string): Condition => {
   const leased = leaseIs(token);
   return all({ ...leased, expression: `(attribute_not_exists(lease) OR ${leased.expression})` });

@@ -32,6 +32,18 @@ import { SUMMARY_FIELDS, toEvents, toHistoryItem, toRecord, toSummary } from './
 
 /** The status index's name (resources/dynamodb.yml): hash key `statusShard`, range key `createdKey`. */
 export const STATUS_INDEX = 'byStatusShard';
+/** A lease given up: `until` long past. */
+const ENDED = 0;
+
+/** `condition` with the names and values of `SET lease.#until = :ended`. */
+function withEndedLease(condition: Condition): Condition {
+  return {
+    ...condition,
+    ExpressionAttributeNames: { ...condition.ExpressionAttributeNames, '#until': 'until' },
+    ExpressionAttributeValues: { ...condition.ExpressionAttributeValues, ':ended': ENDED },
+  };
+}
+
 /** BatchWriteItem's limit. */
 const BATCH_WRITE_SIZE = 25;
 
@@ -110,8 +122,9 @@ export class DynamoMachineStore implements MachineStore {
   }
 
   /**
-   * A lease in the record (a chain's) is given up on the step's history item, whose lease readers
-   * take over the record's: an ended one, with the events, as a claim would write them.
+   * Ends the lease rather than removing it: readers take the history item's lease before the
+   * record's, so an ended one there keeps an older lease in the record (a chain's) ended too. A
+   * chain's own lease, in the record only, is ended by putting the item as a claim would.
    */
   async releaseClaim(record: MachineRecord, token: string): Promise<void> {
     const release =
@@ -119,7 +132,7 @@ export class DynamoMachineStore implements MachineStore {
         ? this.client.send(
             new PutCommand({
               TableName: this.tables.history,
-              Item: { ...this.historyItem(record), lease: { token, until: 0 } },
+              Item: { ...this.historyItem(record), lease: { token, until: ENDED } },
               ...unleasedOrLeasedBy(token),
             }),
           )
@@ -127,8 +140,8 @@ export class DynamoMachineStore implements MachineStore {
             new UpdateCommand({
               TableName: this.tables.history,
               Key: this.stepKey(record),
-              UpdateExpression: 'REMOVE lease',
-              ...leasedBy(token),
+              UpdateExpression: 'SET lease.#until = :ended',
+              ...withEndedLease(leasedBy(token)),
             }),
           );
     await conditionally<unknown>(release);
@@ -138,7 +151,7 @@ export class DynamoMachineStore implements MachineStore {
     return (await this.put(next, committable(guard, next.createdAt))) !== undefined;
   }
 
-  async writeLatestEvent(record: MachineRecord): Promise<void> {
+  async writeRecordEvents(record: MachineRecord): Promise<void> {
     // A claim of this step wrote the same event and may hold a lease the put must not drop.
     await conditionally(
       this.client.send(new PutCommand({ TableName: this.tables.history, Item: this.historyItem(record), ...isNew })),

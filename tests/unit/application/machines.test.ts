@@ -93,7 +93,7 @@ describe('reading machines', () => {
   it('gives the history with the latest event, which lives in the record', async () => {
     const { store } = fakeApiDeps();
     const created = store.put(machine());
-    await store.writeLatestEvent(created);
+    await store.writeRecordEvents(created);
     store.put(
       machine({
         seq: 1,
@@ -192,7 +192,7 @@ describe('resuming a machine', () => {
 describe('deleting a machine', () => {
   it('deletes it and its history at once when no handler runs', async () => {
     const { deps, store } = fakeApiDeps();
-    await store.writeLatestEvent(store.put(machine()));
+    await store.writeRecordEvents(store.put(machine()));
     expect(await deleteMachine(deps, 'm-1')).to.equal('deleted');
     expect(store.records.has('m-1')).to.equal(false);
     expect(store.events.size).to.equal(0);

@@ -5,6 +5,7 @@ import type { InvocationResult } from '../../../domain/step';
 import type { FaultPoints } from '../../../handlers/application/commitExecutor';
 import { deleteMachine } from '../../../handlers/application/deleteMachine';
 import type { StepLogFields } from '../../../handlers/application/metrics';
+import { redriveMachine } from '../../../handlers/application/redriveMachine';
 import { createStepProcessor, parsePurgeMessage, parseStepMessage } from '../../../handlers/application/stepProcessor';
 import { machine, scope, T0 } from '../../helpers/factories';
 import { InMemoryMachineStore, RecordingQueue, ScriptedInvoker } from '../../helpers/fakes';
@@ -175,8 +176,8 @@ describe('the step processor', () => {
       expect(await processStep(message(), plenty)).to.equal('committed');
       expect(store.calls).to.deep.equal([
         ...['getRecord', 'claim', 'getRecord', 'commit'],
-        ...['writeLatestEvent', 'commit'],
-        ...['writeLatestEvent', 'commit'],
+        ...['writeRecordEvents', 'commit'],
+        ...['writeRecordEvents', 'commit'],
       ]);
       expect(store.records.get('m-1')?.pendingEvents).to.equal(undefined);
       expect(store.historyOf(machine()).map((event) => event.seq)).to.deep.equal([0, 1, 2]);
@@ -252,6 +253,51 @@ describe('the step processor', () => {
       expect(await processStep(message({ version: 1 }), plenty)).to.equal('committed');
       expect(invoker.calls.map((call) => call.input.state)).to.deep.equal(['START', 'TASK-1', 'TASK-1']);
       expect(store.records.get('m-1')).to.include({ status: 'SUCCEEDED', version: 2 });
+    });
+
+    it("lets a step given back twice run at once: a later holder ends its lease, it does not uncover the chain's", async () => {
+      const throttled: InvocationResult = { kind: 'throttled', message: 'Rate exceeded' };
+      const { store, clock, invoker, processStep } = setup({ results: [to('TASK-1'), throttled, throttled, done] });
+      expect(await processStep(message(), plenty)).to.equal('throttled');
+      clock.now += THROTTLE_RETRY_SECONDS * 1000;
+      expect(await processStep(message({ version: 1 }), plenty)).to.equal('throttled');
+      clock.now += THROTTLE_RETRY_SECONDS * 1000;
+      expect(await processStep(message({ version: 1 }), plenty)).to.equal('committed');
+      expect(invoker.calls).to.have.length(4);
+      expect(store.records.get('m-1')).to.include({ status: 'SUCCEEDED', version: 2 });
+    });
+
+    it('gives the lease in the record back when an AWS call fails mid-chain, so the carrier redelivered runs at once', async () => {
+      const { store, invoker, processStep } = setup({ results: [to('TASK-1'), done] });
+      invoker.during = async () => {
+        if (invoker.calls.length === 2) throw new Error('network down');
+      };
+      let error: unknown;
+      await processStep(message(), plenty).catch((e: unknown) => {
+        error = e;
+      });
+      expect(String(error)).to.include('network down');
+      const held = (await store.get('m-1')) as MachineRecord;
+      expect(held).to.include({ version: 1 });
+      expect(held.lease?.until).to.equal(0);
+      invoker.during = undefined;
+      expect(await processStep(message(), plenty)).to.equal('committed');
+      expect(store.records.get('m-1')).to.include({ status: 'SUCCEEDED', version: 2 });
+    });
+
+    it('keeps the events of a chain that failed in its record, and a redrive writes them before its own', async () => {
+      const failed: InvocationResult = { kind: 'failed', message: 'boom', retryable: false };
+      const { store, queue, invoker, processStep } = setup({ results: [to('TASK-1'), failed] });
+      expect(await processStep(message(), plenty)).to.equal('committed');
+      const final = store.records.get('m-1') as MachineRecord;
+      expect(final).to.include({ status: 'FAILED', seq: 2 });
+      expect(final.pendingEvents?.map((event) => event.seq)).to.deep.equal([1]);
+
+      const deps = { store, queue, invoker, now: () => T0, newId: () => 'redrive', maxQueueDelaySeconds: 900 };
+      const redriven = await redriveMachine(deps, 'm-1', {});
+      expect(redriven).to.include({ status: 'RUNNING', seq: 3 });
+      expect(store.records.get('m-1')?.pendingEvents).to.equal(undefined);
+      expect(store.historyOf(machine()).map((event) => event.seq)).to.deep.equal([0, 1, 2]);
     });
 
     it('resumes the chain from the carrier redelivered after a crash, and drops it once the chain has ended', async () => {
@@ -362,7 +408,7 @@ describe('the step processor', () => {
   describe('a machine being removed', () => {
     it('is deleted with its history when no handler runs', async () => {
       const { store, processStep } = setup({ record: machine({ removing: true }) });
-      await store.writeLatestEvent(machine());
+      await store.writeRecordEvents(machine());
       expect(await processStep(message())).to.equal('deleted');
       expect(store.records.has('m-1')).to.equal(false);
       expect(store.events.size).to.equal(0);
@@ -454,7 +500,8 @@ describe('the step processor', () => {
       expect(await processStep(message())).to.equal('dropped:stale');
       expect(invoker.calls).to.deep.equal([]);
       expect(queue.sent).to.deep.equal([]);
-      expect(store.leases.size).to.equal(0);
+      // Given back: ended, so nobody waits for it.
+      expect([...store.leases.values()]).to.deep.equal([{ token: 'token-1', until: 0 }]);
     });
 
     it('starts no handler on a machine deleted meanwhile, its history purged before the claim', async () => {
