@@ -24,6 +24,9 @@ export async function deleteMachine(deps: ApiDeps, id: string): Promise<'deleted
     const removal = requestRemoval(record, now);
     if (removal.action === 'pending') return 'removing';
     if (removal.action === 'mark') {
+      // A chain commits a step every few milliseconds, each at a new seq, and holds them all with
+      // the lease in its record: marked in place, it sees the mark at whichever step it is on.
+      if (record.carrier && (await store.markRemoving(record, now))) return 'removing';
       if (await executor.commitUnclaimed(record, removal.record)) return 'removing';
       continue;
     }

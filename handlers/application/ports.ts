@@ -51,6 +51,12 @@ export interface MachineStore {
   /** Replaces the record with `next` if `guard` holds; false when it does not. */
   commit(next: MachineRecord, guard: CommitGuard): Promise<boolean>;
   /**
+   * Marks the machine `removing` in place while a live lease in the record itself holds its step
+   * (a chain's, at whatever step it has reached since `record` was read: docs/design.md#delete).
+   * False when none does, or it is already marked, or it is another machine of the same name.
+   */
+  markRemoving(record: MachineRecord, now: number): Promise<boolean>;
+  /**
    * Writes the events the record holds (`unwrittenEvents`) to the history unless a claim wrote
    * them already, for a commit made without a claim. Idempotent (keyed by its `seq`); never
    * touches a lease.

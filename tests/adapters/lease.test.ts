@@ -159,6 +159,27 @@ for (const { name, start } of stores()) {
       expect((await store.history(record, { limit: 10 })).events).to.deep.equal([record.lastEvent, next.lastEvent]);
     });
 
+    it("marks a chain's record removing in place, at whatever step it reached, only while its lease in the record lives", async () => {
+      const record = await created();
+      const first = chained(record);
+      expect(await store.commit(first, { seq: 0 })).to.equal(true);
+      const further = chained(first, { token: 'further', until: T0 + 60_000 });
+      expect(await store.commit(further, { seq: 1 })).to.equal(true);
+      // Read at seq 1; the chain is at seq 2 now.
+      expect(await store.markRemoving({ ...first, createdAt: new Date(T0 - 1).toISOString() }, T0)).to.equal(false);
+      expect(await store.markRemoving(first, AFTER_LIVE)).to.equal(false);
+      expect(await store.markRemoving(first, T0)).to.equal(true);
+      const marked = (await store.getRecord(record.id)) as MachineRecord;
+      expect(marked).to.deep.include({ seq: 2, removing: true, lease: further.lease });
+      expect(await store.markRemoving(first, T0)).to.equal(false);
+      // The chain's next commit is refused.
+      expect(await store.commit(chained(further), { seq: 2 })).to.equal(false);
+      // A step held on its history item has no lease in the record: no mark in place.
+      const claimed = await created();
+      await store.claim(claimed, LIVE, T0);
+      expect(await store.markRemoving(claimed, T0)).to.equal(false);
+    });
+
     it('writes the events a record holds as one item, read back in order and after a given seq', async () => {
       const record = await created();
       const second = chained(record);

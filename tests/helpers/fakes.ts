@@ -125,6 +125,14 @@ export class InMemoryMachineStore implements MachineStore {
     return holds;
   }
 
+  async markRemoving(record: MachineRecord, now: number) {
+    await this.enter('markRemoving');
+    const stored = this.records.get(record.id);
+    const held = stored?.createdAt === record.createdAt && !stored.removing && hasLiveLease(stored, now);
+    if (held) stored.removing = true;
+    return held;
+  }
+
   async writeRecordEvents(record: MachineRecord) {
     await this.enter('writeRecordEvents');
     this.addEvents(record);

@@ -57,6 +57,14 @@ export const committable = (guard: CommitGuard, createdAt: string): Condition =>
 
 export const leasedBy = (token: string): Condition => all(leaseIs(token));
 
+/** The same machine, not being removed, its step held by a live lease in the record itself. */
+export const heldInRecord = (record: { createdAt: string }, now: number): Condition =>
+  all(createdAs(record.createdAt), notRemoving, {
+    expression: 'lease.#until > :now',
+    names: { '#until': 'until' },
+    values: { ':now': now },
+  });
+
 /** The step's history item has no lease, or `token`'s (live or given up). */
 export const unleasedOrLeasedBy = (token: string): Condition => {
   const leased = leaseIs(token);

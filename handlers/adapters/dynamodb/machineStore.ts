@@ -27,7 +27,16 @@ import { createdKey, indexKeys, statusShardKey } from '../../../domain/statusInd
 import { writeUnits } from '../../../domain/storable';
 import { pageByStatus } from '../../application/listMachines';
 import type { CommitGuard, MachineStore, StatusIndexPage } from '../../application/ports';
-import { type Condition, committable, free, isNew, leasedBy, sameVersion, unleasedOrLeasedBy } from './conditions';
+import {
+  type Condition,
+  committable,
+  free,
+  heldInRecord,
+  isNew,
+  leasedBy,
+  sameVersion,
+  unleasedOrLeasedBy,
+} from './conditions';
 import { SUMMARY_FIELDS, toEvents, toHistoryItem, toRecord, toSummary } from './recordMapper';
 
 /** The status index's name (resources/dynamodb.yml): hash key `statusShard`, range key `createdKey`. */
@@ -156,6 +165,22 @@ export class DynamoMachineStore implements MachineStore {
     await conditionally(
       this.client.send(new PutCommand({ TableName: this.tables.history, Item: this.historyItem(record), ...isNew })),
     );
+  }
+
+  async markRemoving(record: MachineRecord, now: number): Promise<boolean> {
+    const condition = heldInRecord(record, now);
+    const marked = await conditionally(
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tables.machines,
+          Key: { id: record.id },
+          UpdateExpression: 'SET removing = :removing',
+          ...condition,
+          ExpressionAttributeValues: { ...condition.ExpressionAttributeValues, ':removing': true },
+        }),
+      ),
+    );
+    return marked !== undefined;
   }
 
   writeUnits(record: MachineRecord): number {

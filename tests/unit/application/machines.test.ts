@@ -249,6 +249,15 @@ describe('deleting a machine', () => {
     expect(store.events.size).to.equal(0);
   });
 
+  it("marks a chain's record in place when its mark put loses to the chain's next commit", async () => {
+    const { deps, store } = fakeApiDeps();
+    const chain = { token: 'chain', until: T0 + 60_000 };
+    store.records.set('m-1', machine({ seq: 3, carrier: { version: 0, attempt: 1 }, lease: chain }));
+    expect(await deleteMachine(deps, 'm-1')).to.equal('removing');
+    expect(store.calls).to.deep.equal(['get', 'markRemoving']);
+    expect(store.records.get('m-1')).to.deep.include({ seq: 3, removing: true, lease: chain });
+  });
+
   it('reads again when its mark loses a race, and then finds the machine idle', async () => {
     const { deps, store } = fakeApiDeps();
     store.put(machine({ lease: { token: 'busy', until: T0 + 1000 } }));

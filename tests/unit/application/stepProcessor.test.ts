@@ -212,6 +212,7 @@ describe('the step processor', () => {
       };
       expect(await processStep(message(), plenty)).to.equal('deleted');
       expect(answers).to.deep.equal(['removing']);
+      expect(store.calls).to.include('markRemoving');
       expect(invoker.calls).to.have.length(3);
       expect(store.records.has('m-1')).to.equal(false);
       expect(store.events.size).to.equal(0);
