@@ -38,6 +38,8 @@ export async function runLimit(
     invoke: async (_name, input) => ({ kind: 'returned', payload: await noop(input as never) }),
   };
   let committed = 0;
+  /** When the last step was committed: the receive loops only notice the end a long poll later. */
+  let lastCommitAt = 0;
   const processStep = createStepProcessor({
     ...services,
     invoker,
@@ -46,7 +48,9 @@ export async function runLimit(
     newToken: randomUUID,
     // One line per committed step, a step run on to included.
     logStep: ({ outcome }) => {
-      if (outcome === 'committed') committed++;
+      if (outcome !== 'committed') return;
+      committed++;
+      lastCommitAt = Date.now();
     },
   });
   const definition = parseMachineDefinition(
@@ -58,15 +62,19 @@ export async function runLimit(
   // the first add, as the workload's wall time runs from the first machine's `created` event, and
   // the adds (each the record's put, then its first message) run while the receive loops do.
   const started = Date.now();
+  let failed = false;
   const adding = mapLimit(Array.from({ length: machines }), 32, async () => {
     const machine = createMachine(definition, { id: `limit-${randomUUID()}`, now: Date.now() });
-    await services.store.create(machine.record);
+    if (!(await services.store.create(machine.record))) throw new Error('limit loop: an id clashed');
     await services.queue.send(machine.first);
     return machine;
+  }).catch((error: unknown) => {
+    failed = true;
+    throw error;
   });
   const { queue } = services;
   const poll = async () => {
-    while (committed < machines * steps) {
+    while (!failed && committed < machines * steps) {
       const { Messages = [] } = await sqs.send(
         new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
       );
@@ -90,7 +98,7 @@ export async function runLimit(
     }
   };
   const [created] = await Promise.all([adding, ...Array.from({ length: POLLERS }, poll)]);
-  const wallSeconds = (Date.now() - started) / 1000;
+  const wallSeconds = (lastCommitAt - started) / 1000;
   const records = await mapLimit(created, 32, ({ record }) => services.store.get(record.id));
   const unfinished = records.filter((record) => !record || !isFinished(record.status)).length;
   if (unfinished > 0) throw new Error(`limit loop: ${unfinished} machines did not finish`);

@@ -58,6 +58,7 @@ async function simulate(seed: number, { withDelete }: { withDelete: boolean }) {
     'releaseClaim',
     'commit',
     'writeRecordEvents',
+    'markRemoving',
     'deleteRecord',
     'purgeHistory',
   ] as (keyof MachineStore)[]) {

@@ -249,13 +249,24 @@ describe('deleting a machine', () => {
     expect(store.events.size).to.equal(0);
   });
 
-  it("marks a chain's record in place when its mark put loses to the chain's next commit", async () => {
+  it("marks a chain's record in place, with no seq to lose to the chain's next commit", async () => {
     const { deps, store } = fakeApiDeps();
     const chain = { token: 'chain', until: T0 + 60_000 };
     store.records.set('m-1', machine({ seq: 3, carrier: { version: 0, attempt: 1 }, lease: chain }));
     expect(await deleteMachine(deps, 'm-1')).to.equal('removing');
     expect(store.calls).to.deep.equal(['get', 'markRemoving']);
     expect(store.records.get('m-1')).to.deep.include({ seq: 3, removing: true, lease: chain });
+  });
+
+  it("puts the mark as for any holder when a chain's lease in the record has ended and another holds the step", async () => {
+    const { deps, store } = fakeApiDeps();
+    const ended = { token: 'chain', until: T0 };
+    store.records.set('m-1', machine({ seq: 3, carrier: { version: 0, attempt: 1 }, lease: ended }));
+    const takenOver = { token: 'takeover', until: T0 + 60_000 };
+    await store.claim(store.records.get('m-1') as MachineRecord, takenOver, T0);
+    expect(await deleteMachine(deps, 'm-1')).to.equal('removing');
+    expect(store.calls.slice(-3)).to.deep.equal(['markRemoving', 'writeRecordEvents', 'commit']);
+    expect(store.records.get('m-1')).to.deep.include({ seq: 4, removing: true, lease: takenOver });
   });
 
   it('reads again when its mark loses a race, and then finds the machine idle', async () => {
