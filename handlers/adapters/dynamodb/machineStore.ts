@@ -41,18 +41,6 @@ import { SUMMARY_FIELDS, toEvents, toHistoryItem, toRecord, toSummary } from './
 
 /** The status index's name (resources/dynamodb.yml): hash key `statusShard`, range key `createdKey`. */
 export const STATUS_INDEX = 'byStatusShard';
-/** A lease given up: `until` long past. */
-const ENDED = 0;
-
-/** `condition` with the names and values of `SET lease.#until = :ended`. */
-function withEndedLease(condition: Condition): Condition {
-  return {
-    ...condition,
-    ExpressionAttributeNames: { ...condition.ExpressionAttributeNames, '#until': 'until' },
-    ExpressionAttributeValues: { ...condition.ExpressionAttributeValues, ':ended': ENDED },
-  };
-}
-
 /** BatchWriteItem's limit. */
 const BATCH_WRITE_SIZE = 25;
 
@@ -132,28 +120,21 @@ export class DynamoMachineStore implements MachineStore {
 
   /**
    * Ends the lease rather than removing it: readers take the history item's lease before the
-   * record's, so an ended one there keeps an older lease in the record (a chain's) ended too. A
-   * chain's own lease, in the record only, is ended by putting the item as a claim would.
+   * record's, so an ended one there keeps an older lease in the record (a chain's) ended too. The
+   * item is put as a claim puts it (the events of the record's `seq`), its lease ended: over our
+   * own lease, or, for a chain's lease in the record, over an item nobody leased.
    */
   async releaseClaim(record: MachineRecord, token: string): Promise<void> {
-    const release =
-      record.lease?.token === token
-        ? this.client.send(
-            new PutCommand({
-              TableName: this.tables.history,
-              Item: { ...this.historyItem(record), lease: { token, until: ENDED } },
-              ...unleasedOrLeasedBy(token),
-            }),
-          )
-        : this.client.send(
-            new UpdateCommand({
-              TableName: this.tables.history,
-              Key: this.stepKey(record),
-              UpdateExpression: 'SET lease.#until = :ended',
-              ...withEndedLease(leasedBy(token)),
-            }),
-          );
-    await conditionally<unknown>(release);
+    const ours = record.lease?.token === token ? unleasedOrLeasedBy(token) : leasedBy(token);
+    await conditionally(
+      this.client.send(
+        new PutCommand({
+          TableName: this.tables.history,
+          Item: { ...this.historyItem(record), lease: { token, until: 0 } },
+          ...ours,
+        }),
+      ),
+    );
   }
 
   async commit(next: MachineRecord, guard: CommitGuard): Promise<boolean> {
