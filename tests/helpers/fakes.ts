@@ -14,6 +14,7 @@ import {
 import { createdKey, indexKeys, shardOf } from '../../domain/statusIndex';
 import type { InvocationResult } from '../../domain/step';
 import { writeUnits } from '../../domain/storable';
+import type { FaultPoints } from '../../handlers/application/commitExecutor';
 import { pageByStatus } from '../../handlers/application/listMachines';
 import type { CountMetric, StepMetrics, TimingMetric } from '../../handlers/application/metrics';
 import type {
@@ -25,7 +26,8 @@ import type {
   StatusIndexPage,
   StepQueue,
 } from '../../handlers/application/ports';
-import { T0 } from './factories';
+import { createStepProcessor, type StepProcessorDeps } from '../../handlers/application/stepProcessor';
+import { scope, T0 } from './factories';
 
 type Hook = () => void | Promise<void>;
 
@@ -271,4 +273,28 @@ export class RecordingMetrics implements StepMetrics {
   timing(metric: TimingMetric, milliseconds: number): void {
     this.timings.push([metric, milliseconds]);
   }
+}
+
+/** A step processor over fakes, on `clock`'s time, its lease tokens `${tokenPrefix}-1`, `-2`, ... */
+export function fakeStepProcessor(
+  ports: Pick<StepProcessorDeps, 'store' | 'queue' | 'invoker'>,
+  options: {
+    clock: { now: number };
+    leaseSeconds: number;
+    tokenPrefix?: string;
+    faults?: FaultPoints;
+    logStep?: StepProcessorDeps['logStep'];
+  },
+) {
+  let tokens = 0;
+  return createStepProcessor({
+    ...ports,
+    scope,
+    leaseSeconds: options.leaseSeconds,
+    maxQueueDelaySeconds: 900,
+    now: () => options.clock.now,
+    newToken: () => `${options.tokenPrefix ?? 'token'}-${++tokens}`,
+    faults: options.faults,
+    logStep: options.logStep,
+  });
 }

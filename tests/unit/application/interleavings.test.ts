@@ -5,9 +5,8 @@ import type { InvocationResult } from '../../../domain/step';
 import { deleteMachine } from '../../../handlers/application/deleteMachine';
 import type { MachineStore, StateInvoker, StepQueue } from '../../../handlers/application/ports';
 import { purgeHistory } from '../../../handlers/application/removeMachine';
-import { createStepProcessor } from '../../../handlers/application/stepProcessor';
-import { machine, scope, T0 } from '../../helpers/factories';
-import { InMemoryMachineStore } from '../../helpers/fakes';
+import { machine, T0 } from '../../helpers/factories';
+import { fakeStepProcessor, InMemoryMachineStore } from '../../helpers/fakes';
 
 /**
  * Many seeded runs of one machine through three processors at once, with what SQS and Lambda do
@@ -95,20 +94,17 @@ async function simulate(seed: number, { withDelete }: { withDelete: boolean }) {
   const crash = (where: string) => () => {
     if (chance(0.05)) throw new Error(`crash ${where}`);
   };
-  const processors = ['a', 'b', 'c'].map((name) => {
-    let tokens = 0;
-    return createStepProcessor({
-      store,
-      queue,
-      invoker,
-      scope,
-      leaseSeconds: LEASE_SECONDS,
-      maxQueueDelaySeconds: 900,
-      now: () => clock.now,
-      newToken: () => `${name}-${++tokens}`,
-      faults: { afterSend: crash('after send'), afterCommit: crash('after commit') },
-    });
-  });
+  const processors = ['a', 'b', 'c'].map((name) =>
+    fakeStepProcessor(
+      { store, queue, invoker },
+      {
+        clock,
+        leaseSeconds: LEASE_SECONDS,
+        tokenPrefix: name,
+        faults: { afterSend: crash('after send'), afterCommit: crash('after commit') },
+      },
+    ),
+  );
   const deps = {
     store,
     queue,

@@ -6,9 +6,9 @@ import type { FaultPoints } from '../../../handlers/application/commitExecutor';
 import { deleteMachine } from '../../../handlers/application/deleteMachine';
 import type { StepLogFields } from '../../../handlers/application/metrics';
 import { redriveMachine } from '../../../handlers/application/redriveMachine';
-import { createStepProcessor, parsePurgeMessage, parseStepMessage } from '../../../handlers/application/stepProcessor';
-import { machine, scope, T0 } from '../../helpers/factories';
-import { InMemoryMachineStore, RecordingQueue, ScriptedInvoker } from '../../helpers/fakes';
+import { parsePurgeMessage, parseStepMessage } from '../../../handlers/application/stepProcessor';
+import { machine, T0 } from '../../helpers/factories';
+import { fakeStepProcessor, InMemoryMachineStore, RecordingQueue, ScriptedInvoker } from '../../helpers/fakes';
 
 const LEASE_SECONDS = 60;
 const toTask1: InvocationResult = { kind: 'returned', payload: { state: 'TASK-1', delay: 5 } };
@@ -36,20 +36,11 @@ function setup({
   if (record) store.put(record);
   const queue = new RecordingQueue();
   const invoker = new ScriptedInvoker(results);
-  let tokens = 0;
   const clock = { now };
-  const processStep = createStepProcessor({
-    store,
-    queue,
-    invoker,
-    scope,
-    leaseSeconds: LEASE_SECONDS,
-    maxQueueDelaySeconds: 900,
-    now: () => clock.now,
-    newToken: () => `token-${++tokens}`,
-    faults,
-    logStep: (fields) => logged?.push(fields),
-  });
+  const processStep = fakeStepProcessor(
+    { store, queue, invoker },
+    { clock, leaseSeconds: LEASE_SECONDS, faults, logStep: (fields) => logged?.push(fields) },
+  );
   return { store, queue, invoker, processStep, clock };
 }
 
