@@ -5,7 +5,7 @@ import { readConfig, type ServiceConfig } from './config';
 
 /**
  * What the read-only API functions (GET) need: the store and a clock. Kept apart from
- * `wiring.ts` so their bundles hold no SQS or Lambda client (README "Packaging").
+ * `wiring.ts` so their bundles hold no SQS or Lambda client (docs/deploying.md#packaging).
  */
 export interface ReadServices extends Pick<Environment, 'now'> {
   config: ServiceConfig;
