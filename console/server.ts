@@ -13,6 +13,7 @@ import { ApiClient, ApiError, ApiUnreachableError, type RawResponse, type Reques
 import { MAX_PAGE_SIZE } from '../domain/limits';
 import type { MachineSummary } from '../domain/machine';
 import { type MachineStatus, STATUSES } from '../domain/status';
+import type { MachinePageAnswer, OverviewAnswer } from './answers';
 import { type Asset, buildAssets } from './assets';
 import { checkRequest, newToken } from './security';
 
@@ -259,7 +260,7 @@ async function readBody(req: IncomingMessage): Promise<string | typeof TOO_LARGE
 const HISTORY_PAGE_SIZE = 25;
 
 /** One machine with one page of its history (paged here: the API answers every event today). */
-async function machinePage(api: ApiClient, id: string, query: URLSearchParams) {
+async function machinePage(api: ApiClient, id: string, query: URLSearchParams): Promise<MachinePageAnswer> {
   const [machine, history] = await Promise.all([api.getMachine(id), api.history(id)]);
   const pageSize = clampInt(query.get('pageSize'), 1, 200, HISTORY_PAGE_SIZE);
   const total = history.events.length;
@@ -335,7 +336,7 @@ class Overview {
     return Object.fromEntries(entries) as Record<MachineStatus, { items: MachineSummary[]; capped: boolean }>;
   }
 
-  async query(params: URLSearchParams) {
+  async query(params: URLSearchParams): Promise<OverviewAnswer> {
     const lists = await this.lists();
     const status = params.get('status');
     const statuses = STATUSES.filter((s) => !status || status === 'ALL' || s === status);
@@ -353,8 +354,8 @@ class Overview {
     const pageCount = Math.max(1, Math.ceil(items.length / pageSize));
     const page = clampInt(params.get('page'), 1, pageCount, 1);
     return {
-      counts: Object.fromEntries(STATUSES.map((s) => [s, lists[s].items.length])),
-      capped: Object.fromEntries(STATUSES.map((s) => [s, lists[s].capped])),
+      counts: Object.fromEntries(STATUSES.map((s) => [s, lists[s].items.length])) as Record<MachineStatus, number>,
+      capped: Object.fromEntries(STATUSES.map((s) => [s, lists[s].capped])) as Record<MachineStatus, boolean>,
       total: items.length,
       page,
       pageCount,
