@@ -30,8 +30,8 @@ export class ActionsPanel {
     replace(
       this.box,
       this.deleteControl(m),
-      m.status === 'PARKED' && !m.removing ? this.resumeForm(m) : null,
-      m.status === 'FAILED' ? this.redriveControl(m) : null,
+      m.status === 'PARKED' && !m.removing ? resumeForm(m, this.changed) : null,
+      m.status === 'FAILED' ? redriveControl(m, this.changed) : null,
     );
   }
 
@@ -92,109 +92,111 @@ export class ActionsPanel {
     }
   }
 
-  private resumeForm(m: MachineView): HTMLElement {
-    const stateErrors = h('ul', { id: 'resume-state-errors', class: 'field-errors', 'aria-live': 'assertive' });
-    const objectErrors = h('ul', { id: 'resume-object-errors', class: 'field-errors', 'aria-live': 'assertive' });
-    const formErrors = h('ul', { class: 'field-errors', 'aria-live': 'assertive' });
-    const select = h(
-      'select',
-      { id: 'resume-state', 'aria-describedby': 'resume-state-errors' },
-      h('option', { value: '' }, `stay in ${m.state}`),
-      ...Object.keys(m.config).map((s) => h('option', { value: s }, s)),
-    );
-    const object = h('textarea', {
-      id: 'resume-object',
-      rows: 4,
-      spellcheck: 'false',
-      placeholder: 'leave empty to keep the data',
-      'aria-describedby': 'resume-object-errors',
-    });
-    const submit = h('button', { type: 'submit', class: 'primary' }, 'Resume');
-    const form = h(
-      'form',
-      { class: 'action panel', id: 'resume-form', novalidate: true },
-      h('strong', {}, 'This machine is parked. Resume it'),
-      h('div', { class: 'field' }, h('label', { for: 'resume-state' }, 'in state'), select, stateErrors),
-      h(
-        'div',
-        { class: 'field' },
-        h('label', { for: 'resume-object' }, 'with new data (JSON, optional)'),
-        object,
-        objectErrors,
-      ),
-      submit,
-      formErrors,
-    );
-    form.addEventListener('submit', async (event) => {
-      event.preventDefault();
-      for (const list of [stateErrors, objectErrors, formErrors]) replace(list);
-      const request: { state?: string; object?: unknown } = {};
-      if (select.value) request.state = select.value;
-      if (object.value.trim()) {
-        try {
-          request.object = JSON.parse(object.value);
-        } catch (error) {
-          object.setAttribute('aria-invalid', 'true');
-          replace(objectErrors, h('li', {}, `not JSON: ${(error as Error).message}`));
-          object.focus();
-          return;
-        }
-      }
-      submit.disabled = true;
-      const answer = await call('POST', `/api/machines/${encodeURIComponent(m.id)}/resume`, JSON.stringify(request));
-      submit.disabled = false;
-      if (answer.status === 202 || answer.status === 200) {
-        this.changed('Resumed (202): it runs its next step now.');
-        return;
-      }
-      for (const issue of issuesOf(answer)) {
-        const list = issue.path === 'state' ? stateErrors : issue.path.startsWith('object') ? objectErrors : formErrors;
-        append(list, [h('li', {}, h('code', {}, issue.path), ' ', issue.message)]);
-      }
-      if (answer.status === 409) append(formErrors, [h('li', {}, 'It is not parked any more (409): see its status.')]);
-    });
-    return form;
-  }
-
-  private redriveControl(m: MachineView): HTMLElement {
-    const result = h('span', { class: 'hint', 'aria-live': 'polite' });
-    const button: HTMLButtonElement = h(
-      'button',
-      {
-        type: 'button',
-        id: 'redrive',
-        onclick: async () => {
-          button.disabled = true;
-          const answer = await call('POST', `/api/machines/${encodeURIComponent(m.id)}/redrive`, '{}');
-          button.disabled = false;
-          if (answer.status === 200 || answer.status === 202) {
-            this.changed(`Redriven (${answer.status}): ${m.error?.state ?? m.state} runs again.`);
-          } else if (answer.body.code === 'ROUTE_NOT_FOUND') {
-            replace(result, 'This API has no redrive yet (404): deploy a version with POST /machines/{id}/redrive.');
-          } else if (answer.status === 409) {
-            replace(result, `Cannot redrive it now (409): ${answer.body.error ?? 'conflict'}`);
-          } else {
-            replace(result, `Redrive failed (${answer.status}): ${answer.body.error ?? ''}`);
-          }
-        },
-      },
-      'Redrive',
-    );
-    return h(
-      'div',
-      { class: 'action' },
-      button,
-      ' ',
-      h('span', { class: 'hint' }, 'run the failed step again'),
-      ' ',
-      result,
-    );
-  }
-
   /** An action moved the machine on: says so, and reads it again now. */
-  private changed(text: string): void {
+  private readonly changed = (text: string): void => {
     this.host.say(text);
     this.redraw();
     this.host.reload();
-  }
+  };
+}
+
+/** A parked machine: resume it, in its state or another, with its data or new data. */
+function resumeForm(m: MachineView, changed: (text: string) => void): HTMLElement {
+  const stateErrors = h('ul', { id: 'resume-state-errors', class: 'field-errors', 'aria-live': 'assertive' });
+  const objectErrors = h('ul', { id: 'resume-object-errors', class: 'field-errors', 'aria-live': 'assertive' });
+  const formErrors = h('ul', { class: 'field-errors', 'aria-live': 'assertive' });
+  const select = h(
+    'select',
+    { id: 'resume-state', 'aria-describedby': 'resume-state-errors' },
+    h('option', { value: '' }, `stay in ${m.state}`),
+    ...Object.keys(m.config).map((s) => h('option', { value: s }, s)),
+  );
+  const object = h('textarea', {
+    id: 'resume-object',
+    rows: 4,
+    spellcheck: 'false',
+    placeholder: 'leave empty to keep the data',
+    'aria-describedby': 'resume-object-errors',
+  });
+  const submit = h('button', { type: 'submit', class: 'primary' }, 'Resume');
+  const form = h(
+    'form',
+    { class: 'action panel', id: 'resume-form', novalidate: true },
+    h('strong', {}, 'This machine is parked. Resume it'),
+    h('div', { class: 'field' }, h('label', { for: 'resume-state' }, 'in state'), select, stateErrors),
+    h(
+      'div',
+      { class: 'field' },
+      h('label', { for: 'resume-object' }, 'with new data (JSON, optional)'),
+      object,
+      objectErrors,
+    ),
+    submit,
+    formErrors,
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    for (const list of [stateErrors, objectErrors, formErrors]) replace(list);
+    const request: { state?: string; object?: unknown } = {};
+    if (select.value) request.state = select.value;
+    if (object.value.trim()) {
+      try {
+        request.object = JSON.parse(object.value);
+      } catch (error) {
+        object.setAttribute('aria-invalid', 'true');
+        replace(objectErrors, h('li', {}, `not JSON: ${(error as Error).message}`));
+        object.focus();
+        return;
+      }
+    }
+    submit.disabled = true;
+    const answer = await call('POST', `/api/machines/${encodeURIComponent(m.id)}/resume`, JSON.stringify(request));
+    submit.disabled = false;
+    if (answer.status === 202 || answer.status === 200) {
+      changed('Resumed (202): it runs its next step now.');
+      return;
+    }
+    for (const issue of issuesOf(answer)) {
+      const list = issue.path === 'state' ? stateErrors : issue.path.startsWith('object') ? objectErrors : formErrors;
+      append(list, [h('li', {}, h('code', {}, issue.path), ' ', issue.message)]);
+    }
+    if (answer.status === 409) append(formErrors, [h('li', {}, 'It is not parked any more (409): see its status.')]);
+  });
+  return form;
+}
+
+/** A failed machine: run its failed step again. */
+function redriveControl(m: MachineView, changed: (text: string) => void): HTMLElement {
+  const result = h('span', { class: 'hint', 'aria-live': 'polite' });
+  const button: HTMLButtonElement = h(
+    'button',
+    {
+      type: 'button',
+      id: 'redrive',
+      onclick: async () => {
+        button.disabled = true;
+        const answer = await call('POST', `/api/machines/${encodeURIComponent(m.id)}/redrive`, '{}');
+        button.disabled = false;
+        if (answer.status === 200 || answer.status === 202) {
+          changed(`Redriven (${answer.status}): ${m.error?.state ?? m.state} runs again.`);
+        } else if (answer.body.code === 'ROUTE_NOT_FOUND') {
+          replace(result, 'This API has no redrive yet (404): deploy a version with POST /machines/{id}/redrive.');
+        } else if (answer.status === 409) {
+          replace(result, `Cannot redrive it now (409): ${answer.body.error ?? 'conflict'}`);
+        } else {
+          replace(result, `Redrive failed (${answer.status}): ${answer.body.error ?? ''}`);
+        }
+      },
+    },
+    'Redrive',
+  );
+  return h(
+    'div',
+    { class: 'action' },
+    button,
+    ' ',
+    h('span', { class: 'hint' }, 'run the failed step again'),
+    ' ',
+    result,
+  );
 }
