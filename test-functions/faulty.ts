@@ -69,3 +69,13 @@ export const grow: StateHandler<{ grow?: unknown[]; chunk?: number; step?: numbe
   const chunk: unknown[] = Array.from({ length: object.chunk ?? 400 }, () => [[[]]]);
   return { state, object: { ...object, step: (object.step ?? 0) + 1, grow: [...(object.grow ?? []), ...chunk] } };
 };
+
+/**
+ * Heavy work: keeps its CPU busy for `object.busyMs` milliseconds (default 3000), then goes to
+ * `object.next` (default: finish). Locally it must not stall the other functions.
+ */
+export const heavy: StateHandler<FaultyObject & { busyMs?: number }> = async ({ object }) => {
+  const until = Date.now() + (object.busyMs ?? 3000);
+  while (Date.now() < until);
+  return next(object);
+};
