@@ -156,7 +156,7 @@ class VirtualQueue implements StepQueue {
     const entry = {
       dueAt: this.clock.now + delaySeconds * 1000,
       order: this.sent++,
-      message: structuredClone(message),
+      message: { ...message },
     };
     // Kept sorted: a binary search for the first entry due later (or sent later at the same time).
     let low = 0;
@@ -335,7 +335,9 @@ export function createTestEnvironment(handlers: Handlers, options: EnvironmentOp
       const start = Date.parse((await view(id)).createdAt);
       const budget = { start: steps };
       for (;;) {
-        const record = await store.get(id);
+        // The stored record, uncopied, for a look at its status; copied only for what is handed out.
+        const stored = store.records.get(id);
+        const record = stored && (typeof until === 'function' ? await store.get(id) : stored);
         if (!record) throw new MachineNotFoundError(id);
         if (holds(until, record)) {
           const machine = shown(record);
