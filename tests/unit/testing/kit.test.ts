@@ -92,6 +92,15 @@ describe('test kit: testMachine', () => {
     expect((tooLong as ValidationError).details[0]?.path).to.equal('timeouts.A');
   });
 
+  it('leaseSeconds bounds timeouts as the deployment would; service and stage make the full names', async () => {
+    const definition = { state: 'A', config: { A: 'shop-test-waits' }, timeouts: { A: 17 } };
+    const options = { service: 'shop', stage: 'test', leaseSeconds: 20 };
+    const error = await rejection(testMachine(definition, { 'shop-test-waits': waits }, options));
+    expect((error as ValidationError).details[0]?.message).to.contain('at most 16 s');
+    const run = await testMachine({ ...definition, timeouts: { A: 16 } }, { waits }, options);
+    expect(run.status).to.equal('SUCCEEDED');
+  });
+
   it('until parked, or a predicate; rejects when the machine cannot get there', async () => {
     const definition = { state: 'A', object: { next: 'B' }, config: { A: 'park', B: 'waits' } };
     const parked = await testMachine(definition, { park, waits }, { until: 'parked' });
