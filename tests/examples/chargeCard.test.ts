@@ -9,7 +9,7 @@ describe('chargeCard', () => {
   it('charges, then ships', async () => {
     const run = await testMachine(order, { chargeCard, ship });
     expect(run.status).to.equal('SUCCEEDED');
-    expect(run.object).to.deep.equal({ orderId: 42, charged: true });
+    expect(run.object).to.deep.include({ orderId: 42, charged: true });
   });
 
   it('retries a failed charge after 1 s, then 2 s', async () => {
