@@ -23,7 +23,7 @@ export function table(rows: object[], columns: string[]): string {
 /** `fsm list`: one row per machine, and a hint when there are more pages. */
 export function machineTable(items: MachineSummary[], more = false): string {
   const rows = table(items, ['id', 'name', 'status', 'state', 'version', 'createdAt']);
-  return more ? `${rows}\n(more: use --all)` : rows;
+  return more ? `${rows}\n(more: use --all-pages)` : rows;
 }
 
 /** `fsm get`: one labelled line per field. */

@@ -64,9 +64,12 @@ program
   .command('list')
   .description('list machines, newest first (default: the alive ones, RUNNING and PARKED)')
   .option('--status <status>', `only this status (${STATUSES.join(', ')}), a comma list of them, or all`)
-  .option('--all', 'follow nextToken to the end', false)
+  .option('--all-pages', 'every page (follows nextToken to the end), not every status: that is --status all', false)
+  .addOption(new Option('--all', 'the same as --all-pages').hideHelp())
   .option('--limit <n>', `page size (1-${MAX_PAGE_SIZE})`, String(DEFAULT_PAGE_SIZE))
-  .action((options: { status?: string; all: boolean; limit: string }) => list(context(), options));
+  .action((options: { status?: string; allPages: boolean; all?: boolean; limit: string }) =>
+    list(context(), { ...options, all: options.allPages || options.all === true }),
+  );
 
 program
   .command('get')

@@ -78,6 +78,13 @@ export type InvocationResult =
   /** Lambda refused to run it now (concurrency limits): not the handler's failure, not an attempt. */
   | { kind: 'throttled'; message: string };
 
+/** A state's own timeout (`timeouts`) passed before its handler answered: a retryable failure. */
+export const stateTimedOut = (timeoutMs: number): InvocationResult => ({
+  kind: 'failed',
+  message: `timeout: no answer within the state's timeout of ${timeoutMs / 1000} s`,
+  retryable: true,
+});
+
 /** What the handler itself made of the step: everything but a throttle, which never ran it. */
 export type HandlerOutcome = Exclude<InvocationResult, { kind: 'throttled' }>;
 

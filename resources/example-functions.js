@@ -14,6 +14,9 @@ const FUNCTIONS = {
   noop: { handler: 'test-functions/faulty.noop' },
   recover: { handler: 'test-functions/faulty.recover' },
   grow: { handler: 'test-functions/faulty.grow' },
+  heavy: { handler: 'test-functions/faulty.heavy' },
+  // README "Writing a state function": the example of a user's own function, in src/.
+  chargeCard: { handler: 'src/chargeCard.chargeCard' },
 };
 
 async function enabled(resolveVariable) {

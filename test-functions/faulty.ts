@@ -69,3 +69,15 @@ export const grow: StateHandler<{ grow?: unknown[]; chunk?: number; step?: numbe
   const chunk: unknown[] = Array.from({ length: object.chunk ?? 400 }, () => [[[]]]);
   return { state, object: { ...object, step: (object.step ?? 0) + 1, grow: [...(object.grow ?? []), ...chunk] } };
 };
+
+/**
+ * Heavy work: keeps its CPU busy for `object.busyMs` milliseconds (default 3000), then goes to
+ * `object.next` (default: finish), with a result of about `object.resultBytes` bytes if given
+ * (over Lambda's 6 MB: a failed attempt). Locally it must not stall the other functions.
+ */
+export const heavy: StateHandler<FaultyObject & { busyMs?: number; resultBytes?: number }> = async ({ object }) => {
+  const until = Date.now() + (object.busyMs ?? 3000);
+  while (Date.now() < until);
+  if (object.resultBytes) return { state: object.next ?? 'DONE', object: { blob: 'x'.repeat(object.resultBytes) } };
+  return next(object);
+};

@@ -5,7 +5,7 @@ import { type CommandContext, print } from './context';
 export interface ListOptions {
   /** One status, a comma list of them, or `all` (any case); the API checks it. */
   status?: string;
-  /** Follow nextToken to the end instead of printing one page. */
+  /** Follow nextToken to the end instead of printing one page (--all-pages). */
   all: boolean;
   /** Page size as typed; the API checks it. */
   limit: string;

@@ -28,12 +28,8 @@ describe('sls invoke local', function () {
       ],
       { env: slsEnv(currentStack().ports, { FSM_BUILD_DIR: build }) },
     ).finally(() => rm(build, { recursive: true, force: true }));
-    // The function's own output comes first: its EMF metrics lines (Powertools Metrics), then the response.
-    const output = stdout
-      .split('\n')
-      .filter((line) => !line.startsWith('{"_aws"'))
-      .join('\n');
-    const response = JSON.parse(output.slice(output.indexOf('{')));
+    // Only the response, so the output pipes to jq (no EMF metrics line before it).
+    const response = JSON.parse(stdout);
     expect(response.statusCode).to.be.oneOf([200, 201]);
     const machine = JSON.parse(response.body);
     expect(machine.id).to.equal('example-order-42');

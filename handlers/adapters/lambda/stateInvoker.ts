@@ -1,5 +1,5 @@
 import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
-import type { InvocationResult } from '../../../domain/step';
+import { type InvocationResult, stateTimedOut } from '../../../domain/step';
 import type { InvokeOptions, StateInvoker } from '../../application/ports';
 import { traced } from '../../tracing';
 
@@ -28,13 +28,7 @@ export class LambdaStateInvoker implements StateInvoker {
         signal ? { abortSignal: signal } : {},
       );
     } catch (error) {
-      if (signal?.aborted) {
-        return {
-          kind: 'failed',
-          message: `timeout: no answer within the state's timeout of ${(options.timeoutMs as number) / 1000} s`,
-          retryable: true,
-        };
-      }
+      if (signal?.aborted) return stateTimedOut(options.timeoutMs as number);
       const { name, message } = error as Error;
       if (THROTTLES.has(name)) return { kind: 'throttled', message: `${name}: ${message}` };
       return { kind: 'failed', message: `invoke failed: ${message}`, retryable: true };

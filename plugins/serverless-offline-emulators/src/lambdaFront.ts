@@ -67,6 +67,27 @@ export interface LambdaFrontOptions {
   concurrency?: (functionName: string) => number | undefined;
 }
 
+/** Lambda's limit on a synchronous invocation's response: 6 MB (6,291,556 bytes). */
+export const MAX_SYNC_RESPONSE_BYTES = 6_291_556;
+
+/**
+ * What Lambda answers for a function whose result is over MAX_SYNC_RESPONSE_BYTES: a function
+ * error, not the result, so nobody parses megabytes it would never have been given.
+ */
+export function responseTooLarge(res: ServerResponse, bytes: number): void {
+  const body = JSON.stringify({
+    errorType: 'Function.ResponseSizeTooLarge',
+    errorMessage: `Response payload size (${bytes} bytes) exceeded maximum allowed payload size (${MAX_SYNC_RESPONSE_BYTES} bytes).`,
+  });
+  res.writeHead(200, {
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(body)),
+    'x-amz-function-error': 'Unhandled',
+    'x-amzn-requestid': randomUUID(),
+  });
+  res.end(body);
+}
+
 /** What Lambda answers a synchronous invoke past the function's concurrency (the SDK throws TooManyRequestsException). */
 export function throttled(res: ServerResponse, reason = 'ReservedFunctionConcurrentInvocationLimitExceeded'): void {
   const body = JSON.stringify({ Reason: reason, Type: 'User', message: 'Rate Exceeded.' });
@@ -133,6 +154,14 @@ export async function startLambdaFront(options: LambdaFrontOptions): Promise<Run
           agent,
           target: options.target,
           path,
+          ...(synchronous
+            ? {
+                limit: {
+                  bytes: MAX_SYNC_RESPONSE_BYTES,
+                  instead: responseTooLarge,
+                },
+              }
+            : {}),
           onAnswer: (answer) => {
             release();
             record(answer.statusCode ?? 502, answer.headers['x-amz-function-error']);

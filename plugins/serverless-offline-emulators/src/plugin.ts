@@ -20,6 +20,7 @@ import type { EmulatorConfig, EventSourceSpec, FromWorker, ToWorker } from './em
 import { type ApiAuth, apiAuthLine, parseApiAuth, startHttpFront } from './httpFront';
 import { scopeEnvPerInvocation } from './invocationEnv';
 import { startLambdaFront } from './lambdaFront';
+import { correctOfflineRunner, forgetBundles } from './offlineRunner';
 import { jsonlRecorder, type Recorder } from './recorder';
 import { close, freePort } from './servers';
 
@@ -93,6 +94,7 @@ interface Serverless {
     getFunction(key: string): FunctionDefinition;
   };
   config: { servicePath: string };
+  pluginManager?: { plugins: object[] };
   processedInput?: { commands?: string[] };
   getProvider(name: 'aws'): {
     getStage(): string;
@@ -217,12 +219,24 @@ export class ServerlessOfflineEmulators {
       'offline:start:init': () => this.start(),
       'offline:start:ready': () => this.ready(),
       'offline:start:end': () => this.stop(),
+      // serverless-esbuild rebuilt the bundles after a save: the next invocation loads them.
+      'before:offline:functionsUpdated:cleanup': async () => {
+        forgetBundles(this.bundleDir());
+      },
       // Before osls's own invoke-local plugin resolves the environment (it would ask CloudFormation).
       initialize: async () => {
         const commands = this.serverless.processedInput?.commands ?? [];
         if (commands[0] === 'invoke' && commands[1] === 'local') this.pointInvokeLocalAtEmulators();
       },
     };
+  }
+
+  /** Where serverless-esbuild writes the bundles the functions run from. */
+  private bundleDir(): string {
+    const bundler = this.serverless.pluginManager?.plugins.find(
+      (plugin) => plugin.constructor.name === 'EsbuildServerlessPlugin',
+    ) as { buildDirPath?: string } | undefined;
+    return bundler?.buildDirPath ?? this.serverless.config.servicePath;
   }
 
   private get config(): PluginConfig {
@@ -416,6 +430,7 @@ export class ServerlessOfflineEmulators {
   }
 
   async start(): Promise<void> {
+    await correctOfflineRunner();
     const settings = this.settings();
     const { host, ports, region, accountId } = settings;
     const ctx = this.localContext(settings);
@@ -684,5 +699,10 @@ export class ServerlessOfflineEmulators {
     const resolver = createResolver(this.template(), this.localContext(settings));
     const key = this.options.function as string | undefined;
     this.injectEnvironment(settings, resolver, key ? [key] : []);
+    // The function's result alone on stdout, so it pipes to jq: no metrics line before it.
+    this.serverless.service.provider.environment = {
+      ...this.serverless.service.provider.environment,
+      POWERTOOLS_METRICS_DISABLED: 'true',
+    };
   }
 }

@@ -59,6 +59,11 @@ export interface ForwardOptions {
   onAnswer?: (answer: IncomingMessage) => void;
   /** Called when the target could not be reached (after the one retry); the caller answers `res`. */
   onFailure: (error: Error) => void;
+  /**
+   * An answer whose body is over `bytes` is not passed on: `res` is answered by `instead`, told
+   * the length (Lambda's limit on a synchronous response).
+   */
+  limit?: { bytes: number; instead: (res: ServerResponse, bytes: number) => void };
 }
 
 /**
@@ -90,6 +95,7 @@ export function forward(req: IncomingMessage, res: ServerResponse, body: Buffer,
         agent: options.agent,
       },
       (answer) => {
+        if (options.limit) return answerWithin(options.limit, answer, res, options.onAnswer);
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
         answer.on('end', () => options.onAnswer?.(answer));
@@ -102,6 +108,34 @@ export function forward(req: IncomingMessage, res: ServerResponse, body: Buffer,
     onward.end(body);
   };
   send(true);
+}
+
+/**
+ * Passes `answer` on to `res` if its body is at most `limit.bytes` (read in full first: its length
+ * may not be declared), else answers `limit.instead` with the length it would have had.
+ */
+function answerWithin(
+  limit: NonNullable<ForwardOptions['limit']>,
+  answer: IncomingMessage,
+  res: ServerResponse,
+  onAnswer: ForwardOptions['onAnswer'],
+): void {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  answer.on('data', (chunk: Buffer) => {
+    bytes += chunk.length;
+    if (bytes <= limit.bytes) chunks.push(chunk);
+    else chunks.length = 0;
+  });
+  answer.on('end', () => {
+    if (bytes > limit.bytes) limit.instead(res, bytes);
+    else {
+      const { 'transfer-encoding': _chunked, ...headers } = answer.headers;
+      res.writeHead(answer.statusCode ?? 502, { ...headers, 'content-length': String(bytes) });
+      res.end(Buffer.concat(chunks));
+    }
+    onAnswer?.(answer);
+  });
 }
 
 /** The whole body of a request. */

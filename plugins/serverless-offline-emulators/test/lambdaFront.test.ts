@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { expect } from 'chai';
 import { pollUntil } from '../../../client/poll';
-import { parseFunctionRef, resolveLocalFunction, startLambdaFront } from '../src/lambdaFront';
+import { MAX_SYNC_RESPONSE_BYTES, parseFunctionRef, resolveLocalFunction, startLambdaFront } from '../src/lambdaFront';
 import { iamActionOf, type LogRecord } from '../src/recorder';
 import { close, freePort, listen, type Running } from '../src/servers';
 
@@ -99,6 +99,59 @@ describe('lambda front: forwarding', () => {
     expect(records[0]).to.have.deep.property('resources', [
       'arn:aws:lambda:us-east-1:000000000000:function:svc-dev-work:$LATEST',
     ]);
+  });
+});
+
+describe('lambda front: the 6 MB limit of a synchronous response', () => {
+  let target: Server;
+  let front: { server: Server; url: string };
+
+  before(async () => {
+    // Answers a JSON string of exactly the length asked for in the event.
+    target = createServer((req: IncomingMessage, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const { bytes } = JSON.parse(Buffer.concat(chunks).toString()) as { bytes: number };
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify('x'.repeat(bytes - 2)));
+      });
+    });
+    const targetPort = await freePort();
+    await listen(target, targetPort, '127.0.0.1');
+    front = await startLambdaFront({
+      port: await freePort(),
+      host: '127.0.0.1',
+      target: { host: '127.0.0.1', port: targetPort },
+      functionNames: new Set(['svc-dev-big']),
+      region: 'us-east-1',
+      accountId: '000000000000',
+    });
+  });
+
+  after(async () => {
+    await close(front.server);
+    await close(target);
+  });
+
+  it('answers a result over 6 MB as Lambda does, a function error; one at the limit passes', async () => {
+    const lambda = new LambdaClient({
+      region: 'us-east-1',
+      endpoint: front.url,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+    });
+    const invoke = (bytes: number) =>
+      lambda.send(new InvokeCommand({ FunctionName: 'svc-dev-big', Payload: JSON.stringify({ bytes }) }));
+    const over = await invoke(MAX_SYNC_RESPONSE_BYTES + 1);
+    const at = await invoke(MAX_SYNC_RESPONSE_BYTES);
+    lambda.destroy();
+    expect(over.FunctionError).to.equal('Unhandled');
+    expect(JSON.parse(new TextDecoder().decode(over.Payload))).to.deep.equal({
+      errorType: 'Function.ResponseSizeTooLarge',
+      errorMessage: `Response payload size (${MAX_SYNC_RESPONSE_BYTES + 1} bytes) exceeded maximum allowed payload size (${MAX_SYNC_RESPONSE_BYTES} bytes).`,
+    });
+    expect(at.FunctionError).to.equal(undefined);
+    expect(at.Payload?.length).to.equal(MAX_SYNC_RESPONSE_BYTES);
   });
 });
 

@@ -7,6 +7,7 @@ import type { CommandContext } from '../../../cli/commands/context';
 import { deleteMachine } from '../../../cli/commands/delete';
 import { list } from '../../../cli/commands/list';
 import { resume } from '../../../cli/commands/resume';
+import { wake } from '../../../cli/commands/wake';
 import { watch } from '../../../cli/commands/watch';
 import { CliError } from '../../../cli/errors';
 import { ApiClient } from '../../../client/apiClient';
@@ -47,7 +48,10 @@ describe('cli commands against a local server', () => {
       server.reply = () => ({ status: 200, body: { items: [summary('b')], nextToken: 'p2' } });
       await list(context(), { status: 'FAILED', all: false, limit: '1' });
       expect(server.requests.map((r) => r.url)).to.deep.equal(['/machines?status=FAILED&limit=1']);
-      expect(out[0]?.split('\n').slice(1)).to.deep.equal(['b         FAILED  S      1        b', '(more: use --all)']);
+      expect(out[0]?.split('\n').slice(1)).to.deep.equal([
+        'b         FAILED  S      1        b',
+        '(more: use --all-pages)',
+      ]);
     });
 
     it('--all follows nextToken and prints { items } as JSON', async () => {
@@ -154,5 +158,25 @@ describe('cli commands against a local server', () => {
     server.reply = () => ({ status: 202, body: { id: 'm-1', removing: true } });
     await deleteMachine(context(true), 'm-1');
     expect(JSON.parse(out[0] ?? '')).to.deep.equal({ id: 'm-1', deleted: false, removing: true });
+  });
+
+  it('wake of a PARKED machine says to resume it; any other refusal is passed on', async () => {
+    const refusal = (status: string) => ({
+      status: 409,
+      body: {
+        error: `machine 'm-1' is ${status}, not RUNNING: it waits for no step`,
+        code: 'CONFLICT',
+        details: { status },
+      },
+    });
+    server.reply = () => refusal('PARKED');
+    const parked = await wake(context(), 'm-1').catch((e: unknown) => e);
+    expect(parked).to.be.instanceOf(CliError);
+    expect((parked as Error).message).to.match(
+      /not RUNNING.*\(HTTP 409\); a PARKED machine runs on with: fsm resume m-1$/,
+    );
+    server.reply = () => refusal('SUCCEEDED');
+    const finished = await wake(context(), 'm-1').catch((e: unknown) => e);
+    expect((finished as Error).message).to.not.contain('fsm resume');
   });
 });

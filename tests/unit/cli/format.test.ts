@@ -64,7 +64,7 @@ describe('cli/format', () => {
     const lines = machineTable([item], true).split('\n');
     expect(lines[0]).to.match(/^ID +NAME +STATUS +STATE +VERSION +CREATEDAT$/);
     expect(lines[1]).to.match(/^m-1 +FAILED +S +1 +2026-01-01T00:00:00.000Z$/);
-    expect(lines[2]).to.equal('(more: use --all)');
+    expect(lines[2]).to.equal('(more: use --all-pages)');
     expect(machineTable([item])).not.to.include('more');
   });
 
