@@ -16,6 +16,8 @@ import { logger } from '../../logger';
 export interface ProxyEvent {
   body?: string | null;
   isBase64Encoded?: boolean;
+  /** Lower-case names in HTTP API (v2) events. */
+  headers?: Record<string, string | undefined> | null;
   pathParameters?: Record<string, string | undefined> | null;
   queryStringParameters?: Record<string, string | undefined> | null;
 }
@@ -70,9 +72,24 @@ export function httpHandler(handle: (request: HttpRequest) => Promise<HttpResult
   };
 }
 
+/** Every route takes a JSON object, if anything (docs/design.md "The HTTP API"). */
+const notAnObject = (what: string) =>
+  new ValidationError('request body is not an object', [
+    { path: '(body)', message: `must be a JSON object, not ${what}` },
+  ]);
+const kindOf = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`);
+
 function parseBody(event: ProxyEvent): unknown {
-  if (event.body === undefined || event.body === null || event.body === '') return undefined;
-  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  const { body } = event;
+  if (body === undefined || body === null || body === '') {
+    // serverless-offline hands a JSON body whose value is falsy (null, false, 0, "") on as no body,
+    // its content-length intact; API Gateway hands it on as sent (docs/design.md "Local stack").
+    if (Number(event.headers?.['content-length'] ?? 0) > 0) throw notAnObject('null, false, 0 or ""');
+    return undefined;
+  }
+  // serverless-offline again: a JSON number or `true` arrives parsed.
+  if (typeof body !== 'string') throw notAnObject(kindOf(body));
+  const text = event.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
   const bytes = Buffer.byteLength(text);
   if (bytes > MAX_MACHINE_BYTES + 16 * 1024) {
     throw new PayloadTooLargeError(`request body is ${bytes} bytes; the limit is ${MAX_MACHINE_BYTES}`, {
@@ -80,18 +97,19 @@ function parseBody(event: ProxyEvent): unknown {
       limit: MAX_MACHINE_BYTES,
     });
   }
-  let body: unknown;
+  let parsed: unknown;
   try {
-    body = JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch (error) {
     throw new ValidationError('request body is not valid JSON', [
       { path: '(body)', message: (error as Error).message },
     ]);
   }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw notAnObject(kindOf(parsed));
   // Before any schema: data nested thousands of levels deep would overflow zod's recursion.
-  const unstorable = storableIssues(body, '', { levelsAbove: 1 });
+  const unstorable = storableIssues(parsed, '', { levelsAbove: 1 });
   if (unstorable.length > 0) throw new ValidationError('request body cannot be stored', unstorable);
-  return body;
+  return parsed;
 }
 
 function errorResult(error: unknown): HttpResult {

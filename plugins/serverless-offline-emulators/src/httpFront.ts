@@ -14,14 +14,31 @@ export function parseApiAuth(value: unknown): ApiAuth {
   return mode as ApiAuth;
 }
 
+/** `--corsOrigins a,b` or a list: the origins whose web pages may call the API (none by default). */
+export function parseCorsOrigins(value: unknown): string[] {
+  const list = Array.isArray(value) ? value.map(String) : String(value ?? '').split(',');
+  return list.map((origin) => origin.trim()).filter(Boolean);
+}
+
+/** What a listed origin may send in a preflighted request: the API's methods and the headers its clients sign. */
+const CORS_ALLOW = {
+  'access-control-allow-methods': 'GET,POST,DELETE',
+  'access-control-allow-headers': 'authorization,content-type,x-amz-content-sha256,x-amz-date,x-amz-security-token',
+  'access-control-max-age': '600',
+};
+
 export interface HttpFrontOptions {
   port: number;
   host: string;
   /** serverless-offline's own HTTP server. */
   target: { host: string; port: number };
   region: string;
+  /** `iam`: every request needs a SigV4 signature of `credentials`; `none`: open. */
+  auth: ApiAuth;
   /** The one key pair the API accepts: the credentials the plugin gives the functions. */
   credentials: { accessKeyId: string; secretAccessKey: string };
+  /** The origins that get CORS headers; any other gets none, as from an HTTP API without CORS. */
+  corsOrigins?: string[];
   /** Told about every refused request (method, path, why). */
   onRefused?: (method: string, path: string, reason: string) => void;
   /** For tests: the verifier's clock. */
@@ -29,11 +46,18 @@ export interface HttpFrontOptions {
 }
 
 /**
- * The HTTP API as an `AWS_IAM` route of API Gateway serves it: every request must carry a valid
- * SigV4 signature (service execute-api, the stage's region) of the local credentials, else it is
- * answered 403 `{"message": ...}` and never reaches a function; a signed one is forwarded
- * unchanged (streaming, keep-alive) to serverless-offline, which cannot check SigV4 itself (it
- * refuses to start with an IAM authorizer).
+ * The public port of the local HTTP API, in front of serverless-offline, for what it cannot do
+ * itself:
+ * - CORS as the deployed HTTP API has it: none. serverless-offline answers every preflight and
+ *   reflects any `Origin` with credentials, so any web page could read and delete a developer's
+ *   machines. Here a preflight is answered only for a listed origin (404 `{"message":"Not Found"}`
+ *   otherwise, as a route the API does not have), every `access-control-*` header of
+ *   serverless-offline's answers is dropped, and a listed origin's answers get its own.
+ * - With `auth: iam`, an `AWS_IAM` route: every request must carry a valid SigV4 signature
+ *   (service execute-api, the stage's region) of the local credentials, else it is answered 403
+ *   `{"message": ...}` and never reaches a function (serverless-offline refuses to start with an
+ *   IAM authorizer).
+ * What passes is forwarded unchanged (streaming, keep-alive) to serverless-offline.
  */
 export async function startHttpFront(options: HttpFrontOptions): Promise<Running> {
   const agent = forwardingAgent();
@@ -46,26 +70,40 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<Running
         : undefined,
     ...(options.now ? { now: options.now } : {}),
   };
+  const listed = new Set(options.corsOrigins ?? []);
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const origin = req.headers.origin;
+    const cors: Record<string, string> = origin && listed.has(origin) ? { 'access-control-allow-origin': origin } : {};
+    const answer = (status: number, headers: Record<string, string>, body: string) => {
+      res.writeHead(status, { ...headers, ...cors, vary: 'origin', 'content-length': String(Buffer.byteLength(body)) });
+      res.end(body);
+    };
     readBody(req)
       .then(async (body) => {
-        const verdict = await verifySigV4(
-          { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body },
-          verify,
-        );
+        if (req.method === 'OPTIONS') {
+          // Preflights are never signed: API Gateway answers them before any authorizer.
+          if (cors['access-control-allow-origin']) return answer(204, CORS_ALLOW, '');
+          return answer(404, { 'content-type': 'application/json' }, JSON.stringify({ message: 'Not Found' }));
+        }
+        const verdict =
+          options.auth === 'iam'
+            ? await verifySigV4(
+                { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body },
+                verify,
+              )
+            : ({ ok: true } as const);
         if (!verdict.ok) {
           options.onRefused?.(req.method ?? 'GET', (req.url ?? '/').split('?')[0] as string, verdict.reason);
           const refusal = forbiddenResponse(verdict);
-          res.writeHead(refusal.status, {
-            ...refusal.headers,
-            'content-length': String(Buffer.byteLength(refusal.body)),
-          });
-          res.end(refusal.body);
-          return;
+          return answer(refusal.status, refusal.headers, refusal.body);
         }
         forward(req, res, body, {
           agent,
           target: options.target,
+          headers: (headers) => ({
+            ...Object.fromEntries(Object.entries(headers).filter(([name]) => !name.startsWith('access-control-'))),
+            ...cors,
+          }),
           onFailure: (error) => {
             if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
             res.end(JSON.stringify({ message: `serverless-offline is not answering: ${error.message}` }));

@@ -1,4 +1,12 @@
-import { Agent, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
+import {
+  Agent,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  request,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer } from 'node:net';
 
 export interface Running {
@@ -55,6 +63,8 @@ export interface ForwardOptions {
   target: { host: string; port: number };
   /** The path (and query) to send to; default the request's own. */
   path?: string;
+  /** The answer's headers as sent on; default as they came. */
+  headers?: (headers: IncomingHttpHeaders) => OutgoingHttpHeaders;
   /** Called once the answer has been streamed back in full. */
   onAnswer?: (answer: IncomingMessage) => void;
   /** Called when the target could not be reached (after the one retry); the caller answers `res`. */
@@ -90,7 +100,7 @@ export function forward(req: IncomingMessage, res: ServerResponse, body: Buffer,
         agent: options.agent,
       },
       (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        res.writeHead(answer.statusCode ?? 502, options.headers ? options.headers(answer.headers) : answer.headers);
         answer.pipe(res);
         answer.on('end', () => options.onAnswer?.(answer));
       },

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { expect } from 'chai';
-import { apiAuthLine, parseApiAuth, startHttpFront } from '../src/httpFront';
+import { apiAuthLine, parseApiAuth, parseCorsOrigins, startHttpFront } from '../src/httpFront';
 import { close, freePort, listen, type Running } from '../src/servers';
 import { CREDENTIALS, signedRequest } from './signing';
 
@@ -28,6 +28,7 @@ describe('http front: SigV4 auth before the HTTP API', () => {
       host: '127.0.0.1',
       target: { host: '127.0.0.1', port: targetPort },
       region: 'us-east-1',
+      auth: 'iam',
       credentials: CREDENTIALS,
       onRefused: (method, path, reason) => refused.push(`${method} ${path}: ${reason}`),
     });
@@ -95,7 +96,94 @@ describe('http front: SigV4 auth before the HTTP API', () => {
   });
 });
 
+describe('http front: CORS as the deployed HTTP API has it (none), or for listed origins only', () => {
+  let target: Server;
+  let front: Running;
+  const seen: string[] = [];
+  const listed = 'http://localhost:5173';
+
+  before(async () => {
+    // Stands for serverless-offline, which reflects any Origin with credentials.
+    target = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'access-control-allow-origin': req.headers.origin ?? '*',
+        'access-control-allow-credentials': 'true',
+      });
+      res.end('{"machines":[]}');
+    });
+    const targetPort = await freePort();
+    await listen(target, targetPort, '127.0.0.1');
+    front = await startHttpFront({
+      port: await freePort(),
+      host: '127.0.0.1',
+      target: { host: '127.0.0.1', port: targetPort },
+      region: 'us-east-1',
+      auth: 'none',
+      credentials: CREDENTIALS,
+      corsOrigins: [listed],
+    });
+  });
+
+  beforeEach(() => {
+    seen.length = 0;
+  });
+
+  after(async () => {
+    await close(front.server);
+    await close(target);
+  });
+
+  const call = async (method: string, origin?: string) => {
+    const response = await fetch(`${front.url}/machines/x`, {
+      method,
+      headers: { ...(origin ? { origin } : {}), 'access-control-request-method': 'DELETE' },
+    });
+    const cors = Object.fromEntries([...response.headers].filter(([name]) => name.startsWith('access-control-')));
+    return { status: response.status, cors, body: await response.text() };
+  };
+
+  it('answers a preflight of an origin nobody listed 404 with no CORS header, forwarding nothing', async () => {
+    expect(await call('OPTIONS', 'http://evil.example')).to.deep.equal({
+      status: 404,
+      cors: {},
+      body: '{"message":"Not Found"}',
+    });
+    expect(seen).to.deep.equal([]);
+  });
+
+  it("drops serverless-offline's CORS headers from answers to any other origin, or none", async () => {
+    for (const origin of ['http://evil.example', undefined]) {
+      expect(await call('GET', origin)).to.deep.equal({ status: 200, cors: {}, body: '{"machines":[]}' });
+    }
+    expect(seen).to.deep.equal(['GET /machines/x', 'GET /machines/x']);
+  });
+
+  it("answers a listed origin's preflight, and lets it read answers, without credentials", async () => {
+    const preflight = await call('OPTIONS', listed);
+    expect(preflight.status).to.equal(204);
+    expect(preflight.cors).to.include({
+      'access-control-allow-origin': listed,
+      'access-control-allow-methods': 'GET,POST,DELETE',
+    });
+    expect(preflight.cors).not.to.have.property('access-control-allow-credentials');
+    expect((await call('DELETE', listed)).cors).to.deep.equal({ 'access-control-allow-origin': listed });
+    expect(seen).to.deep.equal(['DELETE /machines/x']);
+  });
+});
+
 describe('http front: settings', () => {
+  it('takes CORS origins as a list or comma-separated, none by default', () => {
+    expect(parseCorsOrigins(undefined)).to.deep.equal([]);
+    expect(parseCorsOrigins('')).to.deep.equal([]);
+    expect(parseCorsOrigins('http://a.test, http://b.test:8080')).to.deep.equal([
+      'http://a.test',
+      'http://b.test:8080',
+    ]);
+    expect(parseCorsOrigins(['http://a.test'])).to.deep.equal(['http://a.test']);
+  });
+
   it('takes none (the default) or iam, and nothing else', () => {
     expect(parseApiAuth(undefined)).to.equal('none');
     expect(parseApiAuth('')).to.equal('none');

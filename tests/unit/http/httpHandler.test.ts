@@ -44,8 +44,33 @@ describe('the HTTP mapping', () => {
 
     it('reads no body, an empty body and a null body as no body', async () => {
       for (const body of [undefined, null, '']) {
-        const result = await call(echo, { body });
+        const result = await call(echo, { body, headers: { 'content-length': '0' } });
         expect(JSON.parse(result.body)).to.deep.equal({ path: {}, query: {} });
+      }
+    });
+
+    it('answers 400 "not an object" for any body that is present but not an object', async () => {
+      const cases: [ProxyEvent, string][] = [
+        [{ body: 'null' }, 'null'],
+        [{ body: '[{"state":"S"}]' }, 'an array'],
+        [{ body: '"{}"' }, 'a string'],
+        [{ body: '0' }, 'a number'],
+        [{ body: 'false' }, 'a boolean'],
+        [{ body: Buffer.from('null').toString('base64'), isBase64Encoded: true }, 'null'],
+        // As serverless-offline hands on JSON null, false, 0 and "": no body, its length intact.
+        [{ body: null, headers: { 'content-length': '4' } }, 'null, false, 0 or ""'],
+        // And a JSON number or true, parsed.
+        [{ body: 5 as never }, 'a number'],
+        [{ body: true as never }, 'a boolean'],
+      ];
+      for (const [event, what] of cases) {
+        const result = await call(echo, event);
+        expect(result.statusCode, JSON.stringify(event)).to.equal(400);
+        expect(JSON.parse(result.body)).to.deep.equal({
+          error: 'request body is not an object',
+          code: 'VALIDATION_FAILED',
+          details: [{ path: '(body)', message: `must be a JSON object, not ${what}` }],
+        });
       }
     });
 
@@ -60,9 +85,9 @@ describe('the HTTP mapping', () => {
 
     it('answers 413 for a body past the limit, before parsing it', async () => {
       const limit = MAX_MACHINE_BYTES + 16 * 1024;
-      const atLimit = await call(echo, { body: `"${'x'.repeat(limit - 2)}"` });
+      const atLimit = await call(echo, { body: `{"a":"${'x'.repeat(limit - 8)}"}` });
       expect(atLimit.statusCode).to.equal(200);
-      const result = await call(echo, { body: `"${'x'.repeat(limit - 1)}"` });
+      const result = await call(echo, { body: `{"a":"${'x'.repeat(limit - 7)}"}` });
       expect(result.statusCode).to.equal(413);
       expect(JSON.parse(result.body)).to.deep.equal({
         error: `request body is ${limit + 1} bytes; the limit is ${MAX_MACHINE_BYTES}`,

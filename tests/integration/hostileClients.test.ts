@@ -1,0 +1,97 @@
+import { expect } from 'chai';
+import { api, getMachine, waitFor } from '../helpers/api';
+import { currentStack } from '../helpers/stack';
+
+/** A raw request to the local API, so the test controls every header. */
+const raw = (method: string, path: string, headers: Record<string, string>, body?: string) =>
+  fetch(`${currentStack().apiUrl}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+
+const accessControl = (response: Response) =>
+  [...response.headers.keys()].filter((name) => name.startsWith('access-control-'));
+
+describe('what a hostile client or web page gets from the local API', function () {
+  this.timeout(60_000);
+
+  describe('CORS: none, as the deployed HTTP API sets none', () => {
+    const evil = { origin: 'http://evil.example' };
+
+    it('answers no preflight for an origin nobody listed', async () => {
+      const preflight = await raw('OPTIONS', '/machines/x', {
+        ...evil,
+        'access-control-request-method': 'DELETE',
+      });
+      expect(preflight.status).to.equal(404);
+      expect(accessControl(preflight)).to.deep.equal([]);
+    });
+
+    it('lets no page of another origin read an answer', async () => {
+      const listed = await raw('GET', '/machines', evil);
+      expect(listed.status).to.equal(200);
+      expect(accessControl(listed)).to.deep.equal([]);
+    });
+  });
+
+  describe('bodies: any body that is present must be a JSON object', () => {
+    it('answers 400 "not an object" to a null, false or 0 body of resume and redrive, and acts on none', async () => {
+      const parked = await api('POST', '/machines', { state: 'S', config: { S: 'park', FINALIZE: 'finalize' } });
+      const failed = await api('POST', '/machines', { state: 'S', config: { S: 'garbage' } });
+      await waitFor(
+        () => Promise.all([getMachine(parked.body.id), getMachine(failed.body.id)]),
+        ([p, f]) => p.body.status === 'PARKED' && f.body.status === 'FAILED',
+        { what: 'one machine PARKED and one FAILED' },
+      );
+      for (const [action, id] of [
+        ['resume', parked.body.id],
+        ['redrive', failed.body.id],
+      ]) {
+        for (const body of ['null', 'false', '0']) {
+          const answer = await api('POST', `/machines/${id}/${action}`, body);
+          expect(answer.status, `${action} ${body}`).to.equal(400);
+          expect(answer.body).to.include({ error: 'request body is not an object', code: 'VALIDATION_FAILED' });
+          expect(answer.body.details[0].path).to.equal('(body)');
+        }
+      }
+      expect((await getMachine(parked.body.id)).body).to.include({ status: 'PARKED', version: 1 });
+      expect((await getMachine(failed.body.id)).body.status).to.equal('FAILED');
+    });
+  });
+
+  describe('delete, then add again by name', () => {
+    it('answers 409 "being removed" while the removal waits for a running handler, then adds it once it is gone', async () => {
+      const definition = {
+        name: `readd-${Date.now()}`,
+        state: 'S',
+        config: { S: 'sleepy' },
+        object: { sleepMs: 1500 },
+      };
+      const id = definition.name;
+      expect((await api('POST', '/machines', definition)).status).to.equal(201);
+      await waitFor(
+        () => getMachine(id),
+        (r) => r.body.handlerRunning === true,
+        { what: 'its handler to run' },
+      );
+      const deleted = await api('DELETE', `/machines/${id}`);
+      expect(deleted.status).to.equal(202);
+      expect(deleted.body).to.deep.equal({ id, removing: true });
+
+      const again = await api('POST', '/machines', definition);
+      expect(again.status).to.equal(409);
+      expect(again.body).to.deep.equal({
+        error: `a machine named '${id}' is being removed; add it again once it is gone`,
+        code: 'CONFLICT',
+        details: { name: id, reason: 'removing' },
+      });
+
+      await waitFor(
+        () => getMachine(id),
+        (r) => r.status === 404,
+        { what: 'the removal to end' },
+      );
+      const added = await api('POST', '/machines', definition);
+      expect(added.status).to.equal(201);
+      expect(added.body).to.include({ id, status: 'RUNNING', version: 0 });
+      expect(added.body).not.to.have.property('removing');
+    });
+  });
+});
