@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { MAX_SVG_STATES } from '../../domain/limits';
 import { api, getMachine, waitFor } from '../helpers/api';
 import { currentStack } from '../helpers/stack';
 
@@ -53,6 +54,24 @@ describe('what a hostile client or web page gets from the local API', function (
       }
       expect((await getMachine(parked.body.id)).body).to.include({ status: 'PARKED', version: 1 });
       expect((await getMachine(failed.body.id)).body.status).to.equal('FAILED');
+    });
+  });
+
+  describe('the SVG diagram of a machine too large to lay out', () => {
+    it('answers 413 with the limits at once, and the Mermaid text still', async () => {
+      const config = Object.fromEntries(Array.from({ length: MAX_SVG_STATES + 1 }, (_, i) => [`S${i}`, 'park']));
+      const added = await api('POST', '/machines', { state: 'S0', config, catch: { '*': 'S1' } });
+      const path = `/machines/${added.body.id}/diagram`;
+      const started = Date.now();
+      const svg = await api('GET', `${path}?format=svg`);
+      expect(svg.status).to.equal(413);
+      expect(svg.body).to.include({ code: 'PAYLOAD_TOO_LARGE' });
+      expect(svg.body.details).to.deep.include({ states: MAX_SVG_STATES + 1, maxStates: MAX_SVG_STATES });
+      expect(Date.now() - started).to.be.below(5_000);
+      const mermaid = await api('GET', path);
+      expect(mermaid.status).to.equal(200);
+      expect(mermaid.text).to.match(/^stateDiagram-v2\n/);
+      await api('DELETE', `/machines/${added.body.id}`);
     });
   });
 
