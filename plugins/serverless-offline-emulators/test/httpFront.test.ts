@@ -1,8 +1,27 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { expect } from 'chai';
-import { apiAuthLine, parseApiAuth, parseCorsOrigins, startHttpFront } from '../src/httpFront';
+import { apiAuthLine, type HttpFrontOptions, parseApiAuth, parseCorsOrigins, startHttpFront } from '../src/httpFront';
 import { close, freePort, listen, type Running } from '../src/servers';
 import { CREDENTIALS, signedRequest } from './signing';
+
+/** A front with `options` before a server answering with `target`, which stands for serverless-offline. */
+async function frontBefore(
+  target: RequestListener,
+  options: Pick<HttpFrontOptions, 'auth' | 'corsOrigins' | 'onRefused'>,
+): Promise<{ target: Server; front: Running }> {
+  const server = createServer(target);
+  const targetPort = await freePort();
+  await listen(server, targetPort, '127.0.0.1');
+  const front = await startHttpFront({
+    port: await freePort(),
+    host: '127.0.0.1',
+    target: { host: '127.0.0.1', port: targetPort },
+    region: 'us-east-1',
+    credentials: CREDENTIALS,
+    ...options,
+  });
+  return { target: server, front };
+}
 
 describe('http front: SigV4 auth before the HTTP API', () => {
   let target: Server;
@@ -11,27 +30,19 @@ describe('http front: SigV4 auth before the HTTP API', () => {
   const refused: string[] = [];
 
   before(async () => {
-    // Stands for serverless-offline: echoes what reached it.
-    target = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        seen.push({ method: req.method ?? '', url: req.url ?? '', body: Buffer.concat(chunks).toString() });
-        res.writeHead(201, { 'content-type': 'application/json', 'x-from': 'target' });
-        res.end(JSON.stringify({ id: 'm-1' }));
-      });
-    });
-    const targetPort = await freePort();
-    await listen(target, targetPort, '127.0.0.1');
-    front = await startHttpFront({
-      port: await freePort(),
-      host: '127.0.0.1',
-      target: { host: '127.0.0.1', port: targetPort },
-      region: 'us-east-1',
-      auth: 'iam',
-      credentials: CREDENTIALS,
-      onRefused: (method, path, reason) => refused.push(`${method} ${path}: ${reason}`),
-    });
+    // Echoes what reached it.
+    ({ target, front } = await frontBefore(
+      (req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (chunk: Buffer) => chunks.push(chunk));
+        req.on('end', () => {
+          seen.push({ method: req.method ?? '', url: req.url ?? '', body: Buffer.concat(chunks).toString() });
+          res.writeHead(201, { 'content-type': 'application/json', 'x-from': 'target' });
+          res.end(JSON.stringify({ id: 'm-1' }));
+        });
+      },
+      { auth: 'iam', onRefused: (method, path, reason) => refused.push(`${method} ${path}: ${reason}`) },
+    ));
   });
 
   beforeEach(() => {
@@ -103,27 +114,19 @@ describe('http front: CORS as the deployed HTTP API has it (none), or for listed
   const listed = 'http://localhost:5173';
 
   before(async () => {
-    // Stands for serverless-offline, which reflects any Origin with credentials.
-    target = createServer((req, res) => {
-      seen.push(`${req.method} ${req.url}`);
-      res.writeHead(200, {
-        'content-type': 'application/json',
-        'access-control-allow-origin': req.headers.origin ?? '*',
-        'access-control-allow-credentials': 'true',
-      });
-      res.end('{"machines":[]}');
-    });
-    const targetPort = await freePort();
-    await listen(target, targetPort, '127.0.0.1');
-    front = await startHttpFront({
-      port: await freePort(),
-      host: '127.0.0.1',
-      target: { host: '127.0.0.1', port: targetPort },
-      region: 'us-east-1',
-      auth: 'none',
-      credentials: CREDENTIALS,
-      corsOrigins: [listed],
-    });
+    // As serverless-offline does, it reflects any Origin with credentials.
+    ({ target, front } = await frontBefore(
+      (req, res) => {
+        seen.push(`${req.method} ${req.url}`);
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'access-control-allow-origin': req.headers.origin ?? '*',
+          'access-control-allow-credentials': 'true',
+        });
+        res.end('{"machines":[]}');
+      },
+      { auth: 'none', corsOrigins: [listed] },
+    ));
   });
 
   beforeEach(() => {
