@@ -20,6 +20,9 @@ export function parseCorsOrigins(value: unknown): string[] {
   return list.map((origin) => origin.trim()).filter(Boolean);
 }
 
+/** API Gateway's largest request body (10 MB); the front reads no more of one, as serverless-offline. */
+const API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
+
 /** What a listed origin may send in a preflighted request: the API's methods and the headers its clients sign. */
 const CORS_ALLOW = {
   'access-control-allow-methods': 'GET,POST,DELETE',
@@ -78,8 +81,15 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<Running
       res.writeHead(status, { ...headers, ...cors, vary: 'origin', 'content-length': String(Buffer.byteLength(body)) });
       res.end(body);
     };
-    readBody(req)
+    readBody(req, API_GATEWAY_MAX_BODY_BYTES)
       .then(async (body) => {
+        if (body === undefined) {
+          return answer(
+            413,
+            { 'content-type': 'application/json' },
+            JSON.stringify({ message: 'Request Entity Too Large' }),
+          );
+        }
         if (req.method === 'OPTIONS') {
           // Preflights are never signed: API Gateway answers them before any authorizer.
           if (cors['access-control-allow-origin']) return answer(204, CORS_ALLOW, '');

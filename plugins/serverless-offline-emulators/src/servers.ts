@@ -114,12 +114,19 @@ export function forward(req: IncomingMessage, res: ServerResponse, body: Buffer,
   send(true);
 }
 
-/** The whole body of a request. */
-export function readBody(req: IncomingMessage): Promise<Buffer> {
+/** The whole body of a request; past `maxBytes`, undefined (the rest is read and dropped). */
+export function readBody(req: IncomingMessage): Promise<Buffer>;
+export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | undefined>;
+export function readBody(req: IncomingMessage, maxBytes = Number.POSITIVE_INFINITY): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    let bytes = 0;
+    req.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes <= maxBytes) chunks.push(chunk);
+      else chunks.length = 0;
+    });
+    req.on('end', () => resolve(bytes <= maxBytes ? Buffer.concat(chunks) : undefined));
     req.on('error', reject);
   });
 }

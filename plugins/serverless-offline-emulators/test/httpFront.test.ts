@@ -163,6 +163,13 @@ describe('http front: CORS as the deployed HTTP API has it (none), or for listed
     expect(seen).to.deep.equal(['GET /machines/x', 'GET /machines/x']);
   });
 
+  it("answers a body over API Gateway's 10 MB 413, forwarding nothing", async () => {
+    const response = await fetch(`${front.url}/machines`, { method: 'POST', body: 'x'.repeat(10 * 1024 * 1024 + 1) });
+    expect(response.status).to.equal(413);
+    expect(await response.json()).to.deep.equal({ message: 'Request Entity Too Large' });
+    expect(seen).to.deep.equal([]);
+  });
+
   it("answers a listed origin's preflight, and lets it read answers, without credentials", async () => {
     const preflight = await call('OPTIONS', listed);
     expect(preflight.status).to.equal(204);
