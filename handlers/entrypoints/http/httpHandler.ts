@@ -16,8 +16,6 @@ import { logger } from '../../logger';
 export interface ProxyEvent {
   body?: string | null;
   isBase64Encoded?: boolean;
-  /** Lower-case names in HTTP API (v2) events. */
-  headers?: Record<string, string | undefined> | null;
   pathParameters?: Record<string, string | undefined> | null;
   queryStringParameters?: Record<string, string | undefined> | null;
 }
@@ -81,14 +79,7 @@ const kindOf = (value: unknown) => (value === null ? 'null' : Array.isArray(valu
 
 function parseBody(event: ProxyEvent): unknown {
   const { body } = event;
-  if (body === undefined || body === null || body === '') {
-    // serverless-offline hands a JSON body whose value is falsy (null, false, 0, "") on as no body,
-    // its content-length intact; API Gateway hands it on as sent (docs/design.md "Local stack").
-    if (Number(event.headers?.['content-length'] ?? 0) > 0) throw notAnObject('null, false, 0 or ""');
-    return undefined;
-  }
-  // serverless-offline again: a JSON number or `true` arrives parsed.
-  if (typeof body !== 'string') throw notAnObject(kindOf(body));
+  if (body === undefined || body === null || body === '') return undefined;
   const text = event.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
   const bytes = Buffer.byteLength(text);
   if (bytes > MAX_MACHINE_BYTES + 16 * 1024) {

@@ -51,6 +51,7 @@ export interface HttpFrontOptions {
 /**
  * The public port of the local HTTP API, in front of serverless-offline, for what it cannot do
  * itself:
+ * - Bodies as API Gateway hands them on: the text sent (bodyAsSent).
  * - CORS as the deployed HTTP API has it: none. serverless-offline answers every preflight and
  *   reflects any `Origin` with credentials, so any web page could read and delete a developer's
  *   machines. Here a preflight is answered only for a listed origin (404 `{"message":"Not Found"}`
@@ -107,7 +108,9 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<Running
           const refusal = forbiddenResponse(verdict);
           return answer(refusal.status, refusal.headers, refusal.body);
         }
-        forward(req, res, body, {
+        const sent = bodyAsSent(req.headers['content-type'], body);
+        if (sent !== body) req.headers['content-length'] = String(sent.length);
+        forward(req, res, sent, {
           agent,
           target: options.target,
           headers: (headers) => ({
@@ -127,6 +130,33 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<Running
   server.on('close', () => agent.destroy());
   await listen(server, options.port, options.host);
   return { server, url: `http://${options.host}:${options.port}` };
+}
+
+/** The media types whose bodies serverless-offline parses as JSON (none given: JSON). */
+const PARSED_AS_JSON = ['application/json', 'application/vnd.api+json'];
+
+/**
+ * The body to send serverless-offline so that its function gets the text the caller sent, as
+ * from API Gateway. serverless-offline parses a JSON body and hands on the raw text only when the
+ * value is an object or array: a JSON string arrives unquoted, `null`, `false`, `0` and `""` as no
+ * body at all, a number or `true` as that value, not text. So a body whose JSON is none of those
+ * two is sent as a JSON string of itself, which serverless-offline's parse turns back into the
+ * very text sent. Any other body goes as it is.
+ */
+export function bodyAsSent(contentType: string | undefined, body: Buffer): Buffer {
+  const type = (contentType ?? 'application/json').split(';')[0]?.trim().toLowerCase() ?? '';
+  // Objects and arrays (and text that only looks like one) pass as they are: no need to read a
+  // whole machine. (Sent as a string, they would arrive as sent too.)
+  if (!PARSED_AS_JSON.includes(type) || body.length === 0 || /^\s*[[{]/.test(body.subarray(0, 64).toString())) {
+    return body;
+  }
+  const text = body.toString('utf8');
+  try {
+    JSON.parse(text);
+  } catch {
+    return body;
+  }
+  return Buffer.from(JSON.stringify(text));
 }
 
 /** What the start banner says about the API's authentication. */

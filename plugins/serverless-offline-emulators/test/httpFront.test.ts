@@ -1,6 +1,13 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { expect } from 'chai';
-import { apiAuthLine, type HttpFrontOptions, parseApiAuth, parseCorsOrigins, startHttpFront } from '../src/httpFront';
+import {
+  apiAuthLine,
+  bodyAsSent,
+  type HttpFrontOptions,
+  parseApiAuth,
+  parseCorsOrigins,
+  startHttpFront,
+} from '../src/httpFront';
 import { close, freePort, listen, type Running } from '../src/servers';
 import { CREDENTIALS, signedRequest } from './signing';
 
@@ -180,6 +187,34 @@ describe('http front: CORS as the deployed HTTP API has it (none), or for listed
     expect(preflight.cors).not.to.have.property('access-control-allow-credentials');
     expect((await call('DELETE', listed)).cors).to.deep.equal({ 'access-control-allow-origin': listed });
     expect(seen).to.deep.equal(['DELETE /machines/x']);
+  });
+});
+
+describe('http front: bodies as API Gateway hands them on', () => {
+  const json = 'application/json';
+
+  it('sends a JSON body that is not an object or array as a JSON string of itself, which parses back to it', () => {
+    for (const text of ['null', 'false', '0', '5', 'true', '""', '"{\\"state\\":\\"S\\"}"', ' null ']) {
+      for (const type of [json, 'Application/JSON; charset=utf-8', 'application/vnd.api+json', undefined]) {
+        const sent = bodyAsSent(type, Buffer.from(text));
+        expect(JSON.parse(sent.toString()), `${text} as ${type}`).to.equal(text);
+      }
+    }
+  });
+
+  it('sends objects, arrays, text that is not JSON, no body and other media types as they are', () => {
+    for (const [type, text] of [
+      [json, '{"state":"S"}'],
+      [json, ' [1]'],
+      [json, '{nope'],
+      [json, 'nope'],
+      [json, ''],
+      ['text/plain', 'null'],
+      ['application/octet-stream', '0'],
+    ] as const) {
+      const body = Buffer.from(text);
+      expect(bodyAsSent(type, body), `${text} as ${type}`).to.equal(body);
+    }
   });
 });
 
