@@ -16,19 +16,41 @@ describe('what a hostile client or web page gets from the local API', function (
   describe('CORS: none, as the deployed HTTP API sets none', () => {
     const evil = { origin: 'http://evil.example' };
 
-    it('answers no preflight for an origin nobody listed', async () => {
+    it('answers no preflight of an origin nobody listed', async () => {
       const preflight = await raw('OPTIONS', '/machines/x', {
         ...evil,
         'access-control-request-method': 'DELETE',
       });
-      expect(preflight.status).to.equal(404);
+      expect(preflight.status).to.equal(403);
       expect(accessControl(preflight)).to.deep.equal([]);
     });
 
-    it('lets no page of another origin read an answer', async () => {
+    it('lets no such page read an answer, nor act with a simple request (text/plain, no preflight)', async () => {
       const listed = await raw('GET', '/machines', evil);
-      expect(listed.status).to.equal(200);
+      expect(listed.status).to.equal(403);
       expect(accessControl(listed)).to.deep.equal([]);
+      const name = `csrf-${Date.now()}`;
+      const added = await raw(
+        'POST',
+        '/machines',
+        { ...evil, 'content-type': 'text/plain' },
+        JSON.stringify({ name, state: 'S', config: { S: 'noop' } }),
+      );
+      expect(added.status).to.equal(403);
+      expect((await getMachine(name)).status).to.equal(404);
+    });
+
+    it('lets no web page invoke a function on the Lambda endpoint', async () => {
+      const invoked = await fetch(
+        `${currentStack().info.endpoints.lambda}/2015-03-31/functions/serverless-statemachine-local-listMachines/invocations`,
+        {
+          method: 'POST',
+          headers: { ...evil, 'content-type': 'text/plain' },
+          body: '{}',
+        },
+      );
+      expect(invoked.status).to.equal(403);
+      expect(accessControl(invoked)).to.deep.equal([]);
     });
   });
 

@@ -20,6 +20,10 @@ export function parseCorsOrigins(value: unknown): string[] {
   return list.map((origin) => origin.trim()).filter(Boolean);
 }
 
+/** What a request from a web page of an origin nobody listed gets (403): nothing it sends is acted on. */
+export const FOREIGN_ORIGIN =
+  'Forbidden: the local API answers no web page of another origin (sls offline start --corsOrigins lists those that may)';
+
 /** API Gateway's largest request body (10 MB); the front reads no more of one, as serverless-offline. */
 const API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
@@ -52,11 +56,14 @@ export interface HttpFrontOptions {
  * The public port of the local HTTP API, in front of serverless-offline, for what it cannot do
  * itself:
  * - Bodies as API Gateway hands them on: the text sent (bodyAsSent).
- * - CORS as the deployed HTTP API has it: none. serverless-offline answers every preflight and
- *   reflects any `Origin` with credentials, so any web page could read and delete a developer's
- *   machines. Here a preflight is answered only for a listed origin (404 `{"message":"Not Found"}`
- *   otherwise, as a route the API does not have), every `access-control-*` header of
- *   serverless-offline's answers is dropped, and a listed origin's answers get its own.
+ * - No web page of another origin: serverless-offline answers every preflight and reflects any
+ *   `Origin` with credentials, so any web page could read and delete a developer's machines, and
+ *   a page's simple requests (a POST of text/plain needs no preflight) would act even unread. The
+ *   deployed API has no CORS and needs signatures; the open local one refuses (403) every request
+ *   that carries an `Origin` not listed, which only browsers send. A listed origin gets CORS
+ *   headers of its own (no credentials) and its preflights answered; serverless-offline's
+ *   `access-control-*` headers are dropped. A preflight without an Origin gets 404, as a route
+ *   the API does not have.
  * - With `auth: iam`, an `AWS_IAM` route: every request must carry a valid SigV4 signature
  *   (service execute-api, the stage's region) of the local credentials, else it is answered 403
  *   `{"message": ...}` and never reaches a function (serverless-offline refuses to start with an
@@ -82,6 +89,15 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<Running
       res.writeHead(status, { ...headers, ...cors, vary: 'origin', 'content-length': String(Buffer.byteLength(body)) });
       res.end(body);
     };
+    if (origin !== undefined && !cors['access-control-allow-origin']) {
+      req.resume();
+      options.onRefused?.(
+        req.method ?? 'GET',
+        (req.url ?? '/').split('?')[0] as string,
+        `Origin ${origin} is not listed`,
+      );
+      return answer(403, { 'content-type': 'application/json' }, JSON.stringify({ message: FOREIGN_ORIGIN }));
+    }
     readBody(req, API_GATEWAY_MAX_BODY_BYTES)
       .then(async (body) => {
         if (body === undefined) {
@@ -93,7 +109,7 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<Running
         }
         if (req.method === 'OPTIONS') {
           // Preflights are never signed: API Gateway answers them before any authorizer.
-          if (cors['access-control-allow-origin']) return answer(204, CORS_ALLOW, '');
+          if (origin !== undefined) return answer(204, CORS_ALLOW, '');
           return answer(404, { 'content-type': 'application/json' }, JSON.stringify({ message: 'Not Found' }));
         }
         const verdict =

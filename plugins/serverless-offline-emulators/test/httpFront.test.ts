@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import {
   apiAuthLine,
   bodyAsSent,
+  FOREIGN_ORIGIN,
   type HttpFrontOptions,
   parseApiAuth,
   parseCorsOrigins,
@@ -154,20 +155,21 @@ describe('http front: CORS as the deployed HTTP API has it (none), or for listed
     return { status: response.status, cors, body: await response.text() };
   };
 
-  it('answers a preflight of an origin nobody listed 404 with no CORS header, forwarding nothing', async () => {
-    expect(await call('OPTIONS', 'http://evil.example')).to.deep.equal({
-      status: 404,
-      cors: {},
-      body: '{"message":"Not Found"}',
-    });
+  it('refuses every request of an origin nobody listed 403 with no CORS header, forwarding nothing', async () => {
+    for (const method of ['OPTIONS', 'GET', 'POST', 'DELETE']) {
+      expect(await call(method, 'http://evil.example'), method).to.deep.equal({
+        status: 403,
+        cors: {},
+        body: JSON.stringify({ message: FOREIGN_ORIGIN }),
+      });
+    }
     expect(seen).to.deep.equal([]);
   });
 
-  it("drops serverless-offline's CORS headers from answers to any other origin, or none", async () => {
-    for (const origin of ['http://evil.example', undefined]) {
-      expect(await call('GET', origin)).to.deep.equal({ status: 200, cors: {}, body: '{"machines":[]}' });
-    }
-    expect(seen).to.deep.equal(['GET /machines/x', 'GET /machines/x']);
+  it("forwards a request without an Origin, dropping serverless-offline's CORS headers; a preflight of none is 404", async () => {
+    expect(await call('GET')).to.deep.equal({ status: 200, cors: {}, body: '{"machines":[]}' });
+    expect(await call('OPTIONS')).to.deep.equal({ status: 404, cors: {}, body: '{"message":"Not Found"}' });
+    expect(seen).to.deep.equal(['GET /machines/x']);
   });
 
   it("answers a body over API Gateway's 10 MB 413, forwarding nothing", async () => {
