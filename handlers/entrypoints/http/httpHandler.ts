@@ -70,17 +70,9 @@ export function httpHandler(handle: (request: HttpRequest) => Promise<HttpResult
   };
 }
 
-/** Every route takes a JSON object, if anything (docs/design.md "The HTTP API"). */
-const notAnObject = (what: string) =>
-  new ValidationError('request body is not an object', [
-    { path: '(body)', message: `must be a JSON object, not ${what}` },
-  ]);
-const kindOf = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`);
-
 function parseBody(event: ProxyEvent): unknown {
-  const { body } = event;
-  if (body === undefined || body === null || body === '') return undefined;
-  const text = event.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
+  if (event.body === undefined || event.body === null || event.body === '') return undefined;
+  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   const bytes = Buffer.byteLength(text);
   if (bytes > MAX_MACHINE_BYTES + 16 * 1024) {
     throw new PayloadTooLargeError(`request body is ${bytes} bytes; the limit is ${MAX_MACHINE_BYTES}`, {
@@ -88,20 +80,27 @@ function parseBody(event: ProxyEvent): unknown {
       limit: MAX_MACHINE_BYTES,
     });
   }
-  let parsed: unknown;
+  let body: unknown;
   try {
-    parsed = JSON.parse(text);
+    body = JSON.parse(text);
   } catch (error) {
     throw new ValidationError('request body is not valid JSON', [
       { path: '(body)', message: (error as Error).message },
     ]);
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw notAnObject(kindOf(parsed));
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw notAnObject(kindOf(body));
   // Before any schema: data nested thousands of levels deep would overflow zod's recursion.
-  const unstorable = storableIssues(parsed, '', { levelsAbove: 1 });
+  const unstorable = storableIssues(body, '', { levelsAbove: 1 });
   if (unstorable.length > 0) throw new ValidationError('request body cannot be stored', unstorable);
-  return parsed;
+  return body;
 }
+
+/** Every route takes a JSON object, if anything (docs/design.md "The HTTP API"). */
+const notAnObject = (what: string) =>
+  new ValidationError('request body is not an object', [
+    { path: '(body)', message: `must be a JSON object, not ${what}` },
+  ]);
+const kindOf = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`);
 
 function errorResult(error: unknown): HttpResult {
   const status = error instanceof DomainError ? STATUS_BY_ERROR.get(error.constructor) : undefined;
