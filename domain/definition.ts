@@ -102,10 +102,13 @@ export function byteLength(value: unknown): number {
   return new TextEncoder().encode(JSON.stringify(value) ?? '').length;
 }
 
-/** zod issues as `{ path, message }` pairs, the path dotted (`config.START`, `options.retry.maxAttempts`). */
-export function fieldIssues(error: z.ZodError): FieldIssue[] {
+/**
+ * zod issues as `{ path, message }` pairs, the path dotted (`config.START`, `options.retry.maxAttempts`),
+ * after `under` when the value checked is part of something larger (`result.delay`).
+ */
+export function fieldIssues(error: z.ZodError, under: string[] = []): FieldIssue[] {
   return error.issues.map((issue) => ({
-    path: issue.path.map(String).join('.') || '(root)',
+    path: [...under, ...issue.path.map(String)].join('.') || '(root)',
     message: issue.message,
   }));
 }

@@ -10,9 +10,35 @@ const FINAL = '[*]';
  * current state highlighted (by status: running, parked, succeeded or failed).
  */
 export function mermaidDiagram(record: MachineRecord, history: HistoryEvent[]): string {
+  const ids = stateIds(record);
+  const lines = ['stateDiagram-v2'];
+  for (const [name, id] of ids) lines.push(`    state "${name.replaceAll('"', "'")}" as ${id}`);
+  for (const { from, to, count, note } of diagramEdges(record, history)) {
+    const label = [note, count > 1 ? `${count}x` : undefined].filter(Boolean).join(' ');
+    lines.push(`    ${from} --> ${to}${label ? ` : ${label}` : ''}`);
+  }
+  lines.push(
+    '    classDef running fill:#fde68a,stroke:#b45309,stroke-width:2px',
+    '    classDef parked fill:#bfdbfe,stroke:#1d4ed8,stroke-width:2px',
+    '    classDef succeeded fill:#bbf7d0,stroke:#15803d,stroke-width:2px',
+    '    classDef failed fill:#fecaca,stroke:#b91c1c,stroke-width:2px',
+    `    class ${ids.get(record.state) ?? FINAL} ${record.status.toLowerCase()}`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+/** Mermaid state ids cannot hold every character a state name can: `s` + the state's position in config. */
+function stateIds(record: MachineRecord): Map<string, string> {
+  return new Map(Object.keys(record.config).map((name, i) => [name, `s${i}`]));
+}
+
+/** The diagram's edges between Mermaid ids: declared catches, then what the history shows, with counts. */
+export function diagramEdges(
+  record: MachineRecord,
+  history: HistoryEvent[],
+): { from: string; to: string; count: number; note?: string }[] {
   const states = Object.keys(record.config);
-  // Mermaid state ids cannot hold every character a state name can; names become labels.
-  const ids = new Map(states.map((name, i) => [name, `s${i}`]));
+  const ids = stateIds(record);
   const idOf = (name: string | undefined) => ids.get(name as string) ?? FINAL;
 
   const edges = new Map<string, { from: string; to: string; count: number; note?: string }>();
@@ -62,18 +88,5 @@ export function mermaidDiagram(record: MachineRecord, history: HistoryEvent[]): 
     }
   }
 
-  const lines = ['stateDiagram-v2'];
-  for (const [name, id] of ids) lines.push(`    state "${name.replaceAll('"', "'")}" as ${id}`);
-  for (const { from, to, count, note } of edges.values()) {
-    const label = [note, count > 1 ? `${count}x` : undefined].filter(Boolean).join(' ');
-    lines.push(`    ${from} --> ${to}${label ? ` : ${label}` : ''}`);
-  }
-  lines.push(
-    '    classDef running fill:#fde68a,stroke:#b45309,stroke-width:2px',
-    '    classDef parked fill:#bfdbfe,stroke:#1d4ed8,stroke-width:2px',
-    '    classDef succeeded fill:#bbf7d0,stroke:#15803d,stroke-width:2px',
-    '    classDef failed fill:#fecaca,stroke:#b91c1c,stroke-width:2px',
-    `    class ${idOf(record.state)} ${record.status.toLowerCase()}`,
-  );
-  return `${lines.join('\n')}\n`;
+  return [...edges.values()];
 }

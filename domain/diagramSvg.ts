@@ -1,4 +1,6 @@
-import { mermaidDiagram } from './diagram';
+import { diagramEdges, mermaidDiagram } from './diagram';
+import { PayloadTooLargeError } from './errors';
+import { MAX_SVG_EDGES, MAX_SVG_STATES } from './limits';
 import type { HistoryEvent, MachineRecord, MachineStatus } from './machine';
 
 /** The content type of the SVG diagram. */
@@ -61,9 +63,18 @@ export function diagramMarks(record: Pick<MachineRecord, 'config' | 'state' | 's
  * because the renderer ignores `classDef`: the current state is filled with its status colour
  * and has the classes `current` and its status, states the history entered are `visited` (the
  * others `unvisited`, dashed), and retry, park, failure and catch edges are coloured. The
- * renderer's web-font `@import` is removed: the SVG loads nothing.
+ * renderer's web-font `@import` is removed: the SVG loads nothing. A diagram over MAX_SVG_STATES
+ * or MAX_SVG_EDGES is refused (PayloadTooLargeError, 413) before any layout.
  */
 export async function diagramSvg(record: MachineRecord, history: HistoryEvent[]): Promise<string> {
+  const states = Object.keys(record.config).length;
+  const edges = diagramEdges(record, history).length;
+  if (states > MAX_SVG_STATES || edges > MAX_SVG_EDGES) {
+    throw new PayloadTooLargeError(
+      `the diagram has ${states} states and ${edges} edges, too many to lay out as SVG (at most ${MAX_SVG_STATES} and ${MAX_SVG_EDGES}); its Mermaid text is at ?format=mermaid`,
+      { states, edges, maxStates: MAX_SVG_STATES, maxEdges: MAX_SVG_EDGES },
+    );
+  }
   // Loaded on first use: the renderer (and its layout engine) costs ~0.5 s to load, and only
   // SVG requests need it. A dynamic import also loads this ESM-only package from CommonJS.
   const { renderMermaidSVG } = await import('beautiful-mermaid');

@@ -45,6 +45,12 @@ export const DEFAULT_HISTORY_PAGE_SIZE = 100;
 export const MAX_HISTORY_PAGE_SIZE = 1000;
 /** The most events a diagram is drawn from (the oldest ones); it says so when there are more. */
 export const MAX_DIAGRAM_EVENTS = 2000;
+/**
+ * The largest diagram drawn as SVG (larger ones: 413, the Mermaid text still answers): the
+ * layout's time grows faster than its size, about 3 s of one vCPU at these (docs/design.md "Limits").
+ */
+export const MAX_SVG_STATES = 100;
+export const MAX_SVG_EDGES = 150;
 /** History items a deleted machine's purge removes per request (then it goes on from the queue). */
 export const HISTORY_PURGE_BATCH = 1000;
 

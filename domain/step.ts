@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type { StateHandlerInput } from './contract';
-import { ANY_STATE, type Json, stateNameSchema } from './definition';
+import { ANY_STATE, fieldIssues, type Json, stateNameSchema } from './definition';
 import { ConflictError, ValidationError } from './errors';
 import { DEFER_SECONDS, MAX_DELAY_SECONDS, MAX_ERROR_CHARS } from './limits';
 import {
@@ -88,16 +88,28 @@ export const stateTimedOut = (timeoutMs: number): InvocationResult => ({
 /** What the handler itself made of the step: everything but a throttle, which never ran it. */
 export type HandlerOutcome = Exclude<InvocationResult, { kind: 'throttled' }>;
 
-const handlerResultSchema = z.union([
-  z.null(),
-  z.looseObject({
-    state: stateNameSchema,
+const WHOLE_SECONDS = 'must be a whole number of seconds';
+
+/** A handler's result other than `null`; each message says what is wrong with its field (docs/design.md#results). */
+const handlerResultSchema = z.looseObject(
+  {
+    state: z
+      .string({
+        error: (issue) =>
+          issue.input === undefined ? 'is missing (the next state)' : 'must be a string (the next state)',
+      })
+      .pipe(stateNameSchema),
     object: z.json().optional(),
-    delay: z.number().int().max(MAX_DELAY_SECONDS).optional(),
+    delay: z
+      .number({ error: WHOLE_SECONDS })
+      .int({ error: WHOLE_SECONDS })
+      .max(MAX_DELAY_SECONDS, { error: `must be at most ${MAX_DELAY_SECONDS} seconds (one year)` })
+      .optional(),
     error: z.unknown().optional(),
     message: z.unknown().optional(),
-  }),
-]);
+  },
+  { error: 'must be null (finished) or an object with the next state' },
+);
 
 export interface Commit {
   record: MachineRecord;
@@ -115,21 +127,19 @@ export function step(record: MachineRecord, outcome: HandlerOutcome, context: St
       ? retry(record, outcome.message, context)
       : failure(record, outcome.message, context);
   }
+  if (outcome.payload === null) return finish(record, context);
   // Checked before zod, whose recursion a deeply nested result would overflow.
   const unstorable = storableIssues(outcome.payload, 'result', { levelsAbove: 1 });
-  if (unstorable.length > 0) {
+  const parsed = unstorable.length === 0 ? handlerResultSchema.safeParse(outcome.payload) : undefined;
+  if (!parsed?.success) {
+    const issues = parsed ? fieldIssues(parsed.error, ['result']) : unstorable;
     return failure(
       record,
-      `malformed handler result: ${unstorable.map((i) => `${i.path} ${i.message}`).join('; ')}`,
+      `malformed handler result: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`,
       context,
     );
   }
-  const parsed = handlerResultSchema.safeParse(outcome.payload);
-  if (!parsed.success) {
-    return failure(record, `malformed handler result: ${z.prettifyError(parsed.error).replaceAll('\n', ' ')}`, context);
-  }
   const result = parsed.data;
-  if (result === null) return finish(record, context);
   const commit = afterResult(record, result, context);
   // A record DynamoDB would refuse must never be written: the machine fails with its last data.
   const tooLarge = oversize(commit.record);

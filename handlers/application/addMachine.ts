@@ -7,7 +7,7 @@ import { removeMachine } from './removeMachine';
 /**
  * Adds a machine and sends its first step. The same named definition again answers the
  * existing machine (and re-sends its first step if that may have been lost); another definition
- * under the same name is a conflict.
+ * under the same name, or any while the machine of that name is being removed, is a conflict.
  */
 export async function addMachine(
   deps: ApiDeps,
@@ -29,6 +29,13 @@ export async function addMachine(
   }
 
   const existing = await store.get(record.id);
+  // Its removal waits for a running handler, then deletes it: answering it would lose the add.
+  if (existing?.removing) {
+    throw new ConflictError(`a machine named '${record.id}' is being removed; add it again once it is gone`, {
+      name: record.id,
+      reason: 'removing',
+    });
+  }
   if (!existing || existing.fingerprint !== record.fingerprint) {
     throw new ConflictError(`a machine named '${record.id}' already exists with another definition`, {
       name: record.id,

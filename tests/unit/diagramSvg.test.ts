@@ -7,6 +7,8 @@ import {
   STATUS_COLOURS,
   SVG_CONTENT_TYPE,
 } from '../../domain/diagramSvg';
+import { PayloadTooLargeError } from '../../domain/errors';
+import { MAX_SVG_EDGES, MAX_SVG_STATES } from '../../domain/limits';
 import type { HistoryEvent } from '../../domain/machine';
 import { machine } from '../helpers/factories';
 
@@ -79,6 +81,35 @@ describe('diagramSvg', function () {
     );
     expect(parked).to.include('<g class="node visited current parked" data-id="s0"');
     expect(parked).to.include('fill: #bfdbfe');
+  });
+
+  it('refuses, before any layout, a diagram of more states or edges than it draws (413, with the limits)', async () => {
+    const states = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`S${i}`, 'noop']));
+    // A catch of every state to the last: one edge per other state.
+    const everyCaught = (n: number) => machine({ config: states(n), state: 'S0', catch: { '*': `S${n - 1}` } });
+    const chain = (n: number) =>
+      Array.from({ length: n }, (_, i) => event(i + 1, { outcome: 'transition', from: `S${i}`, to: `S${i + 1}` }));
+    for (const [record, history, size] of [
+      [machine({ config: states(MAX_SVG_STATES + 1), state: 'S0' }), [], { states: MAX_SVG_STATES + 1, edges: 0 }],
+      // 99 catches and 52 steps of the history: one edge too many.
+      [everyCaught(MAX_SVG_STATES), chain(52), { states: MAX_SVG_STATES, edges: MAX_SVG_EDGES + 1 }],
+    ] as const) {
+      const started = Date.now();
+      const error = await diagramSvg(record, [...history]).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(Date.now() - started).to.be.below(100);
+      expect(error).to.be.instanceOf(PayloadTooLargeError);
+      expect((error as PayloadTooLargeError).details).to.deep.equal({
+        ...size,
+        maxStates: MAX_SVG_STATES,
+        maxEdges: MAX_SVG_EDGES,
+      });
+      expect((error as Error).message).to.equal(
+        `the diagram has ${size.states} states and ${size.edges} edges, too many to lay out as SVG (at most ${MAX_SVG_STATES} and ${MAX_SVG_EDGES}); its Mermaid text is at ?format=mermaid`,
+      );
+    }
   });
 
   it('marks nothing when the current state is not in config', () => {

@@ -136,7 +136,7 @@ describe('hostile input is refused with the field named, before anything is writ
     });
 
     it('refuses a body nested thousands of levels deep with 400, without overflowing the stack', async () => {
-      const body = `${'['.repeat(5000)}${']'.repeat(5000)}`;
+      const body = `{"object":${'['.repeat(5000)}${']'.repeat(5000)}}`;
       const result = await httpHandler(async () => ({ status: 200 }))({ body }, {} as never);
       expect(result.statusCode).to.equal(400);
       expect(JSON.parse(result.body)).to.include({ error: 'request body cannot be stored', code: 'VALIDATION_FAILED' });

@@ -315,14 +315,24 @@ describe('step', () => {
     expect(step(leased(), thrown('r'.repeat(1000)), context).record.lastEvent.error).to.equal('r'.repeat(1000));
   });
 
-  it("describes a malformed result with zod's message on one line", () => {
-    const tooLong = step(leased(), returned({ state: 'TASK-1', delay: MAX_DELAY_SECONDS + 1 }), context);
-    expect(tooLong.record.error?.message).to.equal(
-      `malformed handler result: ✖ Too big: expected number to be <=${MAX_DELAY_SECONDS}   → at delay`,
-    );
-    expect(step(leased(), returned('text'), context).record.error?.message).to.equal(
-      'malformed handler result: ✖ Invalid input',
-    );
+  it('says what is wrong with each field of a malformed result', () => {
+    const message = (payload: unknown) => step(leased(), returned(payload), context).record.error?.message;
+    for (const [payload, why] of [
+      [{ notAState: true }, 'result.state is missing (the next state)'],
+      [{ state: 123 }, 'result.state must be a string (the next state)'],
+      [{ state: '' }, 'result.state Too small: expected string to have >=1 characters'],
+      [{ state: 'TASK-1', delay: '5' }, 'result.delay must be a whole number of seconds'],
+      [{ state: 'TASK-1', delay: 1.5 }, 'result.delay must be a whole number of seconds'],
+      [
+        { state: 'TASK-1', delay: MAX_DELAY_SECONDS + 1 },
+        `result.delay must be at most ${MAX_DELAY_SECONDS} seconds (one year)`,
+      ],
+      ['text', 'result must be null (finished) or an object with the next state'],
+      [[{ state: 'TASK-1' }], 'result must be null (finished) or an object with the next state'],
+      [{ delay: 1.5 }, 'result.state is missing (the next state); result.delay must be a whole number of seconds'],
+    ] as const) {
+      expect(message(payload), JSON.stringify(payload)).to.equal(`malformed handler result: ${why}`);
+    }
   });
 
   it('accepts the longest delay', () => {

@@ -88,11 +88,19 @@ function parseBody(event: ProxyEvent): unknown {
       { path: '(body)', message: (error as Error).message },
     ]);
   }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw notAnObject(kindOf(body));
   // Before any schema: data nested thousands of levels deep would overflow zod's recursion.
   const unstorable = storableIssues(body, '', { levelsAbove: 1 });
   if (unstorable.length > 0) throw new ValidationError('request body cannot be stored', unstorable);
   return body;
 }
+
+/** Every route takes a JSON object, if anything (docs/design.md "The HTTP API"). */
+const notAnObject = (what: string) =>
+  new ValidationError('request body is not an object', [
+    { path: '(body)', message: `must be a JSON object, not ${what}` },
+  ]);
+const kindOf = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`);
 
 function errorResult(error: unknown): HttpResult {
   const status = error instanceof DomainError ? STATUS_BY_ERROR.get(error.constructor) : undefined;

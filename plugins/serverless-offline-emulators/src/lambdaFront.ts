@@ -104,12 +104,22 @@ export function throttled(res: ServerResponse, reason = 'ReservedFunctionConcurr
 /**
  * Lambda's Invoke endpoint for the local functions: rewrites ARNs, partial ARNs and qualified
  * names of this service's functions to the plain names serverless-offline knows, then forwards
- * the request unchanged (streaming, keep-alive) to serverless-offline's endpoint.
+ * the request unchanged (streaming, keep-alive) to serverless-offline's endpoint. A request
+ * from a web page (one with an `Origin`) is refused, 403.
  */
 export async function startLambdaFront(options: LambdaFrontOptions): Promise<Running> {
   const agent = forwardingAgent();
   const inFlight = new Map<string, number>();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    // Only browsers send an Origin: no web page may invoke the local functions (serverless-offline
+    // answers its CORS for any), as none can on AWS, which needs a signature.
+    if (req.headers.origin !== undefined) {
+      req.resume();
+      const body = JSON.stringify({ Type: 'User', message: 'Forbidden: no web page may invoke the local functions' });
+      res.writeHead(403, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
+      res.end(body);
+      return;
+    }
     const startedAt = Date.now();
     let path = req.url ?? '/';
     const match = INVOKE_PATH.exec(path);

@@ -17,7 +17,7 @@ import {
 import { LOCAL_CREDENTIALS } from './credentials';
 import { reportMetrics } from './emf';
 import type { EmulatorConfig, EventSourceSpec, FromWorker, ToWorker } from './emulatorWorker';
-import { type ApiAuth, apiAuthLine, parseApiAuth, startHttpFront } from './httpFront';
+import { type ApiAuth, apiAuthLine, parseApiAuth, parseCorsOrigins, startHttpFront } from './httpFront';
 import { scopeEnvPerInvocation } from './invocationEnv';
 import { startLambdaFront } from './lambdaFront';
 import { correctOfflineRunner, forgetBundles } from './offlineRunner';
@@ -59,6 +59,12 @@ export interface PluginConfig {
    * request must be SigV4-signed with the local credentials, as for an AWS_IAM route, else 403.
    */
   apiAuth?: string;
+  /**
+   * Origins (e.g. `http://localhost:5173`) whose web pages may call the HTTP API (also
+   * `--corsOrigins a,b`): they get CORS headers; any other gets none, as from an HTTP API without
+   * CORS. Default: none.
+   */
+  corsOrigins?: string[] | string;
   /**
    * Seconds between the lines summing up the EMF metrics the functions printed, each printed only
    * when new metrics came in (also `--metricsInterval`); 0 turns the line off. Default 10.
@@ -185,6 +191,10 @@ export class ServerlessOfflineEmulators {
               usage: 'none (default): the HTTP API is open; iam: it requires SigV4 signatures of the local credentials',
               type: 'string',
             },
+            corsOrigins: {
+              usage: 'Comma-separated origins whose web pages may call the HTTP API (CORS); default none',
+              type: 'string',
+            },
             metricsInterval: {
               usage: 'Seconds between lines summing up the EMF metrics the functions print (default 10; 0: off)',
               type: 'string',
@@ -275,6 +285,7 @@ export class ServerlessOfflineEmulators {
         options.invokeConcurrency ?? process.env.SLS_OFFLINE_INVOKE_CONCURRENCY ?? config.invokeConcurrency,
       ),
       apiAuth: parseApiAuth(options.apiAuth ?? config.apiAuth),
+      corsOrigins: parseCorsOrigins(options.corsOrigins ?? config.corsOrigins),
       metricsIntervalMs: (positive(options.metricsInterval ?? config.metricsInterval ?? 10) ?? 0) * 1000,
     };
   }
@@ -481,22 +492,22 @@ export class ServerlessOfflineEmulators {
       });
       this.stoppers.push(() => close(front.server));
 
-      // The HTTP API: with IAM auth, serverless-offline listens on a port of our choosing and the
-      // SigV4 front takes the public one (serverless-offline refuses to start with an IAM authorizer).
+      // The HTTP API: serverless-offline listens on a port of our choosing and the front takes the
+      // public one, for CORS as the deployed API has it and, with IAM auth, SigV4 (src/httpFront.ts).
       this.apiUrl = `http://${host}:${ports.http}`;
-      if (settings.apiAuth === 'iam') {
-        const offlineHttpPort = await freePort(host);
-        this.options.httpPort = String(offlineHttpPort);
-        const httpFront = await startHttpFront({
-          port: ports.http,
-          host,
-          target: { host, port: offlineHttpPort },
-          region,
-          credentials: LOCAL_CREDENTIALS,
-          onRefused: (method, path, reason) => this.utils.log.notice(`${PLUGIN}: 403 ${method} ${path}: ${reason}`),
-        });
-        this.stoppers.push(() => close(httpFront.server));
-      }
+      const offlineHttpPort = await freePort(host);
+      this.options.httpPort = String(offlineHttpPort);
+      const httpFront = await startHttpFront({
+        port: ports.http,
+        host,
+        target: { host, port: offlineHttpPort },
+        region,
+        auth: settings.apiAuth,
+        credentials: LOCAL_CREDENTIALS,
+        corsOrigins: settings.corsOrigins,
+        onRefused: (method, path, reason) => this.utils.log.notice(`${PLUGIN}: 403 ${method} ${path}: ${reason}`),
+      });
+      this.stoppers.push(() => close(httpFront.server));
 
       // The functions run in this process and print their EMF metrics to its stdout.
       if (settings.metricsIntervalMs > 0) {
@@ -594,6 +605,7 @@ export class ServerlessOfflineEmulators {
       this.banner = [
         `  API        ${this.apiUrl}`,
         `  Auth       ${apiAuthLine(settings.apiAuth, region, LOCAL_CREDENTIALS)}`,
+        `  CORS       ${settings.corsOrigins.length > 0 ? `for ${settings.corsOrigins.join(', ')} only` : 'none, as the deployed API (--corsOrigins lists origins whose pages may call it)'}`,
         `  DynamoDB   ${dynamodbUrl} (dynalite, ${stored}; tables ${tables.join(', ')})`,
         `  SQS        ${sqsUrl} (local-aws-sqs; queues ${queues.map((q) => q.QueueName).join(', ')}${restored ? `; ${restored} message(s) restored` : ''})`,
         `  Lambda     ${front.url} (serverless-offline; names, ARNs and partial ARNs${settings.invokeConcurrency ? `; ${settings.invokeConcurrency} concurrent invokes per function` : ''})`,

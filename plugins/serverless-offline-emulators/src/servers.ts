@@ -1,4 +1,12 @@
-import { Agent, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
+import {
+  Agent,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  request,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer } from 'node:net';
 
 export interface Running {
@@ -55,6 +63,8 @@ export interface ForwardOptions {
   target: { host: string; port: number };
   /** The path (and query) to send to; default the request's own. */
   path?: string;
+  /** The answer's headers as sent on; default as they came. */
+  headers?: (headers: IncomingHttpHeaders) => OutgoingHttpHeaders;
   /** Called once the answer has been streamed back in full. */
   onAnswer?: (answer: IncomingMessage) => void;
   /** Called when the target could not be reached (after the one retry); the caller answers `res`. */
@@ -95,8 +105,9 @@ export function forward(req: IncomingMessage, res: ServerResponse, body: Buffer,
         agent: options.agent,
       },
       (answer) => {
-        if (options.limit) return answerWithin(options.limit, answer, res, options.onAnswer);
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        const headers = options.headers ? options.headers(answer.headers) : answer.headers;
+        if (options.limit) return answerWithin(options.limit, answer, headers, res, options.onAnswer);
+        res.writeHead(answer.statusCode ?? 502, headers);
         answer.pipe(res);
         answer.on('end', () => options.onAnswer?.(answer));
       },
@@ -117,33 +128,42 @@ export function forward(req: IncomingMessage, res: ServerResponse, body: Buffer,
 function answerWithin(
   limit: NonNullable<ForwardOptions['limit']>,
   answer: IncomingMessage,
+  answerHeaders: OutgoingHttpHeaders,
   res: ServerResponse,
   onAnswer: ForwardOptions['onAnswer'],
 ): void {
-  const chunks: Buffer[] = [];
-  let bytes = 0;
-  answer.on('data', (chunk: Buffer) => {
-    bytes += chunk.length;
-    if (bytes <= limit.bytes) chunks.push(chunk);
-    else chunks.length = 0;
-  });
-  answer.on('end', () => {
-    if (bytes > limit.bytes) limit.instead(res, bytes);
-    else {
-      const { 'transfer-encoding': _chunked, ...headers } = answer.headers;
-      res.writeHead(answer.statusCode ?? 502, { ...headers, 'content-length': String(bytes) });
-      res.end(Buffer.concat(chunks));
-    }
-    onAnswer?.(answer);
-  });
+  void collect(answer, limit.bytes).then(
+    ({ bytes, body }) => {
+      if (!body) limit.instead(res, bytes);
+      else {
+        const { 'transfer-encoding': _chunked, ...headers } = answerHeaders;
+        res.writeHead(answer.statusCode ?? 502, { ...headers, 'content-length': String(bytes) });
+        res.end(body);
+      }
+      onAnswer?.(answer);
+    },
+    () => res.destroy(),
+  );
 }
 
-/** The whole body of a request. */
-export function readBody(req: IncomingMessage): Promise<Buffer> {
+/** The whole body of a request; past `maxBytes`, undefined (the rest is read and dropped). */
+export function readBody(req: IncomingMessage): Promise<Buffer>;
+export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | undefined>;
+export function readBody(req: IncomingMessage, maxBytes = Number.POSITIVE_INFINITY): Promise<Buffer | undefined> {
+  return collect(req, maxBytes).then(({ body }) => body);
+}
+
+/** A stream's length and, while it is at most `maxBytes`, its bytes (past that they are read and dropped). */
+function collect(stream: IncomingMessage, maxBytes: number): Promise<{ bytes: number; body?: Buffer }> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
+    let bytes = 0;
+    stream.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes <= maxBytes) chunks.push(chunk);
+      else chunks.length = 0;
+    });
+    stream.on('end', () => resolve(bytes <= maxBytes ? { bytes, body: Buffer.concat(chunks) } : { bytes }));
+    stream.on('error', reject);
   });
 }

@@ -100,6 +100,21 @@ describe('lambda front: forwarding', () => {
       'arn:aws:lambda:us-east-1:000000000000:function:svc-dev-work:$LATEST',
     ]);
   });
+
+  it('refuses an invoke from a web page (any Origin) 403, forwarding nothing', async () => {
+    seen.length = 0;
+    for (const method of ['OPTIONS', 'POST']) {
+      const answer = await fetch(`${front.url}/2015-03-31/functions/svc-dev-work/invocations`, {
+        method,
+        headers: { origin: 'http://evil.example', 'content-type': 'text/plain' },
+        ...(method === 'POST' ? { body: '{"pathParameters":{"id":"m-1"}}' } : {}),
+      });
+      expect(answer.status, method).to.equal(403);
+      expect(answer.headers.get('access-control-allow-origin')).to.equal(null);
+      await answer.text();
+    }
+    expect(seen).to.deep.equal([]);
+  });
 });
 
 describe('lambda front: the 6 MB limit of a synchronous response', () => {

@@ -72,6 +72,17 @@ describe('adding a machine', () => {
     expect(error.message).to.equal("a machine named 'order-42' already exists with another definition");
   });
 
+  it('refuses the same named definition while the machine of that name is being removed, sending nothing', async () => {
+    const { deps, store, queue } = fakeApiDeps();
+    const first = await addMachine(deps, definition({ name: 'order-42' }));
+    store.put({ ...first.record, removing: true, lease: { token: 'busy', until: T0 + 1000 } });
+    const error = await rejection(addMachine(deps, definition({ name: 'order-42' })));
+    expect(error).to.be.instanceOf(ConflictError);
+    expect(error.message).to.equal("a machine named 'order-42' is being removed; add it again once it is gone");
+    expect((error as ConflictError).details).to.deep.equal({ name: 'order-42', reason: 'removing' });
+    expect(queue.sent).to.have.length(1);
+  });
+
   it('reports a conflict when the named machine vanished between the two requests', async () => {
     const { deps, store } = fakeApiDeps();
     await addMachine(deps, definition({ name: 'order-42' }));

@@ -49,6 +49,26 @@ describe('the HTTP mapping', () => {
       }
     });
 
+    it('answers 400 "not an object" for any body that is present but not an object', async () => {
+      const cases: [ProxyEvent, string][] = [
+        [{ body: 'null' }, 'null'],
+        [{ body: '[{"state":"S"}]' }, 'an array'],
+        [{ body: '"{}"' }, 'a string'],
+        [{ body: '0' }, 'a number'],
+        [{ body: 'false' }, 'a boolean'],
+        [{ body: Buffer.from('null').toString('base64'), isBase64Encoded: true }, 'null'],
+      ];
+      for (const [event, what] of cases) {
+        const result = await call(echo, event);
+        expect(result.statusCode, JSON.stringify(event)).to.equal(400);
+        expect(JSON.parse(result.body)).to.deep.equal({
+          error: 'request body is not an object',
+          code: 'VALIDATION_FAILED',
+          details: [{ path: '(body)', message: `must be a JSON object, not ${what}` }],
+        });
+      }
+    });
+
     it('answers 400 naming (body) for a body that is not JSON', async () => {
       const result = await call(echo, { body: '{nope' });
       expect(result.statusCode).to.equal(400);
@@ -60,9 +80,9 @@ describe('the HTTP mapping', () => {
 
     it('answers 413 for a body past the limit, before parsing it', async () => {
       const limit = MAX_MACHINE_BYTES + 16 * 1024;
-      const atLimit = await call(echo, { body: `"${'x'.repeat(limit - 2)}"` });
+      const atLimit = await call(echo, { body: `{"a":"${'x'.repeat(limit - 8)}"}` });
       expect(atLimit.statusCode).to.equal(200);
-      const result = await call(echo, { body: `"${'x'.repeat(limit - 1)}"` });
+      const result = await call(echo, { body: `{"a":"${'x'.repeat(limit - 7)}"}` });
       expect(result.statusCode).to.equal(413);
       expect(JSON.parse(result.body)).to.deep.equal({
         error: `request body is ${limit + 1} bytes; the limit is ${MAX_MACHINE_BYTES}`,
