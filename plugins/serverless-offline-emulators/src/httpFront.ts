@@ -20,6 +20,8 @@ export interface HttpFrontOptions {
   /** serverless-offline's own HTTP server. */
   target: { host: string; port: number };
   region: string;
+  /** The account of the caller's ARN in the request context. */
+  accountId: string;
   /** The one key pair the API accepts: the credentials the plugin gives the functions. */
   credentials: { accessKeyId: string; secretAccessKey: string };
   /** Told about every refused request (method, path, why). */
@@ -63,6 +65,9 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<Running
           res.end(refusal.body);
           return;
         }
+        // What API Gateway puts in an AWS_IAM route's request context, handed to serverless-offline
+        // in the header it reads an authorizer context from; a caller's own copy never gets through.
+        req.headers[AUTHORIZER_OVERRIDE] = JSON.stringify({ iam: iamContext(verdict.accessKeyId, options.accountId) });
         forward(req, res, body, {
           agent,
           target: options.target,
@@ -79,6 +84,24 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<Running
   server.on('close', () => agent.destroy());
   await listen(server, options.port, options.host);
   return { server, url: `http://${options.host}:${options.port}` };
+}
+
+/** serverless-offline's header for a request context's `authorizer` (its HTTP API v2 events). */
+export const AUTHORIZER_OVERRIDE = 'sls-offline-authorizer-override';
+
+/**
+ * `requestContext.authorizer.iam` of an HTTP API AWS_IAM route, for the local credentials: locally
+ * a key pair is its own user, `arn:aws:iam::<account>:user/<access key id>`.
+ */
+export function iamContext(accessKeyId: string, accountId: string) {
+  return {
+    accessKey: accessKeyId,
+    accountId,
+    callerId: accessKeyId,
+    principalOrgId: null,
+    userArn: `arn:aws:iam::${accountId}:user/${accessKeyId}`,
+    userId: accessKeyId,
+  };
 }
 
 /** What the start banner says about the API's authentication. */

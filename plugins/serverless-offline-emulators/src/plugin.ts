@@ -87,6 +87,7 @@ interface Serverless {
       stage?: string;
       region?: string;
       iam?: { role?: { statements?: unknown[] } };
+      httpApi?: { authorizers?: unknown };
     };
     resources?: Template | Template[];
     getAllFunctions(): string[];
@@ -415,7 +416,24 @@ export class ServerlessOfflineEmulators {
     return sources;
   }
 
+  /**
+   * serverless-offline cannot check an AWS_IAM route and refuses to start with one, so under
+   * `sls offline start` (this hook, not a word of the command line) the httpApi events lose their
+   * authorizers before it reads them; `--apiAuth iam` puts this plugin's SigV4 front in their place.
+   */
+  private dropAuthorizers(): void {
+    for (const key of this.serverless.service.getAllFunctions()) {
+      for (const event of this.serverless.service.getFunction(key).events ?? []) {
+        const httpApi = event.httpApi as Record<string, unknown> | undefined;
+        if (httpApi && typeof httpApi === 'object') delete httpApi.authorizer;
+      }
+    }
+    const httpApi = this.serverless.service.provider.httpApi;
+    if (httpApi) delete httpApi.authorizers;
+  }
+
   async start(): Promise<void> {
+    this.dropAuthorizers();
     const settings = this.settings();
     const { host, ports, region, accountId } = settings;
     const ctx = this.localContext(settings);
@@ -477,6 +495,7 @@ export class ServerlessOfflineEmulators {
           host,
           target: { host, port: offlineHttpPort },
           region,
+          accountId,
           credentials: LOCAL_CREDENTIALS,
           onRefused: (method, path, reason) => this.utils.log.notice(`${PLUGIN}: 403 ${method} ${path}: ${reason}`),
         });
