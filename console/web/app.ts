@@ -42,6 +42,8 @@ interface HistoryEvent {
   delay?: number;
   attempt?: number;
   error?: string;
+  /** Who asked for an API-made event (the IAM caller's ARN or the JWT's subject). */
+  by?: string;
 }
 
 interface Machine extends Summary {
@@ -599,6 +601,7 @@ function machineView(main: HTMLElement, id: string): void {
                 h('th', { scope: 'col' }, 'From → to'),
                 h('th', { scope: 'col' }, 'Delay'),
                 h('th', { scope: 'col' }, 'Error'),
+                h('th', { scope: 'col' }, 'By'),
                 h('th', { scope: 'col' }, 'Since start'),
               ),
             ),
@@ -864,6 +867,7 @@ function machineView(main: HTMLElement, id: string): void {
           h('td', { class: 'mono' }, [e.from, e.to].filter((s) => s !== undefined).join(' → ')),
           h('td', {}, e.delay === undefined ? '' : e.delay < 0 ? 'parked' : `${e.delay} s`),
           h('td', { class: 'err' }, e.error ?? ''),
+          h('td', { class: 'mono by', title: e.by ?? '' }, e.by ?? ''),
           h('td', { title: e.at, class: 'mono' }, sinceStart(e.at, start)),
         ),
       ),

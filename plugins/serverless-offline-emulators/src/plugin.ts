@@ -32,7 +32,8 @@ const DEFAULT_ACCOUNT = '000000000000';
 export interface PluginConfig {
   host?: string;
   accountId?: string;
-  dynamodb?: { port?: number | string };
+  /** unprocessedTries: a test option (also SLS_OFFLINE_DYNAMODB_UNPROCESSED), see src/dynamodb.ts. */
+  dynamodb?: { port?: number | string; unprocessedTries?: number | string };
   sqs?: { port?: number | string };
   /** Concurrent invocations of an SQS-triggered function whose event has no maximumConcurrency. */
   pollers?: number | string;
@@ -258,6 +259,7 @@ export class ServerlessOfflineEmulators {
       dataDir: isAbsolute(dataDir) ? dataDir : join(servicePath, dataDir),
       requestLog: requestLog ? resolve(requestLog) : undefined,
       pollers: Number(config.pollers ?? 8),
+      unprocessedTries: positive(process.env.SLS_OFFLINE_DYNAMODB_UNPROCESSED ?? config.dynamodb?.unprocessedTries),
       invokeConcurrency: positive(
         options.invokeConcurrency ?? process.env.SLS_OFFLINE_INVOKE_CONCURRENCY ?? config.invokeConcurrency,
       ),
@@ -464,6 +466,7 @@ export class ServerlessOfflineEmulators {
             }
           : {}),
         ...(settings.requestLog ? { requestLog: settings.requestLog } : {}),
+        ...(settings.unprocessedTries ? { unprocessedTries: settings.unprocessedTries } : {}),
         tables: tableDefinitions(template, resolver),
         queues,
         eventSourceAgent: EVENT_SOURCE_AGENT,
@@ -598,7 +601,7 @@ export class ServerlessOfflineEmulators {
       this.banner = [
         `  API        ${this.apiUrl}`,
         `  Auth       ${apiAuthLine(settings.apiAuth, region, LOCAL_CREDENTIALS)}`,
-        `  DynamoDB   ${dynamodbUrl} (dynalite, ${stored}; tables ${tables.join(', ')})`,
+        `  DynamoDB   ${dynamodbUrl} (dynalite, ${stored}; tables ${tables.join(', ')}${settings.unprocessedTries ? `; every batch left unprocessed ${settings.unprocessedTries}x first` : ''})`,
         `  SQS        ${sqsUrl} (local-aws-sqs; queues ${queues.map((q) => q.QueueName).join(', ')}${restored ? `; ${restored} message(s) restored` : ''})`,
         `  Lambda     ${front.url} (serverless-offline; names, ARNs and partial ARNs${settings.invokeConcurrency ? `; ${settings.invokeConcurrency} concurrent invokes per function` : ''})`,
         ...(sourcesText ? [`  Triggers   ${sourcesText}`] : []),
