@@ -81,7 +81,13 @@ export async function cfnLint(file: string): Promise<LintResult> {
         throw error;
       },
     );
-    const findings = (JSON.parse(stdout) as any[]).map((f) => ({
+    type Finding = {
+      Level: LintFinding['level'];
+      Rule: { Id: string };
+      Location?: { Path?: unknown[] };
+      Message: string;
+    };
+    const findings = (JSON.parse(stdout) as Finding[]).map((f) => ({
       level: f.Level,
       rule: f.Rule.Id,
       path: (f.Location?.Path ?? []).join('/'),

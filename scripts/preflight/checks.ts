@@ -13,7 +13,28 @@ export interface Row {
 }
 
 type Resources = Template['Resources'];
+interface MetricQuery {
+  Id: string;
+  Expression?: string;
+  MetricStat?: {
+    Metric: { Namespace: string; MetricName: string; Dimensions?: { Name: string; Value: unknown }[] };
+    Stat: string;
+    Period: number;
+  };
+}
+interface PolicyStatement {
+  Effect: string;
+  Action?: unknown;
+  Resource?: unknown;
+  Principal?: { Service?: unknown };
+}
 type Resource = Resources[string];
+
+/** A role's statements, from its inline policies. */
+const statementsOf = (role: Resource['Properties'] | undefined): PolicyStatement[] =>
+  ((role?.Policies ?? []) as { PolicyDocument: { Statement: unknown } }[]).flatMap(
+    (p) => [p.PolicyDocument.Statement].flat() as PolicyStatement[],
+  );
 
 /** The stage whose API may be open (resources/http-api.js). */
 const OPEN_STAGE = 'local';
@@ -82,21 +103,21 @@ function watches(alarm: Resource['Properties']): string[] {
       `${alarm.Statistic} per ${alarm.Period}s ${condition} (${alarm.EvaluationPeriods} period)`,
     ];
   }
-  const metrics = (alarm.Metrics ?? []) as any[];
+  const metrics = (alarm.Metrics ?? []) as MetricQuery[];
   const expression = metrics.find((m) => m.Expression)?.Expression ?? '';
   const parts = metrics
-    .filter((m) => m.MetricStat)
-    .map((m) => {
-      const dim = m.MetricStat.Metric.Dimensions?.find((d: any) => d.Name === 'FunctionName')?.Value;
+    .flatMap(({ Id, MetricStat: stat }) => (stat ? [{ Id, stat }] : []))
+    .map(({ Id, stat }) => {
+      const dim = stat.Metric.Dimensions?.find((d) => d.Name === 'FunctionName')?.Value;
       const fn = refOf(dim) ? `(${refOf(dim)})` : '';
-      return `${m.Id}=${m.MetricStat.Metric.Namespace}/${m.MetricStat.Metric.MetricName}${fn} ${m.MetricStat.Stat}/${m.MetricStat.Period}s`;
+      return `${Id}=${stat.Metric.Namespace}/${stat.Metric.MetricName}${fn} ${stat.Stat}/${stat.Period}s`;
     });
   return [`${expression}: ${parts.join(', ')}`, `${condition} (${alarm.EvaluationPeriods} period)`];
 }
 
 const metricNames = (alarm: Resource['Properties']): string[] => [
   ...(alarm.MetricName ? [alarm.MetricName as string] : []),
-  ...((alarm.Metrics ?? []) as any[]).flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric.MetricName as string] : [])),
+  ...((alarm.Metrics ?? []) as MetricQuery[]).flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric.MetricName] : [])),
 ];
 
 export function alarmRows(resources: Resources): Row[] {
@@ -134,9 +155,9 @@ export function alarmRows(resources: Resources): Row[] {
 }
 
 /** Whether a key policy lets CloudWatch encrypt for the topic (kms:Decrypt and kms:GenerateDataKey*). */
-function grantsCloudWatch(policy: any): boolean {
+function grantsCloudWatch(policy: { Statement?: unknown } | undefined): boolean {
   const granted = new Set<string>();
-  for (const s of list(policy?.Statement) as any[]) {
+  for (const s of list(policy?.Statement) as PolicyStatement[]) {
     if (s.Effect !== 'Allow') continue;
     if (!list(s.Principal?.Service).includes('cloudwatch.amazonaws.com')) continue;
     for (const action of list(s.Action)) granted.add(String(action));
@@ -257,9 +278,7 @@ export function stateFunctionRows(resources: Resources): Row[] {
     .split(',')
     .filter(Boolean);
   const role = resources[getAttOf(processor?.Properties.Role) ?? '']?.Properties;
-  const invoke = (role?.Policies ?? [])
-    .flatMap((p: any) => list(p.PolicyDocument.Statement))
-    .filter((s: any) => list(s.Action).includes('lambda:InvokeFunction'));
+  const invoke = statementsOf(role).filter((s) => list(s.Action).includes('lambda:InvokeFunction'));
   return [
     {
       check: 'state functions',
@@ -271,7 +290,7 @@ export function stateFunctionRows(resources: Resources): Row[] {
       check: 'state functions',
       item: 'processor invoke',
       result: 'info',
-      detail: invoke.map((s: any) => `${s.Effect} ${list(s.Resource).length} resource(s)`).join('; ') || 'none',
+      detail: invoke.map((s) => `${s.Effect} ${list(s.Resource).length} resource(s)`).join('; ') || 'none',
     },
   ];
 }
@@ -311,22 +330,20 @@ export async function iamRows(resources: Resources, stage: string): Promise<Row[
   for (const [id, fn] of ofType(resources, 'AWS::Lambda::Function')) {
     const key = keys.get(id) as string;
     const role = resources[getAttOf(fn.Properties.Role) ?? '']?.Properties;
-    const statements = (role?.Policies ?? [])
-      .flatMap((p: any) => list(p.PolicyDocument.Statement))
-      .map((s: any) => ({
-        ...s,
-        Resource: list(s.Resource).map((r) => {
-          try {
-            return arn(r);
-          } catch {
-            return JSON.stringify(r);
-          }
-        }),
-      }));
+    const statements = statementsOf(role).map((s) => ({
+      ...s,
+      Resource: list(s.Resource).map((r) => {
+        try {
+          return arn(r);
+        } catch {
+          return JSON.stringify(r);
+        }
+      }),
+    }));
     const row = { check: 'iam', item: key };
     const expected = FUNCTION_CALLS[key];
     if (!expected) {
-      const actions = statements.flatMap((s: any) => list(s.Action).map(String));
+      const actions = statements.flatMap((s) => list(s.Action).map(String));
       const onlyLogs = actions.every((a: string) => /^(logs|xray):/.test(a));
       rows.push(
         stateFunctions.has(String(fn.Properties.FunctionName)) && onlyLogs
@@ -340,7 +357,13 @@ export async function iamRows(resources: Resources, stage: string): Promise<Row[
         (actions ?? []).map((action) => ({ function: key, action, resource, count: 1 })),
       ),
     );
-    const report = await simulateCalls(calls, { [key]: statements }, { accountId: ACCOUNT });
+    const report = await simulateCalls(
+      calls,
+      { [key]: statements as Parameters<typeof simulateCalls>[1][string] },
+      {
+        accountId: ACCOUNT,
+      },
+    );
     const short = (text: string) => text.replace(/arn:aws:[a-z-]+:[a-z0-9-]*:\d*:/g, '');
     rows.push(
       report.denied.length > 0
