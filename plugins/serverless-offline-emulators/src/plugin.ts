@@ -120,6 +120,22 @@ const positive = (value: unknown): number | undefined => {
   return Number.isFinite(n) && n > 0 ? n : undefined;
 };
 
+/**
+ * serverless-offline cannot check an AWS_IAM route and refuses to start with one, so under
+ * `sls offline start` (its offline:start:init hook, not a word of the command line) the httpApi
+ * events lose their authorizers before it reads them; `--apiAuth iam` puts this plugin's SigV4
+ * front in their place.
+ */
+export function dropAuthorizers(service: Pick<Serverless['service'], 'getAllFunctions' | 'getFunction' | 'provider'>) {
+  for (const key of service.getAllFunctions()) {
+    for (const event of service.getFunction(key).events ?? []) {
+      const httpApi = event.httpApi as Record<string, unknown> | undefined;
+      if (httpApi && typeof httpApi === 'object') delete httpApi.authorizer;
+    }
+  }
+  delete service.provider.httpApi?.authorizers;
+}
+
 /** What `--stackInfo <file>` writes once the stack is ready. */
 export interface StackInfo {
   service: string;
@@ -418,24 +434,8 @@ export class ServerlessOfflineEmulators {
     return sources;
   }
 
-  /**
-   * serverless-offline cannot check an AWS_IAM route and refuses to start with one, so under
-   * `sls offline start` (this hook, not a word of the command line) the httpApi events lose their
-   * authorizers before it reads them; `--apiAuth iam` puts this plugin's SigV4 front in their place.
-   */
-  private dropAuthorizers(): void {
-    for (const key of this.serverless.service.getAllFunctions()) {
-      for (const event of this.serverless.service.getFunction(key).events ?? []) {
-        const httpApi = event.httpApi as Record<string, unknown> | undefined;
-        if (httpApi && typeof httpApi === 'object') delete httpApi.authorizer;
-      }
-    }
-    const httpApi = this.serverless.service.provider.httpApi;
-    if (httpApi) delete httpApi.authorizers;
-  }
-
   async start(): Promise<void> {
-    this.dropAuthorizers();
+    dropAuthorizers(this.serverless.service);
     const settings = this.settings();
     const { host, ports, region, accountId } = settings;
     const ctx = this.localContext(settings);
