@@ -597,7 +597,9 @@ export class ServerlessOfflineEmulators {
       };
 
       const stored = settings.persist ? `data in ${settings.dataDir}` : 'in memory';
-      const sourcesText = sources.map((s) => `${s.functionKey} <- ${s.queueName}`).join(', ');
+      const sourcesText = sources
+        .map((s) => `${s.functionKey} <- ${s.queueName} (${s.maximumConcurrency ?? settings.pollers} at once)`)
+        .join(', ');
       this.banner = [
         `  API        ${this.apiUrl}`,
         `  Auth       ${apiAuthLine(settings.apiAuth, region, LOCAL_CREDENTIALS)}`,

@@ -328,6 +328,14 @@ describe('the local stack with IAM auth on, at the default log level', () => {
     });
   });
 
+  describe('the processor cap', () => {
+    it("runs as many pollers as each trigger's maximumConcurrency (processorMaxConcurrency, 8 on the local stage)", () => {
+      const triggers = output.find((line) => line.trimStart().startsWith('Triggers '));
+      expect(triggers).to.include('transition <- serverless-statemachine-local-transitions (8 at once)');
+      expect(triggers).to.include('deadLetters <- serverless-statemachine-local-dead-letters (2 at once)');
+    });
+  });
+
   describe('logs', () => {
     it('no line the stack printed holds a machine object, though the steps and finalize logged at INFO', () => {
       expect(
