@@ -8,6 +8,7 @@ import { freePorts, SLS_BIN, scratchBuildDir, slsEnv } from '../localStack';
 const run = promisify(execFile);
 
 export type Template = {
+  // biome-ignore lint/suspicious/noExplicitAny: a resource's properties are any CloudFormation's, read by path
   Resources: Record<string, { Type: string; Properties: any; Condition?: string }>;
   Outputs: Record<string, unknown>;
   Conditions?: Record<string, unknown>;
