@@ -37,7 +37,7 @@ import {
   sameVersion,
   unleasedOrLeasedBy,
 } from './conditions';
-import { type Backoff, leftoversOf, sendUntilProcessed } from './leftovers';
+import { leftoversOf, sendUntilProcessed } from './leftovers';
 import { SUMMARY_FIELDS, toEvents, toHistoryItem, toRecord, toSummary } from './recordMapper';
 
 /** The status index's name (resources/dynamodb.yml): hash key `statusShard`, range key `createdKey`. */
@@ -71,7 +71,7 @@ export class DynamoMachineStore implements MachineStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tables: TableNames,
-    private readonly options: { statusShards?: number; backoff?: Backoff } = {},
+    options: { statusShards?: number } = {},
   ) {
     this.statusShards = options.statusShards ?? DEFAULT_STATUS_SHARDS;
   }
@@ -197,7 +197,6 @@ export class DynamoMachineStore implements MachineStore {
           return leftoversOf(result.UnprocessedItems?.[table] as typeof requests | undefined);
         },
         'history deletes',
-        this.options.backoff,
       );
     }
     return LastEvaluatedKey !== undefined;
@@ -296,7 +295,6 @@ export class DynamoMachineStore implements MachineStore {
         return leftoversOf(result.UnprocessedKeys?.[this.tables.machines]?.Keys);
       },
       'machine summaries',
-      this.options.backoff,
     );
     return ids.flatMap((id) => found.get(id) ?? []);
   }

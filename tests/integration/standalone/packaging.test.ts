@@ -338,6 +338,7 @@ describe('the Serverless project', function () {
         'TransitionsCommitted',
         'StepLatency',
         'HandlerDuration',
+        'RecordsFailed',
       ]) {
         expect(body).to.include(metric);
       }
