@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { validateFile, validateJsonObject } from 'cfn-lint';
 import { expect } from 'chai';
@@ -295,7 +295,7 @@ describe('the Serverless project', function () {
       expect(old.filter((b) => b.startsWith('routes x auth: '))).to.have.length(9);
     });
 
-    it('npm run preflight exits 0 on the shipped template and 1 on a broken copy, printing one table', async function () {
+    it('npm run preflight exits 0 on the shipped template and 1 on a broken copy, printing one table (with either cfn-lint)', async function () {
       this.timeout(120_000);
       const dir = await mkdtemp(join(tmpdir(), 'fsm-preflight-'));
       try {
@@ -303,20 +303,17 @@ describe('the Serverless project', function () {
         (broken.Resources.MachinesTable as any).Properties.BillingMod = 'PAY_PER_REQUEST';
         const brokenFile = join(dir, 'broken.json');
         await writeFile(brokenFile, JSON.stringify(broken));
-        const preflight = (file: string) =>
-          run(process.execPath, [
-            '--import',
-            'tsx',
-            'scripts/preflight.ts',
-            '--stage',
-            'prod',
-            '--template',
-            file,
-          ]).then(
+        const preflight = (file: string, env: NodeJS.ProcessEnv = process.env) =>
+          run(process.execPath, ['--import', 'tsx', 'scripts/preflight.ts', '--stage', 'prod', '--template', file], {
+            env,
+          }).then(
             ({ stdout }) => ({ code: 0, stdout }),
             (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
           );
-        const [shipped, bad] = await Promise.all([preflight(templateFile), preflight(brokenFile)]);
+        // The broken copy with a PATH of node's folder and the system's: the npm cfn-lint, unless the
+        // system has Python's there too; the misspelt property is an error for both.
+        const bare = { ...process.env, PATH: [dirname(process.execPath), '/usr/bin', '/bin'].join(delimiter) };
+        const [shipped, bad] = await Promise.all([preflight(templateFile), preflight(brokenFile, bare)]);
         expect(shipped.code, shipped.stdout).to.equal(0);
         expect(shipped.stdout).to.match(/^CHECK +ITEM +RESULT +DETAIL\n/);
         expect(shipped.stdout).to.match(/preflight of stage prod: no breaker\n$/);
