@@ -84,3 +84,12 @@ export const DEFAULT_STATUS_SHARDS = 64;
 export const MAX_STATUS_SHARDS = 256;
 /** DynamoDB's write limit of one partition, in writes (of items up to 1 KB) per second. */
 export const PARTITION_WRITES_PER_SECOND = 1000;
+
+/**
+ * BatchWriteItem / BatchGetItem leftovers (UnprocessedItems, UnprocessedKeys), sent again with
+ * AWS's advice: exponential backoff with full jitter (a random wait up to base x 2^retry, at most
+ * the cap), a bounded number of times; then the call fails and its caller's retry takes over.
+ */
+export const LEFTOVER_TRIES = 8;
+export const LEFTOVER_BASE_MS = 50;
+export const LEFTOVER_CAP_MS = 2000;

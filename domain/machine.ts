@@ -37,9 +37,16 @@ export interface HistoryEvent {
   delay?: number;
   attempt?: number;
   error?: string;
-  /** `redriven`: who asked for it, once the API has callers it can name (it has no auth yet). */
+  /**
+   * Who asked for it, on the events the API makes (created, removal, resumed, redriven, woken):
+   * the IAM caller's ARN or the JWT's subject (docs/operating.md "Who did what"); absent when the
+   * API is open.
+   */
   by?: string;
 }
+
+/** The `by` of an event, when the caller is known. */
+export const byCaller = (by: string | undefined): Pick<HistoryEvent, 'by'> => (by === undefined ? {} : { by });
 
 export interface MachineError {
   message: string;
@@ -158,7 +165,7 @@ const iso = (now: number) => new Date(now).toISOString();
 /** The record of a newly added machine and its first message. */
 export function createMachine(
   definition: MachineDefinition,
-  { id, now }: { id: string; now: number },
+  { id, now, by }: { id: string; now: number; by?: string },
 ): { record: MachineRecord; first: ScheduledMessage } {
   const at = iso(now);
   const record: MachineRecord = {
@@ -174,7 +181,7 @@ export function createMachine(
     version: 0,
     attempt: 1,
     seq: 0,
-    lastEvent: { seq: 0, outcome: 'created', at, version: 0, to: definition.state },
+    lastEvent: { seq: 0, outcome: 'created', at, version: 0, to: definition.state, ...byCaller(by) },
     fingerprint: definitionFingerprint(definition),
     createdAt: at,
     updatedAt: at,

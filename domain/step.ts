@@ -5,6 +5,7 @@ import { ConflictError, ValidationError } from './errors';
 import { DEFER_SECONDS, MAX_DELAY_SECONDS, MAX_ERROR_CHARS } from './limits';
 import {
   assertFits,
+  byCaller,
   type HistoryEvent,
   hasLiveLease,
   type MachineRecord,
@@ -337,6 +338,7 @@ export function resume(
   record: MachineRecord,
   input: { object?: Json; state?: string },
   context: StepContext,
+  by?: string,
 ): { record: MachineRecord; send: ScheduledStep } {
   if (record.status !== 'PARKED' || record.removing) {
     throw new ConflictError(`machine '${record.id}' is ${record.status}, not PARKED`, { status: record.status });
@@ -347,6 +349,7 @@ export function resume(
     version: record.version,
     from: record.state,
     to: state,
+    ...byCaller(by),
   };
   const resumed: MachineRecord = {
     ...clearStep(record),
@@ -380,7 +383,7 @@ function restartAt(
  * A FAILED machine put back to RUNNING by the redrive API, at its failed state (or `input.state`),
  * with a fresh retry budget, as the next version: the redrive is a commit like a step's, moving
  * (version, attempt) forward, so no message of the failed step can act again. The machine is
- * alive again: it no longer expires. `by` names the caller, once the API can tell who it is.
+ * alive again: it no longer expires.
  */
 export function redrive(
   record: MachineRecord,
@@ -405,7 +408,7 @@ export function redrive(
     from: record.state,
     to: state,
     ...(record.error ? { error: record.error.message } : {}),
-    ...(by === undefined ? {} : { by }),
+    ...byCaller(by),
   };
   const { error: _error, finishedAt: _finishedAt, expiresAt: _expiresAt, ...alive }: MachineRecord = leaveState(record);
   const redriven: MachineRecord = {
@@ -441,7 +444,11 @@ export function isWaiting(record: MachineRecord, now: number): boolean {
  * `woken`: the message the wait scheduled names the step as it was and is now stale, so exactly
  * one of the two runs it.
  */
-export function wake(record: MachineRecord, context: StepContext): { record: MachineRecord; send: ScheduledStep } {
+export function wake(
+  record: MachineRecord,
+  context: StepContext,
+  by?: string,
+): { record: MachineRecord; send: ScheduledStep } {
   if (record.removing) throw beingRemoved(record);
   if (record.status !== 'RUNNING') {
     throw new ConflictError(`machine '${record.id}' is ${record.status}, not RUNNING: it waits for no step`, {
@@ -463,6 +470,7 @@ export function wake(record: MachineRecord, context: StepContext): { record: Mac
     version: record.version,
     from: record.state,
     attempt: record.attempt,
+    ...byCaller(by),
   };
   const next: MachineRecord = { ...clearStep(record), woken, ...withEvent(record, event, context.now) };
   return { record: next, send: { message: stepOf(next), delaySeconds: 0 } };
@@ -491,10 +499,16 @@ export function stateTimeoutSeconds(record: MachineRecord): number | undefined {
 export function requestRemoval(
   record: MachineRecord,
   now: number,
+  by?: string,
 ): { action: 'delete' } | { action: 'pending' } | { action: 'mark'; record: MachineRecord } {
   if (!hasLiveLease(record, now)) return { action: 'delete' };
   if (record.removing) return { action: 'pending' };
-  const event: Omit<HistoryEvent, 'seq' | 'at'> = { outcome: 'removal', version: record.version, from: record.state };
+  const event: Omit<HistoryEvent, 'seq' | 'at'> = {
+    outcome: 'removal',
+    version: record.version,
+    from: record.state,
+    ...byCaller(by),
+  };
   return {
     action: 'mark',
     record: { ...withoutPendingEvents(record), removing: true, ...withEvent(record, event, now) },

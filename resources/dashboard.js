@@ -50,6 +50,7 @@ module.exports = {
           [
             ['AWS/Lambda', 'Invocations', 'FunctionName', transition],
             ['AWS/Lambda', 'Errors', 'FunctionName', transition],
+            own('RecordsFailed'),
             ['AWS/Lambda', 'Throttles', 'FunctionName', transition],
             ['AWS/Lambda', 'ConcurrentExecutions', 'FunctionName', transition, { stat: 'Maximum' }],
           ],

@@ -12,10 +12,11 @@ import { removeMachine } from './removeMachine';
 export async function addMachine(
   deps: ApiDeps,
   definition: MachineDefinition,
+  by?: string,
 ): Promise<{ created: boolean; record: MachineRecord }> {
   const { store, queue } = deps;
   const now = deps.now();
-  const { record, first } = createMachine(definition, { id: definition.name ?? deps.newId(), now });
+  const { record, first } = createMachine(definition, { id: definition.name ?? deps.newId(), now, by });
 
   if (await store.create(record)) {
     try {

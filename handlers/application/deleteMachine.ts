@@ -13,7 +13,7 @@ const ROUNDS = 5;
  * Deletes a machine at once when no handler runs ('deleted'), or marks it so the transition
  * processor deletes it when the running step ends ('removing'). Never creates anything.
  */
-export async function deleteMachine(deps: ApiDeps, id: string): Promise<'deleted' | 'removing'> {
+export async function deleteMachine(deps: ApiDeps, id: string, by?: string): Promise<'deleted' | 'removing'> {
   const { store } = deps;
   const executor = createCommitExecutor(deps);
   // Each round re-reads: a handler may start or finish between the read and the conditional write.
@@ -21,7 +21,7 @@ export async function deleteMachine(deps: ApiDeps, id: string): Promise<'deleted
     const record = await store.get(id);
     if (!record) throw new MachineNotFoundError(id);
     const now = deps.now();
-    const removal = requestRemoval(record, now);
+    const removal = requestRemoval(record, now, by);
     if (removal.action === 'pending') return 'removing';
     if (removal.action === 'mark') {
       // A chain commits a step every few milliseconds, each at a new seq, and holds them all with

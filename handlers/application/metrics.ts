@@ -11,6 +11,7 @@ export const COUNT_METRICS = [
   'Retries',
   'Throttles',
   'DeadLettered',
+  'RecordsFailed',
 ] as const;
 export type CountMetric = (typeof COUNT_METRICS)[number];
 

@@ -13,9 +13,10 @@ export async function resumeMachine(
   deps: ApiDeps,
   id: string,
   input: { object?: Json; state?: string },
+  by?: string,
 ): Promise<MachineRecord> {
   const record = await deps.store.get(id);
   if (!record) throw new MachineNotFoundError(id);
-  const commit = resume(record, input, { now: deps.now(), maxQueueDelaySeconds: deps.maxQueueDelaySeconds });
+  const commit = resume(record, input, { now: deps.now(), maxQueueDelaySeconds: deps.maxQueueDelaySeconds }, by);
   return commitAsApi(deps, record, commit, 'resuming');
 }

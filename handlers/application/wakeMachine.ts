@@ -9,9 +9,9 @@ import { readMachine } from './readMachine';
  * (docs/design.md#wake). Exactly one of the woken message and the one the wait scheduled runs
  * the step: the wake commit makes the scheduled one stale. 409 for a machine not waiting.
  */
-export async function wakeMachine(deps: ApiDeps, id: string): Promise<MachineRecord> {
+export async function wakeMachine(deps: ApiDeps, id: string, by?: string): Promise<MachineRecord> {
   const now = deps.now();
   const record = await readMachine(deps.store, id, now);
-  const commit = wake(record, { now, maxQueueDelaySeconds: deps.maxQueueDelaySeconds });
+  const commit = wake(record, { now, maxQueueDelaySeconds: deps.maxQueueDelaySeconds }, by);
   return commitAsApi(deps, record, commit, 'waking');
 }

@@ -1,4 +1,6 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { expect } from 'chai';
 import type { MachineRecord } from '../../domain/machine';
@@ -219,6 +221,44 @@ describe('fault suite: exactly-once commits under faults', function () {
       const untouched = await rig.get(bystander);
       expect(untouched).to.include({ version: 0, status: 'RUNNING', seq: 0 });
       expect(untouched?.lease).to.equal(undefined);
+    });
+  });
+
+  describe('a history purge that keeps failing', () => {
+    it('is done by the dead-letter consumer, not dropped as "not a step": no item of that history is left', async () => {
+      const stack = currentStack();
+      const client = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: stack.env.DYNAMODB_ENDPOINT }));
+      const table = stack.env.HISTORY_TABLE_NAME as string;
+      const key = `purged-${Date.now()}/2026-01-01T00:00:00.000Z`;
+      const items = async () =>
+        (
+          await client.send(
+            new QueryCommand({
+              TableName: table,
+              KeyConditionExpression: 'id = :id',
+              ExpressionAttributeValues: { ':id': key },
+              ConsistentRead: true,
+            }),
+          )
+        ).Items ?? [];
+      try {
+        // A deleted machine's history, more than one BatchWriteItem's worth (25).
+        for (let seq = 0; seq < 30; seq += 15) {
+          const puts = Array.from({ length: 15 }, (_, i) => ({ PutRequest: { Item: { id: key, seq: seq + i } } }));
+          await client.send(new BatchWriteCommand({ RequestItems: { [table]: puts } }));
+        }
+        expect(await items()).to.have.length(30);
+        Object.assign(process.env, { ...stack.env, SERVICE_PREFIX: stack.env.SERVICE_PREFIX });
+        const { handler } = await import('../../handlers/entrypoints/queue/deadLetterConsumer');
+        const event = {
+          Records: [{ messageId: 'purge-1', body: JSON.stringify({ purgeHistory: key }), eventSource: 'aws:sqs' }],
+        } as unknown as SQSEvent;
+        const response = await handler(event, { invokedFunctionArn: '' } as never);
+        expect(response.batchItemFailures).to.deep.equal([]);
+        expect(await items()).to.deep.equal([]);
+      } finally {
+        client.destroy();
+      }
     });
   });
 

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import type { RequestRecord } from '../../plugins/serverless-offline-emulators/src/recorder';
+import { queueNames, tableNames } from '../../scripts/localStack';
+import { FUNCTION_CALLS, type Target } from '../../scripts/preflight/calls';
 import { callsOf, readRequestLog, simulateCalls } from '../helpers/iamSimulation';
 import { currentStack } from '../helpers/stack';
 
@@ -24,6 +26,30 @@ describe('request log (serverless-offline-emulators --requestLog)', () => {
     expect(requests.some((r) => r.eventSource === 'sqs' && r.iamAction === 'sqs:DeleteMessage')).to.equal(true);
     const report = await simulateCalls(callsOf(records, info.iam), info.iam, info);
     expect(report.denied.map((d) => `${d.function}: ${d.action} on ${d.resource} (${d.result})`)).to.deep.equal([]);
+  });
+
+  it("makes no call the preflight's list of each function's calls lacks (scripts/preflight/calls.ts)", async function () {
+    const { requestLog, info } = currentStack();
+    if (!requestLog) this.skip();
+    const tables = tableNames();
+    const targetOf = (arn: string): Target | undefined => {
+      if (arn.endsWith(`:table/${tables.machines}/index/byStatusShard`)) return 'statusIndex';
+      if (arn.endsWith(`:table/${tables.machines}`)) return 'machines';
+      if (arn.endsWith(`:table/${tables.history}`)) return 'history';
+      if (arn.endsWith(`:${queueNames().transitions}`)) return 'transitionQueue';
+      if (arn.includes(':lambda:')) return 'stateFunctions';
+      return undefined;
+    };
+    const unlisted = new Set<string>();
+    for (const r of await readRequestLog(requestLog as string)) {
+      if (r.kind !== 'request' || r.eventSource || !r.function || !(r.function in info.iam)) continue;
+      for (const resource of r.resources) {
+        const target = targetOf(resource);
+        const listed = target ? FUNCTION_CALLS[r.function]?.[target] : undefined;
+        if (!listed?.includes(r.iamAction)) unlisted.add(`${r.function}: ${r.iamAction} on ${target ?? resource}`);
+      }
+    }
+    expect([...unlisted]).to.deep.equal([]);
   });
 
   it('the simulator denies what a role does not grant (a call outside the statements, a misspelt action)', async () => {

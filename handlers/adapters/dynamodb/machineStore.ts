@@ -37,6 +37,7 @@ import {
   sameVersion,
   unleasedOrLeasedBy,
 } from './conditions';
+import { leftoversOf, sendUntilProcessed } from './leftovers';
 import { SUMMARY_FIELDS, toEvents, toHistoryItem, toRecord, toSummary } from './recordMapper';
 
 /** The status index's name (resources/dynamodb.yml): hash key `statusShard`, range key `createdKey`. */
@@ -187,14 +188,16 @@ export class DynamoMachineStore implements MachineStore {
         Limit: maxItems,
       }),
     );
+    const table = this.tables.history;
     for (let i = 0; i < Items.length; i += BATCH_WRITE_SIZE) {
-      let requests: Record<string, unknown[]> | undefined = {
-        [this.tables.history]: Items.slice(i, i + BATCH_WRITE_SIZE).map((Key) => ({ DeleteRequest: { Key } })),
-      };
-      while (requests && Object.keys(requests).length > 0) {
-        const result = await this.client.send(new BatchWriteCommand({ RequestItems: requests as never }));
-        requests = result.UnprocessedItems as Record<string, unknown[]> | undefined;
-      }
+      await sendUntilProcessed(
+        Items.slice(i, i + BATCH_WRITE_SIZE).map((Key) => ({ DeleteRequest: { Key } })),
+        async (requests) => {
+          const result = await this.client.send(new BatchWriteCommand({ RequestItems: { [table]: requests } }));
+          return leftoversOf(result.UnprocessedItems?.[table] as typeof requests | undefined);
+        },
+        'history deletes',
+      );
     }
     return LastEvaluatedKey !== undefined;
   }
@@ -271,25 +274,28 @@ export class DynamoMachineStore implements MachineStore {
     if (ids.length === 0) return [];
     const found = new Map<string, MachineSummary>();
     const names = Object.fromEntries(SUMMARY_FIELDS.map((field) => [`#${field}`, field]));
-    let keys: Record<string, unknown>[] | undefined = ids.map((id) => ({ id }));
-    while (keys && keys.length > 0) {
-      const result: BatchGetCommandOutput = await this.client.send(
-        new BatchGetCommand({
-          RequestItems: {
-            [this.tables.machines]: {
-              Keys: keys,
-              ProjectionExpression: Object.keys(names).join(', '),
-              ExpressionAttributeNames: names,
+    await sendUntilProcessed(
+      ids.map((id): Record<string, unknown> => ({ id })),
+      async (keys) => {
+        const result: BatchGetCommandOutput = await this.client.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [this.tables.machines]: {
+                Keys: keys,
+                ProjectionExpression: Object.keys(names).join(', '),
+                ExpressionAttributeNames: names,
+              },
             },
-          },
-        }),
-      );
-      for (const item of result.Responses?.[this.tables.machines] ?? []) {
-        const summary = toSummary(item);
-        found.set(summary.id, summary);
-      }
-      keys = result.UnprocessedKeys?.[this.tables.machines]?.Keys;
-    }
+          }),
+        );
+        for (const item of result.Responses?.[this.tables.machines] ?? []) {
+          const summary = toSummary(item);
+          found.set(summary.id, summary);
+        }
+        return leftoversOf(result.UnprocessedKeys?.[this.tables.machines]?.Keys);
+      },
+      'machine summaries',
+    );
     return ids.flatMap((id) => found.get(id) ?? []);
   }
 

@@ -6,11 +6,11 @@ import { getServices } from '../../wiring';
 import { httpHandler } from './httpHandler';
 
 /** POST /machines: 201 with the new machine; the same named definition again: 200 with it. */
-export const handler = httpHandler(async ({ body, context }) => {
+export const handler = httpHandler(async ({ body, context, caller }) => {
   const services = getServices();
   const definition = parseMachineDefinition(body, functionScope(services.config, context.invokedFunctionArn), {
     leaseSeconds: services.config.leaseSeconds,
   });
-  const { created, record } = await addMachine(services, definition);
+  const { created, record } = await addMachine(services, definition, caller);
   return { status: created ? 201 : 200, body: toView(record, services.now()) };
 });

@@ -8,6 +8,6 @@ import { httpHandler, machineId } from './httpHandler';
  */
 export const handler = httpHandler(async (request) => {
   const id = machineId(request);
-  const result = await deleteMachine(getServices(), id);
+  const result = await deleteMachine(getServices(), id, request.caller);
   return result === 'deleted' ? { status: 204 } : { status: 202, body: { id, removing: true } };
 });

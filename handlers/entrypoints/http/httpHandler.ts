@@ -18,6 +18,13 @@ export interface ProxyEvent {
   isBase64Encoded?: boolean;
   pathParameters?: Record<string, string | undefined> | null;
   queryStringParameters?: Record<string, string | undefined> | null;
+  /** HTTP API v2: what the route's authorizer established (AWS_IAM or JWT). */
+  requestContext?: {
+    authorizer?: {
+      iam?: { userArn?: unknown } | null;
+      jwt?: { claims?: Record<string, unknown> | null } | null;
+    } | null;
+  };
 }
 
 export interface HttpRequest {
@@ -25,6 +32,8 @@ export interface HttpRequest {
   path: Record<string, string | undefined>;
   query: Record<string, string | undefined>;
   context: Context;
+  /** Who called: the IAM caller's ARN or the JWT's subject; undefined when the API is open. */
+  caller?: string;
 }
 
 export interface HttpResult {
@@ -59,6 +68,7 @@ export function httpHandler(handle: (request: HttpRequest) => Promise<HttpResult
         path: event.pathParameters ?? {},
         query: event.queryStringParameters ?? {},
         context,
+        ...callerField(event),
       });
       return respond(result);
     } catch (error) {
@@ -68,6 +78,21 @@ export function httpHandler(handle: (request: HttpRequest) => Promise<HttpResult
       stepMetrics().flush();
     }
   };
+}
+
+/** The longest `by` kept: an assumed role's ARN with a long path fits; anything longer is cut. */
+const MAX_CALLER_CHARS = 512;
+
+/** The caller API Gateway authenticated, as history events record it (`by`). */
+export function callerOf(event: ProxyEvent): string | undefined {
+  const authorizer = event.requestContext?.authorizer;
+  const caller = authorizer?.iam?.userArn ?? authorizer?.jwt?.claims?.sub;
+  return typeof caller === 'string' && caller !== '' ? caller.slice(0, MAX_CALLER_CHARS) : undefined;
+}
+
+function callerField(event: ProxyEvent): Pick<HttpRequest, 'caller'> {
+  const caller = callerOf(event);
+  return caller === undefined ? {} : { caller };
 }
 
 function parseBody(event: ProxyEvent): unknown {

@@ -16,7 +16,6 @@ export const handler = httpHandler(async (request) => {
   const body = redriveBodySchema.safeParse(request.body);
   if (!body.success) throw new ValidationError('invalid redrive request', fieldIssues(body.error));
   const services = getServices();
-  // No caller identity yet (the API has no auth): the history's `by` stays empty until it has.
-  const record = await redriveMachine(services, id, body.data);
+  const record = await redriveMachine(services, id, body.data, request.caller);
   return { status: 202, body: toView(record, services.now()) };
 });

@@ -14,6 +14,6 @@ export const handler = httpHandler(async (request) => {
   const body = resumeBodySchema.safeParse(request.body);
   if (!body.success) throw new ValidationError('invalid resume request', fieldIssues(body.error));
   const services = getServices();
-  const record = await resumeMachine(services, id, body.data);
+  const record = await resumeMachine(services, id, body.data, request.caller);
   return { status: 202, body: toView(record, services.now()) };
 });

@@ -7,6 +7,6 @@ import { httpHandler, machineId } from './httpHandler';
 export const handler = httpHandler(async (request) => {
   const id = machineId(request);
   const services = getServices();
-  const record = await wakeMachine(services, id);
+  const record = await wakeMachine(services, id, request.caller);
   return { status: 202, body: toView(record, services.now()) };
 });

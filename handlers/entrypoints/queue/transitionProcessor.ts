@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { stepMetrics } from '../../adapters/metrics/powertoolsMetrics';
 import { purgeHistory } from '../../application/removeMachine';
@@ -7,8 +6,8 @@ import { createStepProcessor, parsePurgeMessage, parseStepMessage } from '../../
 import { functionScope, readConfig } from '../../config';
 import { logger } from '../../logger';
 import { buildServices, type Services } from '../../wiring';
+import { processBatch } from './partialBatch';
 
-const batch = new BatchProcessor(EventType.SQS);
 let built: { services: Services; processStep: ReturnType<typeof createStepProcessor> } | undefined;
 
 function processor(context: Context) {
@@ -56,7 +55,7 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
   try {
     // The invocation's next-step sends go out together (SqsStepQueue).
     const tracked = (record: SQSRecord) => services.queue.track(() => processRecord(record));
-    return await services.queue.batching(() => processPartialResponse(event, tracked, batch, { context }));
+    return await services.queue.batching(() => processBatch(event, context, tracked));
   } finally {
     stepMetrics().flush();
   }

@@ -69,6 +69,13 @@ export interface DynamoDbOptions extends Arns {
   /** Keep the data in this folder (LevelDB) instead of in memory. */
   path?: string;
   recorder?: Recorder;
+  /**
+   * A test option (`dynamodb.unprocessedTries`, SLS_OFFLINE_DYNAMODB_UNPROCESSED): each distinct
+   * batch of a BatchWriteItem or BatchGetItem is answered this many times with all of it left
+   * unprocessed (UnprocessedItems / UnprocessedKeys), as DynamoDB answers when partitions are busy,
+   * before dynalite processes it; dynalite itself never leaves anything.
+   */
+  unprocessedTries?: number;
   /** Tells requests made by the local event source apart. */
   eventSourceAgent: string;
 }
@@ -80,6 +87,7 @@ export interface DynamoDbOptions extends Arns {
 export async function startDynamoDb(options: DynamoDbOptions): Promise<Running> {
   const server: Server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path: options.path });
   const { recorder } = options;
+  const leaveUnprocessed = options.unprocessedTries ? unprocessedAnswers(options.unprocessedTries) : undefined;
   const listener = server.listeners('request')[0] as RequestListener;
   server.removeAllListeners('request');
   server.on(
@@ -88,10 +96,15 @@ export async function startDynamoDb(options: DynamoDbOptions): Promise<Running> 
       rewrite: recorder ? askForCapacity : undefined,
       // DynamoDB's item size (in UTF-8 bytes) and nesting limits, which dynalite does not apply.
       answer: (body, headers) => {
-        const message = writeLimitError(targetAction(headers), parseJson(body));
-        return message
-          ? { status: 400, body: JSON.stringify({ __type: `${DYNAMODB_ERROR_PREFIX}ValidationException`, message }) }
-          : undefined;
+        const input = parseJson(body);
+        const message = writeLimitError(targetAction(headers), input);
+        if (message) {
+          return {
+            status: 400,
+            body: JSON.stringify({ __type: `${DYNAMODB_ERROR_PREFIX}ValidationException`, message }),
+          };
+        }
+        return leaveUnprocessed?.(targetAction(headers), input);
       },
       onExchange: recorder
         ? (exchange) => {
@@ -119,6 +132,30 @@ export async function startDynamoDb(options: DynamoDbOptions): Promise<Running> 
   );
   await listen(server, options.port, options.host);
   return { server, url: `http://${options.host}:${options.port}` };
+}
+
+/**
+ * Answers each distinct batch (by its RequestItems) of a BatchWriteItem or BatchGetItem `tries`
+ * times with nothing processed, then lets it through: a client that sends the leftovers again
+ * gets everything done, one that does not loses them.
+ */
+export function unprocessedAnswers(tries: number) {
+  const refused = new Map<string, number>();
+  return (action: string | undefined, input: Record<string, unknown>): { status: number; body: string } | undefined => {
+    if ((action !== 'BatchWriteItem' && action !== 'BatchGetItem') || !input.RequestItems) return undefined;
+    const key = JSON.stringify(input.RequestItems);
+    const times = refused.get(key) ?? 0;
+    if (times >= tries) {
+      refused.delete(key);
+      return undefined;
+    }
+    refused.set(key, times + 1);
+    const answer =
+      action === 'BatchWriteItem'
+        ? { UnprocessedItems: input.RequestItems }
+        : { Responses: {}, UnprocessedKeys: input.RequestItems };
+    return { status: 200, body: JSON.stringify(answer) };
+  };
 }
 
 /** Creates each table unless it exists (a persisted one is kept as it is). Returns the names created. */

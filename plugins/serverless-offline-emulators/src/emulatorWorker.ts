@@ -20,6 +20,8 @@ export interface EmulatorConfig {
   /** Where queued messages are saved at shutdown and restored from at start, when persisting. */
   snapshotFile?: string;
   requestLog?: string;
+  /** A test option: each batch of a BatchWriteItem / BatchGetItem comes back unprocessed this many times. */
+  unprocessedTries?: number;
   tables: Record<string, unknown>[];
   queues: QueueDefinition[];
   eventSourceAgent: string;
@@ -54,6 +56,7 @@ async function main(config: EmulatorConfig, port: NonNullable<typeof parentPort>
       ...arns,
       ...(config.dynamoPath ? { path: config.dynamoPath } : {}),
       ...(recorder ? { recorder } : {}),
+      ...(config.unprocessedTries ? { unprocessedTries: config.unprocessedTries } : {}),
       eventSourceAgent: config.eventSourceAgent,
     });
     stoppers.push(() => close(dynamodb.server));

@@ -42,6 +42,8 @@ export interface HttpFrontOptions {
   region: string;
   /** `iam`: every request needs a SigV4 signature of `credentials`; `none`: open. */
   auth: ApiAuth;
+  /** The account of the caller's ARN in the request context. */
+  accountId: string;
   /** The one key pair the API accepts: the credentials the plugin gives the functions. */
   credentials: { accessKeyId: string; secretAccessKey: string };
   /** The origins that get CORS headers; any other gets none, as from an HTTP API without CORS. */
@@ -124,6 +126,13 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<Running
           const refusal = forbiddenResponse(verdict);
           return answer(refusal.status, refusal.headers, refusal.body);
         }
+        // What API Gateway puts in an AWS_IAM route's request context, handed to serverless-offline
+        // in the header it reads an authorizer context from; a caller's own copy never gets through.
+        if ('accessKeyId' in verdict) {
+          req.headers[AUTHORIZER_OVERRIDE] = JSON.stringify({
+            iam: iamContext(verdict.accessKeyId, options.accountId),
+          });
+        } else delete req.headers[AUTHORIZER_OVERRIDE];
         const sent = bodyAsSent(req.headers['content-type'], body);
         if (sent !== body) req.headers['content-length'] = String(sent.length);
         forward(req, res, sent, {
@@ -173,6 +182,24 @@ export function bodyAsSent(contentType: string | undefined, body: Buffer): Buffe
     return body;
   }
   return Buffer.from(JSON.stringify(text));
+}
+
+/** serverless-offline's header for a request context's `authorizer` (its HTTP API v2 events). */
+export const AUTHORIZER_OVERRIDE = 'sls-offline-authorizer-override';
+
+/**
+ * `requestContext.authorizer.iam` of an HTTP API AWS_IAM route, for the local credentials: locally
+ * a key pair is its own user, `arn:aws:iam::<account>:user/<access key id>`.
+ */
+export function iamContext(accessKeyId: string, accountId: string) {
+  return {
+    accessKey: accessKeyId,
+    accountId,
+    callerId: accessKeyId,
+    principalOrgId: null,
+    userArn: `arn:aws:iam::${accountId}:user/${accessKeyId}`,
+    userId: accessKeyId,
+  };
 }
 
 /** What the start banner says about the API's authentication. */

@@ -33,7 +33,8 @@ const DEFAULT_ACCOUNT = '000000000000';
 export interface PluginConfig {
   host?: string;
   accountId?: string;
-  dynamodb?: { port?: number | string };
+  /** unprocessedTries: a test option (also SLS_OFFLINE_DYNAMODB_UNPROCESSED), see src/dynamodb.ts. */
+  dynamodb?: { port?: number | string; unprocessedTries?: number | string };
   sqs?: { port?: number | string };
   /** Concurrent invocations of an SQS-triggered function whose event has no maximumConcurrency. */
   pollers?: number | string;
@@ -94,6 +95,7 @@ interface Serverless {
       stage?: string;
       region?: string;
       iam?: { role?: { statements?: unknown[] } };
+      httpApi?: { authorizers?: unknown };
     };
     resources?: Template | Template[];
     getAllFunctions(): string[];
@@ -125,6 +127,22 @@ const positive = (value: unknown): number | undefined => {
   const n = value === undefined || value === '' ? Number.NaN : Number(value);
   return Number.isFinite(n) && n > 0 ? n : undefined;
 };
+
+/**
+ * serverless-offline cannot check an AWS_IAM route and refuses to start with one, so under
+ * `sls offline start` (its offline:start:init hook, not a word of the command line) the httpApi
+ * events lose their authorizers before it reads them; `--apiAuth iam` puts this plugin's SigV4
+ * front in their place.
+ */
+export function dropAuthorizers(service: Pick<Serverless['service'], 'getAllFunctions' | 'getFunction' | 'provider'>) {
+  for (const key of service.getAllFunctions()) {
+    for (const event of service.getFunction(key).events ?? []) {
+      const httpApi = event.httpApi as Record<string, unknown> | undefined;
+      if (httpApi && typeof httpApi === 'object') delete httpApi.authorizer;
+    }
+  }
+  delete service.provider.httpApi?.authorizers;
+}
 
 /** What `--stackInfo <file>` writes once the stack is ready. */
 export interface StackInfo {
@@ -281,6 +299,7 @@ export class ServerlessOfflineEmulators {
       dataDir: isAbsolute(dataDir) ? dataDir : join(servicePath, dataDir),
       requestLog: requestLog ? resolve(requestLog) : undefined,
       pollers: Number(config.pollers ?? 8),
+      unprocessedTries: positive(process.env.SLS_OFFLINE_DYNAMODB_UNPROCESSED ?? config.dynamodb?.unprocessedTries),
       invokeConcurrency: positive(
         options.invokeConcurrency ?? process.env.SLS_OFFLINE_INVOKE_CONCURRENCY ?? config.invokeConcurrency,
       ),
@@ -442,6 +461,7 @@ export class ServerlessOfflineEmulators {
 
   async start(): Promise<void> {
     await correctOfflineRunner();
+    dropAuthorizers(this.serverless.service);
     const settings = this.settings();
     const { host, ports, region, accountId } = settings;
     const ctx = this.localContext(settings);
@@ -472,6 +492,7 @@ export class ServerlessOfflineEmulators {
             }
           : {}),
         ...(settings.requestLog ? { requestLog: settings.requestLog } : {}),
+        ...(settings.unprocessedTries ? { unprocessedTries: settings.unprocessedTries } : {}),
         tables: tableDefinitions(template, resolver),
         queues,
         eventSourceAgent: EVENT_SOURCE_AGENT,
@@ -502,6 +523,7 @@ export class ServerlessOfflineEmulators {
         host,
         target: { host, port: offlineHttpPort },
         region,
+        accountId,
         auth: settings.apiAuth,
         credentials: LOCAL_CREDENTIALS,
         corsOrigins: settings.corsOrigins,
@@ -601,12 +623,14 @@ export class ServerlessOfflineEmulators {
       };
 
       const stored = settings.persist ? `data in ${settings.dataDir}` : 'in memory';
-      const sourcesText = sources.map((s) => `${s.functionKey} <- ${s.queueName}`).join(', ');
+      const sourcesText = sources
+        .map((s) => `${s.functionKey} <- ${s.queueName} (${s.maximumConcurrency ?? settings.pollers} at once)`)
+        .join(', ');
       this.banner = [
         `  API        ${this.apiUrl}`,
         `  Auth       ${apiAuthLine(settings.apiAuth, region, LOCAL_CREDENTIALS)}`,
         `  CORS       ${settings.corsOrigins.length > 0 ? `for ${settings.corsOrigins.join(', ')} only` : 'none, as the deployed API (--corsOrigins lists origins whose pages may call it)'}`,
-        `  DynamoDB   ${dynamodbUrl} (dynalite, ${stored}; tables ${tables.join(', ')})`,
+        `  DynamoDB   ${dynamodbUrl} (dynalite, ${stored}; tables ${tables.join(', ')}${settings.unprocessedTries ? `; every batch left unprocessed ${settings.unprocessedTries}x first` : ''})`,
         `  SQS        ${sqsUrl} (local-aws-sqs; queues ${queues.map((q) => q.QueueName).join(', ')}${restored ? `; ${restored} message(s) restored` : ''})`,
         `  Lambda     ${front.url} (serverless-offline; names, ARNs and partial ARNs${settings.invokeConcurrency ? `; ${settings.invokeConcurrency} concurrent invokes per function` : ''})`,
         ...(sourcesText ? [`  Triggers   ${sourcesText}`] : []),

@@ -1,6 +1,7 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { expect } from 'chai';
 import {
+  AUTHORIZER_OVERRIDE,
   apiAuthLine,
   bodyAsSent,
   FOREIGN_ORIGIN,
@@ -25,6 +26,7 @@ async function frontBefore(
     host: '127.0.0.1',
     target: { host: '127.0.0.1', port: targetPort },
     region: 'us-east-1',
+    accountId: '000000000000',
     credentials: CREDENTIALS,
     ...options,
   });
@@ -35,6 +37,7 @@ describe('http front: SigV4 auth before the HTTP API', () => {
   let target: Server;
   let front: Running;
   const seen: { method: string; url: string; body: string }[] = [];
+  const authorizers: (string | undefined)[] = [];
   const refused: string[] = [];
 
   before(async () => {
@@ -45,6 +48,7 @@ describe('http front: SigV4 auth before the HTTP API', () => {
         req.on('data', (chunk: Buffer) => chunks.push(chunk));
         req.on('end', () => {
           seen.push({ method: req.method ?? '', url: req.url ?? '', body: Buffer.concat(chunks).toString() });
+          authorizers.push(req.headers[AUTHORIZER_OVERRIDE] as string | undefined);
           res.writeHead(201, { 'content-type': 'application/json', 'x-from': 'target' });
           res.end(JSON.stringify({ id: 'm-1' }));
         });
@@ -55,6 +59,7 @@ describe('http front: SigV4 auth before the HTTP API', () => {
 
   beforeEach(() => {
     seen.length = 0;
+    authorizers.length = 0;
     refused.length = 0;
   });
 
@@ -105,6 +110,25 @@ describe('http front: SigV4 auth before the HTTP API', () => {
     expect(answer).to.deep.equal({ status: 201, type: 'application/json', body: { id: 'm-1' } });
     expect(seen).to.deep.equal([{ method: 'POST', url: '/machines?x=1&x=2', body }]);
     expect(refused).to.deep.equal([]);
+  });
+
+  it("hands serverless-offline the caller's IAM context, as an AWS_IAM route's requestContext.authorizer, never the caller's own", async () => {
+    const request = await signedRequest(`${front.url}/machines/m-1/redrive`, { method: 'POST', body: '{}' });
+    const forged = JSON.stringify({ iam: { userArn: 'arn:aws:iam::000000000000:user/someone-else' } });
+    // Not signed: the signature covers only the headers it names, as on AWS.
+    await send({ ...request, headers: { ...request.headers, [AUTHORIZER_OVERRIDE]: forged } });
+    expect(authorizers.map((header) => JSON.parse(header ?? 'null'))).to.deep.equal([
+      {
+        iam: {
+          accessKey: CREDENTIALS.accessKeyId,
+          accountId: '000000000000',
+          callerId: CREDENTIALS.accessKeyId,
+          principalOrgId: null,
+          userArn: `arn:aws:iam::000000000000:user/${CREDENTIALS.accessKeyId}`,
+          userId: CREDENTIALS.accessKeyId,
+        },
+      },
+    ]);
   });
 
   it('refuses a signed request replayed to another path or with another body', async () => {

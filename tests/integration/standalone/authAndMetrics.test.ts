@@ -3,11 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'chai';
 import { sigV4Transform } from '../../../auth/sign';
 import { ApiClient } from '../../../client/apiClient';
 import { pollUntil } from '../../../client/poll';
-import { isFinished, type MachineView } from '../../../domain/machine';
+import { historyKey, isFinished, type MachineView } from '../../../domain/machine';
 import { COUNT_METRICS, TIMING_METRICS } from '../../../handlers/application/metrics';
 import {
   type EmfSummary,
@@ -15,8 +17,9 @@ import {
   parseEmf,
   summarizeEmf,
 } from '../../../plugins/serverless-offline-emulators/src/emf';
-import { LOCAL_CREDENTIALS, type LocalStack } from '../../../scripts/localStack';
+import { LOCAL_CREDENTIALS, type LocalStack, tableNames } from '../../../scripts/localStack';
 import { exampleWorkflow } from '../../helpers/api';
+import { readRequestLog } from '../../helpers/iamSimulation';
 import { startOwnTestStack } from '../../helpers/stack';
 
 const PROJECT_DIR = join(__dirname, '..', '..', '..');
@@ -26,8 +29,12 @@ const PROJECT_DIR = join(__dirname, '..', '..', '..');
  * (INFO): the API takes only requests SigV4-signed with the local credentials, the functions'
  * EMF metrics count what the machines did, and no log line holds a machine's object. Every
  * machine added here carries MARKER in its object; the last test looks for it in everything the
- * stack printed.
+ * stack printed. Its DynamoDB leaves every BatchWriteItem / BatchGetItem batch unprocessed twice
+ * (SLS_OFFLINE_DYNAMODB_UNPROCESSED) before doing it, as DynamoDB may under load.
  */
+/** How many times the stack's DynamoDB leaves each batch unprocessed before doing it. */
+const LEFTOVER_REFUSALS = 2;
+
 describe('the local stack with IAM auth on, at the default log level', () => {
   const MARKER = `object-marker-${randomUUID()}`;
   const output: string[] = [];
@@ -40,6 +47,7 @@ describe('the local stack with IAM auth on, at the default log level', () => {
     dir = await mkdtemp(join(tmpdir(), 'fsm-auth-'));
     stack = await startOwnTestStack({
       apiAuth: 'iam',
+      env: { SLS_OFFLINE_DYNAMODB_UNPROCESSED: String(LEFTOVER_REFUSALS) },
       // serverless.yml's own logLevel (INFO), not the quiet one the other suites use.
       params: { logLevel: undefined },
       metricsIntervalSeconds: 1,
@@ -230,6 +238,101 @@ describe('the local stack with IAM auth on, at the default log level', () => {
         expect(listed.code).to.equal(1);
         expect(listed.stderr).to.match(/Missing Authentication Token/);
       });
+    });
+  });
+
+  describe('who did what', () => {
+    it("records the local caller's ARN as `by` on every event the API made: created, woken, resumed, redriven", async function () {
+      this.timeout(90_000);
+      const caller = `arn:aws:iam::${stack.info.accountId}:user/${LOCAL_CREDENTIALS.accessKeyId}`;
+      // Waits an hour before TASK-1 (woken), which parks it in FAIL (resumed), which fails (redriven).
+      const added = await signed.addMachine({
+        state: 'START',
+        config: { START: 'prepare', 'TASK-1': 'park', FAIL: 'always-fails' },
+        object: { delay: 3600, next: 'FAIL', marker: MARKER },
+        options: { retry: { maxAttempts: 1 } },
+      });
+      const until = (what: string, done: (m: MachineView) => boolean) =>
+        pollUntil(() => signed.getMachine(added.id), done, { timeoutMs: 30_000, intervalMs: 200, what });
+      await until('the wait', (m) => m.version === 1 && m.wakeAt !== undefined && !m.handlerRunning);
+      await signed.wake(added.id);
+      await until('PARKED', (m) => m.status === 'PARKED');
+      await signed.resume(added.id);
+      const failed = await until('FAILED', (m) => m.status === 'FAILED');
+      await signed.redrive(added.id);
+      await until('FAILED again', (m) => m.status === 'FAILED' && m.version > failed.version);
+
+      const { events } = await signed.history(added.id);
+      const byOutcome = events.map((event) => [event.outcome, event.by ?? null]);
+      expect(byOutcome).to.deep.equal([
+        ['created', caller],
+        ['transition', null],
+        ['woken', caller],
+        ['parked', null],
+        ['resumed', caller],
+        ['failed', null],
+        ['redriven', caller],
+        ['failed', null],
+      ]);
+    });
+  });
+
+  describe('batch leftovers (DynamoDB leaves each batch unprocessed twice)', () => {
+    it("lists every machine (BatchGetItem) and deletes all of a machine's history (BatchWriteItem): nothing lost", async function () {
+      this.timeout(60_000);
+      const ids = [];
+      for (let i = 0; i < 3; i++) {
+        ids.push((await signed.addMachine({ ...exampleWorkflow({ marker: MARKER, delay: 3600 }) })).id);
+      }
+      const listed = await signed.listAll({ status: 'ALL' });
+      expect(listed.map((item) => item.id)).to.include.members(ids);
+
+      // A machine with a history of several items, deleted while it waits: its history goes too.
+      const [id] = ids as [string];
+      const before = await pollUntil(
+        () => signed.getMachine(id),
+        (m) => m.version === 1 && !m.handlerRunning,
+        { timeoutMs: 30_000, what: 'the machine to wait' },
+      );
+      const key = historyKey(before);
+      const client = DynamoDBDocumentClient.from(
+        new DynamoDBClient({ region: stack.info.region, endpoint: stack.env.DYNAMODB_ENDPOINT }),
+      );
+      const historyItems = async () =>
+        (
+          await client.send(
+            new QueryCommand({
+              TableName: tableNames().history,
+              KeyConditionExpression: 'id = :id',
+              ExpressionAttributeValues: { ':id': key },
+              ConsistentRead: true,
+            }),
+          )
+        ).Items?.length ?? 0;
+      try {
+        expect(await historyItems()).to.be.at.least(1);
+        expect((await signed.send('DELETE', `/machines/${id}`)).status).to.equal(204);
+        expect(await historyItems()).to.equal(0);
+      } finally {
+        client.destroy();
+      }
+      // The leftovers were real: each batch was sent again until DynamoDB took it.
+      const batches = (await readRequestLog(stack.requestLog as string)).filter(
+        (r) => r.kind === 'request' && (r.action === 'BatchWriteItem' || r.action === 'BatchGetItem'),
+      );
+      for (const action of ['BatchWriteItem', 'BatchGetItem']) {
+        expect(batches.filter((r) => r.kind === 'request' && r.action === action).length, action).to.be.at.least(
+          LEFTOVER_REFUSALS + 1,
+        );
+      }
+    });
+  });
+
+  describe('the processor cap', () => {
+    it("runs as many pollers as each trigger's maximumConcurrency (processorMaxConcurrency, 8 on the local stage)", () => {
+      const triggers = output.find((line) => line.trimStart().startsWith('Triggers '));
+      expect(triggers).to.include('transition <- serverless-statemachine-local-transitions (8 at once)');
+      expect(triggers).to.include('deadLetters <- serverless-statemachine-local-dead-letters (2 at once)');
     });
   });
 

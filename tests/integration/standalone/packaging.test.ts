@@ -1,48 +1,39 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { validateFile, validateJsonObject } from 'cfn-lint';
 import { expect } from 'chai';
 import { extract, type FunctionBundle, functionBundles, MAX_ZIP_BYTES } from '../../../bench/bundles';
 import { DEFAULT_STATUS_SHARDS } from '../../../domain/limits';
-import {
-  freePorts,
-  queueNames,
-  SERVICE,
-  SLS_BIN,
-  scratchBuildDir,
-  slsEnv,
-  tableNames,
-} from '../../../scripts/localStack';
+import { ACCESS_LOG } from '../../../resources/http-api';
+import { queueNames, SERVICE, tableNames } from '../../../scripts/localStack';
+import { npmCfnLintErrors as cfnLintErrors } from '../../../scripts/preflight/cfnLint';
+import { preflightRows, type Row } from '../../../scripts/preflight/checks';
+import { packageStage, type Template } from '../../../scripts/preflight/package';
 
 const run = promisify(execFile);
 
-type Template = { Resources: Record<string, { Type: string; Properties: any }>; Outputs: Record<string, unknown> };
+/** The preflight's breakers over a template (cfn-lint aside: the test below runs it). */
+async function breakers(template: Template, stage: string): Promise<string[]> {
+  const rows = await preflightRows(template, stage, { linter: 'none', findings: [] });
+  return rows.filter((row: Row) => row.result === 'BREAKER').map((row) => `${row.check}: ${row.item}: ${row.detail}`);
+}
 
 /**
- * `sls package --stage <stage>` into a temporary folder, with an OS temp folder of its own: the
- * update template, what packaging left in that temp folder, and a function removing it all.
+ * A copy of `template` with each old mistake of issue 29: the topic under the AWS-managed key,
+ * no maximumConcurrency on the triggers, and every route open, as `--aws-profile offline` once
+ * packaged them (any word `offline` of the command line turned the authorizers off).
  */
-async function packageStage(stage: string, args: string[] = []) {
-  const outDir = await mkdtemp(join(tmpdir(), `fsm-package-${stage}-`));
-  const osTmp = await mkdtemp(join(tmpdir(), `fsm-package-tmp-${stage}-`));
-  const build = scratchBuildDir(`package-${stage}`);
-  const remove = async () => {
-    await Promise.all([outDir, osTmp, build].map((path) => rm(path, { recursive: true, force: true })));
-  };
-  try {
-    await run(process.execPath, [SLS_BIN, 'package', '--stage', stage, '--package', outDir, ...args], {
-      env: slsEnv(await freePorts(), { FSM_BUILD_DIR: build, TMPDIR: osTmp }),
-    });
-    const file = join(outDir, 'cloudformation-template-update-stack.json');
-    const template: Template = JSON.parse(await readFile(file, 'utf8'));
-    return { outDir, file, template, leftInTmp: await readdir(osTmp), remove };
-  } catch (error) {
-    await remove();
-    throw error;
+function withOldMistakes(template: Template): Template {
+  const broken = structuredClone(template);
+  for (const resource of Object.values(broken.Resources)) {
+    if (resource.Type === 'AWS::SNS::Topic') resource.Properties.KmsMasterKeyId = 'alias/aws/sns';
+    if (resource.Type === 'AWS::Lambda::EventSourceMapping') delete resource.Properties.ScalingConfig;
+    if (resource.Type === 'AWS::ApiGatewayV2::Route') resource.Properties.AuthorizationType = 'NONE';
   }
+  return broken;
 }
 
 const functionsOf = (template: Template) =>
@@ -69,30 +60,6 @@ function arnText(value: any): string {
 /** A Lambda function's ARN in the stack's own partition, region and account. */
 const functionArn = (name: string) =>
   `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${name}`;
-
-/**
- * cfn-lint 1.9.7 (the JavaScript validator) checks against CloudFormation's resource
- * specification 2.29.0 of 2019, which predates these properties of Lambda, DynamoDB, SQS and
- * HTTP APIs, and requires two properties only WebSocket APIs need since HTTP APIs exist (a stage
- * with AutoDeploy needs no DeploymentId). Each one is in today's specification; each message is
- * dropped by its exact text, so anything else it finds, such as a misspelt property, still fails.
- */
-const NEWER_THAN_CFN_LINT_SPEC = new Set([
-  'Architectures is not a valid property of AWS::Lambda::Function',
-  'RecursiveLoop is not a valid property of AWS::Lambda::Function',
-  'FunctionResponseTypes is not a valid property of AWS::Lambda::EventSourceMapping',
-  'DeletionProtectionEnabled is not a valid property of AWS::DynamoDB::Table',
-  'SqsManagedSseEnabled is not a valid property of AWS::SQS::Queue',
-  'PayloadFormatVersion is not a valid property of AWS::ApiGatewayV2::Integration',
-  'AutoDeploy is not a valid property of AWS::ApiGatewayV2::Stage',
-  'Required property RouteSelectionExpression missing for type AWS::ApiGatewayV2::Api',
-  'Required property DeploymentId missing for type AWS::ApiGatewayV2::Stage',
-]);
-
-const cfnLintErrors = (result: ReturnType<typeof validateFile>) =>
-  result.errors.crit
-    .filter((error) => !NEWER_THAN_CFN_LINT_SPEC.has(error.message))
-    .map((error) => `${error.resource}: ${error.message}`);
 
 describe('the Serverless project', function () {
   this.timeout(120_000);
@@ -150,6 +117,10 @@ describe('the Serverless project', function () {
       expect(queue.RedrivePolicy.deadLetterTargetArn).to.deep.equal({ 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] });
       expect(queue.RedrivePolicy.maxReceiveCount).to.be.within(1, 10);
       expect(Number(queue.VisibilityTimeout)).to.be.at.least(6 * Number(processor.Timeout));
+      // Its own consumer's too (AWS's advice, not SQS's default 30 s).
+      const deadLetters = template.Resources.DeadLetterQueue?.Properties;
+      const consumer = template.Resources.DeadLettersLambdaFunction?.Properties;
+      expect(Number(deadLetters.VisibilityTimeout)).to.be.at.least(6 * Number(consumer.Timeout));
     });
 
     it('keeps steps 14 days, the longest SQS allows, so an outage of days loses none', () => {
@@ -247,22 +218,112 @@ describe('the Serverless project', function () {
         Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm'),
       );
       expect(Object.keys(alarms)).to.have.members([
-        'DeadLetterQueueNotEmptyAlarm',
+        'DeadLetteredAlarm',
         'ProcessorErrorsAlarm',
         'ThrottlesAlarm',
         'StalledStepsAlarm',
         'FailedMachinesAlarm',
       ]);
-      expect(alarms.DeadLetterQueueNotEmptyAlarm?.Properties.Dimensions[0].Value).to.deep.equal({
-        'Fn::GetAtt': ['DeadLetterQueue', 'QueueName'],
+      // One dead-lettered step is enough: the service's own count, not the queue's visible messages.
+      expect(alarms.DeadLetteredAlarm?.Properties).to.include({
+        Namespace: 'ServerlessStateMachine',
+        MetricName: 'DeadLettered',
+        Statistic: 'Sum',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       });
       expect(alarms.StalledStepsAlarm?.Properties).to.include({ MetricName: 'ApproximateAgeOfOldestMessage' });
       expect(alarms.FailedMachinesAlarm?.Properties).to.include({ MetricName: 'MachinesFailed' });
       expect(JSON.stringify(alarms.ThrottlesAlarm?.Properties.Metrics)).to.include('Throttles');
-      expect(JSON.stringify(alarms.ProcessorErrorsAlarm?.Properties.Metrics)).to.include('TransitionLambdaFunction');
+      // Every record the consumers report failed, and whole invocations that died.
+      const errors = alarms.ProcessorErrorsAlarm?.Properties.Metrics as any[];
+      expect(errors.find((m) => m.Expression)?.Expression).to.equal(
+        'FILL(records, 0) + FILL(transition, 0) + FILL(deadLetters, 0)',
+      );
+      expect(errors.find((m) => m.Id === 'records')?.MetricStat.Metric.MetricName).to.equal('RecordsFailed');
+      expect(JSON.stringify(errors)).to.include('TransitionLambdaFunction');
       const topic = template.Resources.AlarmTopic as unknown as { Condition: string };
       expect(topic.Condition).to.equal('HasAlarmEmail');
       expect((template as any).Conditions.HasAlarmEmail).to.deep.equal({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+    });
+
+    it('encrypts the alarm topic with a key whose policy lets CloudWatch publish (not the AWS-managed alias/aws/sns)', () => {
+      const topic = template.Resources.AlarmTopic?.Properties;
+      expect(topic.KmsMasterKeyId).to.deep.equal({ Ref: 'AlarmTopicKey' });
+      const key = template.Resources.AlarmTopicKey?.Properties;
+      const cloudWatch = key.KeyPolicy.Statement.filter(
+        (s: any) => s.Effect === 'Allow' && s.Principal?.Service === 'cloudwatch.amazonaws.com',
+      );
+      expect(cloudWatch.flatMap((s: any) => s.Action)).to.have.members(['kms:Decrypt', 'kms:GenerateDataKey*']);
+      expect(key.EnableKeyRotation).to.equal(true);
+    });
+
+    it("caps the processor at processorMaxConcurrency (its trigger's maximumConcurrency), the dead-letter consumer at 2", () => {
+      const caps = Object.fromEntries(
+        ofType('AWS::Lambda::EventSourceMapping').map((m) => [
+          m.Properties.FunctionName['Fn::GetAtt'][0],
+          m.Properties.ScalingConfig?.MaximumConcurrency,
+        ]),
+      );
+      expect(caps).to.deep.equal({ TransitionLambdaFunction: 10, DeadLettersLambdaFunction: 2 });
+      // Reserved concurrency is the apiReservedConcurrency param's, off by default.
+      for (const fn of ofType('AWS::Lambda::Function')) {
+        expect(fn.Properties, fn.Properties.FunctionName).not.to.have.property('ReservedConcurrentExecutions');
+      }
+    });
+
+    it('logs every API request as JSON (caller, route, status, latency, request id) into a log group of the stage retention', () => {
+      const access = template.Resources.HttpApiStage?.Properties.AccessLogSettings;
+      expect(access.DestinationArn).to.deep.equal({ 'Fn::GetAtt': ['HttpApiLogGroup', 'Arn'] });
+      expect(JSON.parse(access.Format)).to.deep.equal(ACCESS_LOG);
+      expect(ACCESS_LOG).to.include({
+        caller: '$context.identity.userArn',
+        jwtSubject: '$context.authorizer.claims.sub',
+        routeKey: '$context.routeKey',
+        status: '$context.status',
+        latencyMs: '$context.responseLatency',
+        requestId: '$context.requestId',
+      });
+      expect(template.Resources.HttpApiLogGroup?.Properties.RetentionInDays).to.equal(30);
+    });
+
+    it('passes the preflight with no breaker, and the preflight breaks on each old mistake', async () => {
+      expect(await breakers(template, 'prod')).to.deep.equal([]);
+      const old = await breakers(withOldMistakes(template), 'prod');
+      expect(old.filter((b) => b.startsWith('alarm topic: AlarmTopic'))).to.have.length(1);
+      expect(old.filter((b) => b.startsWith('concurrency: ') && b.includes('no maximumConcurrency'))).to.have.length(2);
+      expect(old.filter((b) => b.startsWith('routes x auth: '))).to.have.length(9);
+    });
+
+    it('npm run preflight exits 0 on the shipped template and 1 on a broken copy, printing one table (with either cfn-lint)', async function () {
+      this.timeout(120_000);
+      const dir = await mkdtemp(join(tmpdir(), 'fsm-preflight-'));
+      try {
+        const broken = withOldMistakes(template);
+        (broken.Resources.MachinesTable as any).Properties.BillingMod = 'PAY_PER_REQUEST';
+        const brokenFile = join(dir, 'broken.json');
+        await writeFile(brokenFile, JSON.stringify(broken));
+        const preflight = (file: string, env: NodeJS.ProcessEnv = process.env) =>
+          run(process.execPath, ['--import', 'tsx', 'scripts/preflight.ts', '--stage', 'prod', '--template', file], {
+            env,
+          }).then(
+            ({ stdout }) => ({ code: 0, stdout }),
+            (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
+          );
+        // The broken copy with a PATH of node's folder and the system's: the npm cfn-lint, unless the
+        // system has Python's there too; the misspelt property is an error for both.
+        const bare = { ...process.env, PATH: [dirname(process.execPath), '/usr/bin', '/bin'].join(delimiter) };
+        const [shipped, bad] = await Promise.all([preflight(templateFile), preflight(brokenFile, bare)]);
+        expect(shipped.code, shipped.stdout).to.equal(0);
+        expect(shipped.stdout).to.match(/^CHECK +ITEM +RESULT +DETAIL\n/);
+        expect(shipped.stdout).to.match(/preflight of stage prod: no breaker\n$/);
+        expect(bad.code, bad.stdout).to.equal(1);
+        expect(bad.stdout).to.match(/cfn-lint +\S+ +BREAKER .*BillingMod/);
+        expect(bad.stdout).to.match(/alarm topic +AlarmTopic .* BREAKER +alias\/aws\/sns/);
+        expect(bad.stdout).to.match(/preflight of stage prod: \d+ BREAKERS; fix before sls deploy\n$/);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     });
 
     it('has a dashboard of the service metrics', () => {
@@ -274,6 +335,7 @@ describe('the Serverless project', function () {
         'TransitionsCommitted',
         'StepLatency',
         'HandlerDuration',
+        'RecordsFailed',
       ]) {
         expect(body).to.include(metric);
       }
@@ -286,7 +348,8 @@ describe('the Serverless project', function () {
       }
       for (const role of ofType('AWS::IAM::Role'))
         expect(JSON.stringify(role.Properties)).to.include('xray:PutTraceSegments');
-      for (const group of ofType('AWS::Logs::LogGroup')) expect(group.Properties.RetentionInDays).to.equal(14);
+      // prod's logRetentionInDays (serverless.yml params): 30, not the default 14.
+      for (const group of ofType('AWS::Logs::LogGroup')) expect(group.Properties.RetentionInDays).to.equal(30);
     });
 
     it('deploys no example or test function to prod', () => {
@@ -387,12 +450,16 @@ describe('the Serverless project', function () {
     });
   });
 
-  describe('sls package --stage prod with apiAuth jwt', () => {
-    it('puts a JWT authorizer of the issuer and audience params on every route', async () => {
+  describe('sls package --stage prod with apiAuth jwt (and --aws-profile offline)', () => {
+    it('puts a JWT authorizer of the issuer and audience params on every route, whatever words the command line holds', async () => {
+      // `offline` on the command line once turned every authorizer off; only `sls offline start` may.
       const { template: jwt, remove } = await packageStage('prod', [
         '--param=apiAuth=jwt',
         '--param=jwtIssuer=https://issuer.example.com',
         '--param=jwtAudience=fsm-api',
+        '--param=apiReservedConcurrency=5',
+        '--aws-profile',
+        'offline',
       ]);
       try {
         const resources = Object.values(jwt.Resources);
@@ -405,6 +472,13 @@ describe('the Serverless project', function () {
         const routes = resources.filter((r) => r.Type === 'AWS::ApiGatewayV2::Route');
         expect(routes).to.have.length(9);
         for (const route of routes) expect(route.Properties.AuthorizationType).to.equal('JWT');
+        expect(await breakers(jwt, 'prod')).to.deep.equal([]);
+        // apiReservedConcurrency reserves for each API function, not for the queue consumers.
+        const reserved = Object.values(jwt.Resources)
+          .filter((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.ReservedConcurrentExecutions !== undefined)
+          .map((r) => [r.Properties.Handler.split('/')[2], r.Properties.ReservedConcurrentExecutions]);
+        expect(reserved).to.have.length(9);
+        for (const [handler, value] of reserved) expect([handler, value]).to.deep.equal(['http', 5]);
       } finally {
         await remove();
       }
@@ -450,6 +524,10 @@ describe('the Serverless project', function () {
           id,
         ).to.deep.equal([]);
       }
+    });
+
+    it('passes the preflight with no breaker (its state functions on the allow-list)', async () => {
+      expect(await breakers(template, 'dev')).to.deep.equal([]);
     });
 
     it('has the example functions as its state functions, and only them', () => {

@@ -6,7 +6,9 @@ import { addMachine } from '../../../handlers/application/addMachine';
 import { deleteMachine } from '../../../handlers/application/deleteMachine';
 import { listMachines } from '../../../handlers/application/listMachines';
 import { readMachine, readMachineWithHistory } from '../../../handlers/application/readMachine';
+import { redriveMachine } from '../../../handlers/application/redriveMachine';
 import { resumeMachine } from '../../../handlers/application/resumeMachine';
+import { wakeMachine } from '../../../handlers/application/wakeMachine';
 import { definition, machine, T0 } from '../../helpers/factories';
 import { fakeApiDeps } from '../../helpers/fakes';
 
@@ -291,5 +293,31 @@ describe('deleting a machine', () => {
       }
     };
     expect(await deleteMachine(deps, 'm-1')).to.equal('deleted');
+  });
+});
+
+describe('who did what: the API events name the caller', () => {
+  const CALLER = 'arn:aws:iam::123456789012:role/ops';
+
+  it('records `by` on created, removal, resumed, redriven and woken, and leaves it out with no caller', async () => {
+    const { deps, store } = fakeApiDeps();
+    const { record: added } = await addMachine(deps, definition(), CALLER);
+    expect(added.lastEvent).to.include({ outcome: 'created', by: CALLER });
+
+    store.put(parked());
+    expect((await resumeMachine(deps, 'm-1', {}, CALLER)).lastEvent).to.include({ outcome: 'resumed', by: CALLER });
+
+    store.put(machine({ state: 'TASK-1', version: 1, seq: 1, wakeAt: new Date(T0 + 600_000).toISOString() }));
+    expect((await wakeMachine(deps, 'm-1', CALLER)).lastEvent).to.include({ outcome: 'woken', by: CALLER });
+
+    store.put(machine({ status: 'FAILED', version: 3, seq: 3 }));
+    expect((await redriveMachine(deps, 'm-1', {}, CALLER)).lastEvent).to.include({ outcome: 'redriven', by: CALLER });
+
+    store.put(machine({ lease: { token: 'handler', until: T0 + 60_000 } }));
+    expect(await deleteMachine(deps, 'm-1', CALLER)).to.equal('removing');
+    expect(store.records.get('m-1')?.lastEvent).to.include({ outcome: 'removal', by: CALLER });
+
+    const { record: open } = await addMachine(deps, definition());
+    expect(open.lastEvent).not.to.have.property('by');
   });
 });

@@ -121,6 +121,16 @@ describe('cli/format', () => {
       );
       expect(describeEvent(event({ from: 'A', to: 'B', attempt: 2 }))).to.equal('v1 transition A -> B');
     });
+
+    it('names who asked for an API-made event', () => {
+      const by = 'arn:aws:iam::000000000000:user/local';
+      expect(describeEvent(event({ outcome: 'created', version: 0, to: 'START', by }))).to.equal(
+        `v0 created    START  (by ${by})`,
+      );
+      expect(describeEvent(event({ outcome: 'woken', from: 'A', attempt: 1, by }))).to.equal(
+        `v1 woken      A  (attempt 1, by ${by})`,
+      );
+    });
   });
 
   it('describeHistory prefixes each event with its time', () => {

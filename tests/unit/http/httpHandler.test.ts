@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { ConflictError, DomainError, MachineNotFoundError, ValidationError } from '../../../domain/errors';
 import { MAX_MACHINE_BYTES } from '../../../domain/limits';
 import {
+  callerOf,
   type HttpRequest,
   httpHandler,
   machineId,
@@ -169,6 +170,24 @@ describe('the HTTP mapping', () => {
         .to.throw(ValidationError)
         .with.property('details')
         .that.deep.equals([{ path: 'id', message: 'required in the path' }]);
+    });
+  });
+
+  describe('the caller', () => {
+    it("is the IAM caller's ARN or the JWT's subject from the request context, and nobody when the API is open", async () => {
+      const arn = 'arn:aws:sts::123456789012:assumed-role/ops/alice';
+      expect(callerOf({ requestContext: { authorizer: { iam: { userArn: arn } } } })).to.equal(arn);
+      expect(callerOf({ requestContext: { authorizer: { jwt: { claims: { sub: 'user-7', iss: 'x' } } } } })).to.equal(
+        'user-7',
+      );
+      // serverless-offline's open API: an empty JWT context.
+      expect(callerOf({ requestContext: { authorizer: { jwt: { claims: null } } } })).to.equal(undefined);
+      expect(callerOf({})).to.equal(undefined);
+      expect(callerOf({ requestContext: { authorizer: { iam: { userArn: 'x'.repeat(2000) } } } })).to.have.length(512);
+      const seen = await call(async (request) => ({ status: 200, body: { caller: request.caller ?? null } }), {
+        requestContext: { authorizer: { iam: { userArn: arn } } },
+      });
+      expect(JSON.parse(seen.body)).to.deep.equal({ caller: arn });
     });
   });
 });
