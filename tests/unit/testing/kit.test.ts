@@ -54,7 +54,8 @@ describe('test kit: testMachine', () => {
     );
     expect(run.status).to.equal('SUCCEEDED');
     expect(run.elapsedSeconds).to.equal(YEAR);
-    expect(performance.now() - started).to.be.below(1000);
+    // Far below the year it took, with room for a loaded CI machine.
+    expect(performance.now() - started).to.be.below(10_000);
   });
 
   it('waits each retry exactly backoffSeconds * backoffRate^(n-1)', async () => {
