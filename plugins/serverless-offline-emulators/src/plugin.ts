@@ -442,7 +442,7 @@ export class ServerlessOfflineEmulators {
         ...(settings.persist
           ? {
               dynamoPath: join(settings.dataDir, 'dynamodb'),
-              snapshotFile: join(settings.dataDir, 'sqs-messages.json'),
+              journalFile: join(settings.dataDir, 'sqs-journal.jsonl'),
             }
           : {}),
         ...(settings.requestLog ? { requestLog: settings.requestLog } : {}),
@@ -602,21 +602,18 @@ export class ServerlessOfflineEmulators {
   private startEmulators(config: EmulatorConfig): Promise<Extract<FromWorker, { type: 'ready' }>> {
     const worker = new Worker(join(__dirname, '..', 'emulatorWorker.js'), { workerData: config });
     this.worker = worker;
-    let stopped: (saved?: number) => void = () => undefined;
+    let stopped: () => void = () => undefined;
     // First when stopping: the event sources let running invocations finish while the functions,
     // the Lambda front and the emulators are all still up.
     this.stopEmulators = async () => {
       if (worker.threadId === -1) return; // already gone (it failed to start)
-      const done = new Promise<number | undefined>((resolve) => {
+      const done = new Promise<void>((resolve) => {
         stopped = resolve;
-        worker.once('exit', () => resolve(undefined));
-        setTimeout(() => resolve(undefined), 20_000).unref();
+        worker.once('exit', () => resolve());
+        setTimeout(() => resolve(), 20_000).unref();
       });
       worker.postMessage({ type: 'stop' } satisfies ToWorker);
-      const saved = await done;
-      if (saved !== undefined && config.snapshotFile) {
-        this.utils.log.notice(`${PLUGIN}: saved ${saved} queued message(s) to ${config.snapshotFile}`);
-      }
+      await done;
       await worker.terminate();
       this.worker = undefined;
     };
@@ -627,7 +624,7 @@ export class ServerlessOfflineEmulators {
         if (message.type === 'ready') resolve(message);
         else if (message.type === 'failed') reject(new Error(message.message));
         else if (message.type === 'warning') this.utils.log.warning(`${PLUGIN}: ${message.message}`);
-        else if (message.type === 'stopped') stopped(message.saved);
+        else if (message.type === 'stopped') stopped();
       });
     });
   }
