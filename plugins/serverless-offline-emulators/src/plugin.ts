@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, Server } from 'node:http';
@@ -415,6 +416,46 @@ export class ServerlessOfflineEmulators {
     return sources;
   }
 
+  /** Functions with an enabled `schedule` event. */
+  private scheduledFunctions(): string[] {
+    return this.serverless.service
+      .getAllFunctions()
+      .filter((key) =>
+        (this.serverless.service.getFunction(key).events ?? []).some(
+          (event) =>
+            event.schedule !== undefined &&
+            (typeof event.schedule !== 'object' || (event.schedule as { enabled?: unknown }).enabled !== false),
+        ),
+      );
+  }
+
+  /** Invokes a function as EventBridge Scheduler does (an event, asynchronously); a failure is a warning. */
+  private async invokeScheduled(lambdaUrl: string, functionName: string, arns: { region: string; accountId: string }) {
+    const event = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: arns.accountId,
+      time: new Date().toISOString(),
+      region: arns.region,
+      resources: [],
+      detail: {},
+    };
+    try {
+      const response = await fetch(`${lambdaUrl}/2015-03-31/functions/${functionName}/invocations`, {
+        method: 'POST',
+        body: JSON.stringify(event),
+      });
+      const body = await response.text();
+      if (!response.ok || response.headers.get('x-amz-function-error')) {
+        this.utils.log.warning(`${PLUGIN}: scheduled ${functionName} failed at start: ${body.slice(0, 500)}`);
+      }
+    } catch (error) {
+      this.utils.log.warning(`${PLUGIN}: scheduled ${functionName} failed at start: ${(error as Error).message}`);
+    }
+  }
+
   async start(): Promise<void> {
     const settings = this.settings();
     const { host, ports, region, accountId } = settings;
@@ -543,6 +584,14 @@ export class ServerlessOfflineEmulators {
           }),
         } satisfies ToWorker);
 
+      // serverless-offline runs `schedule` events on their schedule (minutes apart); once at the
+      // start too, so what a schedule does after a crash happens at the restart, not a period later.
+      this.pendingSchedules = () => {
+        for (const key of this.scheduledFunctions()) {
+          void this.invokeScheduled(`http://${host}:${offlineLambdaPort}`, this.functionName(key), arns);
+        }
+      };
+
       const outputs: Record<string, string> = {};
       for (const [name, output] of Object.entries(this.outputs())) {
         try {
@@ -595,6 +644,7 @@ export class ServerlessOfflineEmulators {
   /** The HTTP API's public URL (serverless-offline's own port differs when the SigV4 front is on). */
   private apiUrl = '';
   private pendingEventSources: (() => void) | undefined;
+  private pendingSchedules: (() => void) | undefined;
   private worker: Worker | undefined;
   private stopEmulators: (() => Promise<void>) | undefined;
 
@@ -632,6 +682,8 @@ export class ServerlessOfflineEmulators {
   async ready(): Promise<void> {
     this.pendingEventSources?.();
     this.pendingEventSources = undefined;
+    this.pendingSchedules?.();
+    this.pendingSchedules = undefined;
     const extra = this.config.readyMessage
       ? ['', ...String(this.config.readyMessage).replaceAll('{api}', this.apiUrl).trimEnd().split('\n')]
       : [];
