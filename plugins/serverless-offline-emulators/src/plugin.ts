@@ -648,7 +648,7 @@ export class ServerlessOfflineEmulators {
   private worker: Worker | undefined;
   private stopEmulators: (() => Promise<void>) | undefined;
 
-  /** Starts the emulator thread; its stopper stops the event sources, saves the queues and closes it. */
+  /** Starts the emulator thread; its stopper stops the event sources and closes it (the queue journal synced). */
   private startEmulators(config: EmulatorConfig): Promise<Extract<FromWorker, { type: 'ready' }>> {
     const worker = new Worker(join(__dirname, '..', 'emulatorWorker.js'), { workerData: config });
     this.worker = worker;
@@ -712,7 +712,7 @@ export class ServerlessOfflineEmulators {
     else console.log(text);
   }
 
-  /** Stops the event sources (letting running invocations finish), saves queues if persisting, closes the emulators. */
+  /** Stops the event sources (letting running invocations finish), closes the emulators. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
