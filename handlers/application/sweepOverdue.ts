@@ -45,6 +45,6 @@ export async function sweepOverdue(deps: SweepDeps, graceMs: number): Promise<{ 
   const ids = await overdueCandidates(deps.store, deps.now(), graceMs);
   let resent = 0;
   for (const id of ids) if (await resendIfOverdue(deps, id, graceMs)) resent++;
-  deps.metrics?.count('OverdueStepsResent', resent);
+  if (resent > 0) deps.metrics?.count('OverdueStepsResent', resent);
   return { candidates: ids.length, resent };
 }

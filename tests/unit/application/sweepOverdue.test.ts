@@ -48,6 +48,9 @@ describe('the sweeper', () => {
       machine({ id: 'later', wakeAt: at(T0 + 3_600_000) }),
     ]);
     expect(await swept).to.deep.equal({ candidates: 1, resent: 1 });
+    const quiet = sweep([machine({ updatedAt: at(T0) })]);
+    expect(await quiet.swept).to.deep.equal({ candidates: 0, resent: 0 });
+    expect(quiet.metrics.counts, 'nothing counted when nothing was lost').to.deep.equal([]);
   });
 
   it('keys RUNNING machines alone by the bucket their step is due in, which a chain of steps rewrites once per bucket', () => {
