@@ -59,6 +59,12 @@ async function main(config: EmulatorConfig, port: NonNullable<typeof parentPort>
     });
     stoppers.push(() => close(dynamodb.server));
     const tables = await createTables(dynamodb.url, region, config.tables);
+    if (tables.missingIndexes.length > 0) {
+      post({
+        type: 'warning',
+        message: `the persisted tables lack ${tables.missingIndexes.join(', ')} (added to resources since): queries of it fail until ${config.dynamoPath} is removed`,
+      });
+    }
 
     let journal: QueueJournal | undefined;
     let previous: SavedMessage[] = [];

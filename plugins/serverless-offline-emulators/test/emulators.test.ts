@@ -47,6 +47,28 @@ describe('dynamodb: dynalite with the request recorder', () => {
 
   after(() => close(db.server));
 
+  it('keeps an existing table and names the indexes it lacks (a persisted table, resources changed since)', async () => {
+    const index = (name: string, key: string) => ({
+      IndexName: name,
+      KeySchema: [{ AttributeName: key, KeyType: 'HASH' }],
+      Projection: { ProjectionType: 'KEYS_ONLY' },
+    });
+    const result = await createTables(db.url, 'us-east-1', [
+      {
+        TableName: 'tbl',
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'id', AttributeType: 'S' },
+          { AttributeName: 's', AttributeType: 'S' },
+          { AttributeName: 't', AttributeType: 'S' },
+        ],
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        GlobalSecondaryIndexes: [index('byS', 's'), index('byT', 't')],
+      },
+    ]);
+    expect(result).to.deep.equal({ created: [], kept: ['tbl'], missingIndexes: ['tbl/index/byT'] });
+  });
+
   it('records action, table or index ARN, calling function and consumed capacity, leaving the answer intact', async () => {
     records.length = 0;
     const client = new DynamoDBClient({
