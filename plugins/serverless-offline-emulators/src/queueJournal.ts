@@ -22,6 +22,21 @@ type Entry =
   | { op: 'visibility'; id: string; visibleAt: number }
   | { op: 'purge'; queue: string };
 
+/** What one line does to the messages in the queues, by message id. */
+function apply(live: Map<string, SavedMessage>, entry: Entry): void {
+  if (entry.op === 'send') {
+    const { op: _, id, ...message } = entry;
+    live.set(id, message);
+  } else if (entry.op === 'delete') {
+    live.delete(entry.id);
+  } else if (entry.op === 'visibility') {
+    const message = live.get(entry.id);
+    if (message) message.visibleAt = entry.visibleAt;
+  } else {
+    for (const [id, message] of live) if (message.queue === entry.queue) live.delete(id);
+  }
+}
+
 /** The messages a journal's lines leave in the queues, by message id. A torn last line (a crash mid-write) is skipped. */
 export function replay(text: string): Map<string, SavedMessage> {
   const live = new Map<string, SavedMessage>();
@@ -32,23 +47,13 @@ export function replay(text: string): Map<string, SavedMessage> {
     } catch {
       continue;
     }
-    if (entry.op === 'send') {
-      const { op: _, id, ...message } = entry;
-      live.set(id, message);
-    } else if (entry.op === 'delete') {
-      live.delete(entry.id);
-    } else if (entry.op === 'visibility') {
-      const message = live.get(entry.id);
-      if (message) message.visibleAt = entry.visibleAt;
-    } else if (entry.op === 'purge') {
-      for (const [id, message] of live) if (message.queue === entry.queue) live.delete(id);
-    }
+    apply(live, entry);
   }
   return live;
 }
 
 /** How often written lines are forced to the disk (fdatasync); see the plugin's README "Persistence". */
-export const SYNC_INTERVAL_MS = 1000;
+const SYNC_INTERVAL_MS = 1000;
 
 /**
  * The local queues made as durable as SQS with `--persist`: an append-only journal of every
@@ -148,8 +153,7 @@ export class QueueJournal {
     } else if (action === 'ReceiveMessage') {
       for (const m of (response.Messages ?? []) as Record<string, unknown>[]) {
         const id = String(m.MessageId);
-        const old = this.receiptOf.get(id);
-        if (old) this.receipts.delete(old);
+        this.forgetReceipt(id);
         this.receipts.set(String(m.ReceiptHandle), id);
         this.receiptOf.set(id, String(m.ReceiptHandle));
         // Moved here by the queue's redrive policy (a dead-letter queue), with its id.
@@ -180,7 +184,8 @@ export class QueueJournal {
     let text = '';
     for (const entry of entries) {
       text += `${JSON.stringify(entry)}\n`;
-      this.apply(entry);
+      apply(this.live, entry);
+      if (entry.op === 'delete') this.forgetReceipt(entry.id);
     }
     this.written += writeSync(this.fd, text);
     this.dirty = true;
@@ -190,23 +195,10 @@ export class QueueJournal {
     }
   }
 
-  private apply(entry: Entry): void {
-    if (entry.op === 'send') {
-      const { op: _, id, ...message } = entry;
-      this.live.set(id, message);
-    } else if (entry.op === 'delete' || entry.op === 'visibility') {
-      if (entry.op === 'visibility') {
-        const message = this.live.get(entry.id);
-        if (message) message.visibleAt = entry.visibleAt;
-        return;
-      }
-      this.live.delete(entry.id);
-      const receipt = this.receiptOf.get(entry.id);
-      if (receipt) this.receipts.delete(receipt);
-      this.receiptOf.delete(entry.id);
-    } else {
-      for (const [id, message] of this.live) if (message.queue === entry.queue) this.live.delete(id);
-    }
+  private forgetReceipt(id: string): void {
+    const receipt = this.receiptOf.get(id);
+    if (receipt) this.receipts.delete(receipt);
+    this.receiptOf.delete(id);
   }
 
   private liveBytes(): number {
