@@ -74,7 +74,7 @@ export class QueueJournal {
   private readonly receiptOf = new Map<string, string>();
   private readonly delays = new Map<string, number>();
   private written = 0;
-  private compactAt = COMPACT_AFTER_BYTES;
+  private compactAt: number;
   /** Until `restored`: `file` is the previous journal, which only `restored` may replace. */
   private restoring = true;
   private dirty = false;
@@ -83,7 +83,9 @@ export class QueueJournal {
   private constructor(
     private readonly file: string,
     queues: { QueueName: string; Attributes: Record<string, string> }[],
+    private readonly compactAfterBytes: number,
   ) {
+    this.compactAt = compactAfterBytes;
     for (const q of queues) this.configure(q.QueueName, q.Attributes);
     this.fd = openSync(`${file}.next`, 'w');
     this.timer = setInterval(() => this.sync(), SYNC_INTERVAL_MS);
@@ -94,9 +96,10 @@ export class QueueJournal {
   static open(
     file: string,
     queues: { QueueName: string; Attributes: Record<string, string> }[] = [],
+    { compactAfterBytes = COMPACT_AFTER_BYTES } = {},
   ): { journal: QueueJournal; previous: SavedMessage[] } {
     const previous = existsSync(file) ? [...replay(readFileSync(file, 'utf8')).values()] : [];
-    return { journal: new QueueJournal(file, queues), previous };
+    return { journal: new QueueJournal(file, queues, compactAfterBytes), previous };
   }
 
   private configure(queue: string, attributes: Record<string, string>) {
@@ -191,7 +194,7 @@ export class QueueJournal {
     this.dirty = true;
     if (this.written > this.compactAt && !this.restoring) {
       if (this.written > 4 * this.liveBytes()) this.compact();
-      else this.compactAt = this.written + COMPACT_AFTER_BYTES;
+      else this.compactAt = this.written + this.compactAfterBytes;
     }
   }
 
@@ -214,7 +217,7 @@ export class QueueJournal {
     let text = '';
     for (const [id, message] of this.live) text += `${JSON.stringify({ op: 'send', id, ...message })}\n`;
     this.written = writeSync(fd, text);
-    this.compactAt = this.written + COMPACT_AFTER_BYTES;
+    this.compactAt = this.written + this.compactAfterBytes;
     fdatasyncSync(fd);
     renameSync(next, this.file);
     closeSync(this.fd);
@@ -235,5 +238,5 @@ export class QueueJournal {
   }
 }
 
-/** The journal is rewritten once it has written this much and four times what is still queued. */
+/** The journal is rewritten once it has written this much and four times what is still queued (default). */
 const COMPACT_AFTER_BYTES = 16 * 1024 * 1024;

@@ -33,8 +33,9 @@ describe('sqs: the queue journal (--persist)', function () {
   /** An emulator journaling to `file`, started as the emulator thread starts it. */
   async function journaled(
     file: string,
+    options: { compactAfterBytes?: number } = {},
   ): Promise<{ sqs: Running; journal: QueueJournal; urls: Record<string, string> }> {
-    const { journal, previous } = QueueJournal.open(file, QUEUES);
+    const { journal, previous } = QueueJournal.open(file, QUEUES, options);
     const sqs = await startSqs({ port: await freePort(), host: '127.0.0.1', ...arns, journal, eventSourceAgent: 'x' });
     const byId = await createQueues(sqs.url, 'us-east-1', QUEUES);
     const urls = { work: byId.Work as string, dead: byId.Dead as string };
@@ -127,6 +128,37 @@ describe('sqs: the queue journal (--persist)', function () {
       next.destroy();
       await close(second.sqs.server);
       second.journal.close();
+    }
+  });
+
+  it('compacts itself while running to what is still queued, losing nothing sent since', async () => {
+    const file = join(dir, 'sqs-journal.jsonl');
+    const { sqs, journal, urls } = await journaled(file, { compactAfterBytes: 4096 });
+    const client = sqsClient(sqs.url, 'us-east-1');
+    try {
+      for (let i = 0; i < 60; i++) {
+        await client.send(new SendMessageCommand({ QueueUrl: urls.work, MessageBody: `m${i}` }));
+        const { Messages = [] } = await client.send(
+          new ReceiveMessageCommand({ QueueUrl: urls.work, MaxNumberOfMessages: 1, WaitTimeSeconds: 0 }),
+        );
+        // every message but each tenth is done with
+        if (i % 10 !== 0) {
+          await client.send(
+            new DeleteMessageCommand({ QueueUrl: urls.work, ReceiptHandle: Messages[0]?.ReceiptHandle }),
+          );
+        }
+      }
+      await client.send(new SendMessageCommand({ QueueUrl: urls.work, MessageBody: 'last' }));
+      const text = await readFile(file, 'utf8');
+      expect([...replay(text).values()].map((m) => m.body).sort()).to.deep.equal(
+        ['m0', 'm10', 'm20', 'm30', 'm40', 'm50', 'last'].sort(),
+      );
+      // 60 sends and 54 deletes written; compacted, far fewer lines are left.
+      expect(text.trim().split('\n').length).to.be.below(60);
+    } finally {
+      client.destroy();
+      await close(sqs.server);
+      journal.close();
     }
   });
 
