@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type RequestListener } from 'node:http';
-import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createRequestHandler } from 'local-aws-sqs';
 import { type QueueDefinition, queueArn } from './cloudformation';
 import { LOCAL_CREDENTIALS } from './credentials';
@@ -110,7 +110,7 @@ export async function createQueues(
   return urls;
 }
 
-/** Sends the saved messages again, each delayed until it was due (at most SQS's 900 s). */
+/** Sends the saved messages again, each delayed until it was due (at most SQS's 900 s), ten to a request. */
 export async function restoreQueues(
   url: string,
   region: string,
@@ -119,24 +119,36 @@ export async function restoreQueues(
 ): Promise<number> {
   const sqs = sqsClient(url, region);
   const now = Date.now();
+  const byQueue = new Map<string, SavedMessage[]>();
+  for (const m of messages) {
+    if (!urls[m.queue]) continue;
+    const queued = byQueue.get(m.queue) ?? [];
+    queued.push(m);
+    byQueue.set(m.queue, queued);
+  }
   let restored = 0;
   try {
-    for (const m of messages) {
-      const queueUrl = urls[m.queue];
-      if (!queueUrl) continue;
-      await sqs.send(
-        new SendMessageCommand({
-          QueueUrl: queueUrl,
-          MessageBody: m.body,
-          MessageAttributes: m.messageAttributes,
-          MessageGroupId: m.messageGroupId,
-          MessageDeduplicationId: m.messageDeduplicationId,
-          DelaySeconds: m.messageGroupId
-            ? undefined
-            : Math.min(900, Math.max(0, Math.ceil((m.visibleAt - now) / 1000))),
-        }),
-      );
-      restored++;
+    for (const [queue, queued] of byQueue) {
+      for (let i = 0; i < queued.length; i += 10) {
+        const batch = queued.slice(i, i + 10);
+        const { Failed = [] } = await sqs.send(
+          new SendMessageBatchCommand({
+            QueueUrl: urls[queue],
+            Entries: batch.map((m, n) => ({
+              Id: String(n),
+              MessageBody: m.body,
+              MessageAttributes: m.messageAttributes,
+              MessageGroupId: m.messageGroupId,
+              MessageDeduplicationId: m.messageDeduplicationId,
+              DelaySeconds: m.messageGroupId
+                ? undefined
+                : Math.min(900, Math.max(0, Math.ceil((m.visibleAt - now) / 1000))),
+            })),
+          }),
+        );
+        if (Failed.length > 0) throw new Error(`restoring ${queue}: ${Failed.map((f) => f.Message).join('; ')}`);
+        restored += batch.length;
+      }
     }
   } finally {
     sqs.destroy();
