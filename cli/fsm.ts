@@ -125,7 +125,7 @@ program
 
 program
   .command('wake')
-  .description('run the next step of a RUNNING machine that waits on a delay (or a retry backoff) now')
+  .description('run the next step of a RUNNING machine now: one waiting on a delay or backoff, or overdue')
   .argument('<id>')
   .action((id: string) => wake(context(), id));
 

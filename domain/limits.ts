@@ -82,6 +82,18 @@ export const MAX_ERROR_CHARS = 1000;
 export const DEFAULT_STATUS_SHARDS = 64;
 /** The most shards: a listing queries every shard of each status it reads, and its token holds a bit per shard. */
 export const MAX_STATUS_SHARDS = 256;
+/**
+ * The due index's granularity (docs/design.md "The due index"): a RUNNING machine's key there is
+ * the 5-minute bucket its step is due in, so a chain of steps rewrites it once per bucket, not
+ * once per step.
+ */
+export const DUE_BUCKET_SECONDS = 300;
+/**
+ * How long a RUNNING machine's step may be due with nobody on it before the sweeper sends its
+ * message again (the `sweepAfterSeconds` stage param): longer than any step waits for a message
+ * that is on its way, so the sweeper does not add copies to a queue that is only slow.
+ */
+export const DEFAULT_SWEEP_AFTER_SECONDS = 900;
 /** DynamoDB's write limit of one partition, in writes (of items up to 1 KB) per second. */
 export const PARTITION_WRITES_PER_SECOND = 1000;
 

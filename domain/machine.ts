@@ -228,6 +228,14 @@ export function isExpired(record: { expiresAt?: number }, now: number): boolean 
   return record.expiresAt !== undefined && record.expiresAt * 1000 <= now;
 }
 
+/**
+ * When the record's current step is due (epoch ms): its `wakeAt` (a delay or backoff), else when
+ * the commit that scheduled it was made.
+ */
+export function dueAt(record: Pick<MachineRecord, 'wakeAt' | 'updatedAt'>): number {
+  return Date.parse(record.wakeAt ?? record.updatedAt);
+}
+
 export function hasLiveLease(record: MachineRecord, now: number): boolean {
   return record.lease !== undefined && record.lease.until > now;
 }

@@ -1,4 +1,5 @@
-import type { MachineRecord, MachineStatus } from './machine';
+import { DUE_BUCKET_SECONDS } from './limits';
+import { dueAt, type MachineRecord, type MachineStatus } from './machine';
 
 /**
  * The status index's keys (docs/design.md "The status index"). The hash key is the status and
@@ -38,12 +39,26 @@ export const statusShardKey = (status: MachineStatus, shard: number): string => 
 export const createdKey = (position: { createdAt: string; id: string }): string =>
   `${position.createdAt}#${position.id}`;
 
+/** The due index's bucket of an instant (epoch ms): whole DUE_BUCKET_SECONDS since the epoch. */
+export const dueBucketOf = (epochMs: number): number => Math.floor(epochMs / (DUE_BUCKET_SECONDS * 1000));
+
 /**
  * The index keys a record is stored with: derived from `status` in the same PutItem that writes
  * the status, so they change exactly when it does, and never on an ordinary step.
  */
 export function indexKeys(record: Pick<MachineRecord, 'id' | 'status' | 'createdAt'>, shards: number): IndexKeys {
   return { statusShard: statusShardKey(record.status, shardOf(record.id, shards)), createdKey: createdKey(record) };
+}
+
+/**
+ * The due index's range key (docs/design.md "The due index"; its hash key is `statusShard`), for
+ * RUNNING records only, so the index holds nothing else: the bucket the current step is due in,
+ * which a commit changes only when it makes a step due in a later bucket, not at every step.
+ */
+export function dueIndexKey(
+  record: Pick<MachineRecord, 'status' | 'wakeAt' | 'updatedAt'>,
+): { dueBucket: number } | Record<string, never> {
+  return record.status === 'RUNNING' ? { dueBucket: dueBucketOf(dueAt(record)) } : {};
 }
 
 /**

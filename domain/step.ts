@@ -6,6 +6,7 @@ import { DEFER_SECONDS, MAX_DELAY_SECONDS, MAX_ERROR_CHARS } from './limits';
 import {
   assertFits,
   byCaller,
+  dueAt,
   type HistoryEvent,
   hasLiveLease,
   type MachineRecord,
@@ -439,29 +440,40 @@ export function isWaiting(record: MachineRecord, now: number): boolean {
 }
 
 /**
+ * The current step's message once more, for a RUNNING machine whose step has been due for more
+ * than `graceMs` with nobody on it: its message may be lost (docs/design.md#lost-messages). A copy
+ * of a message still on its way is harmless: one of them claims the step, the other finds it
+ * leased or behind the record.
+ */
+export function overdueStep(record: MachineRecord, now: number, graceMs = 0): ScheduledStep | undefined {
+  if (record.status !== 'RUNNING' || record.removing || hasLiveLease(record, now)) return undefined;
+  if (dueAt(record) > now - graceMs) return undefined;
+  return { message: stepOf(record), delaySeconds: 0 };
+}
+
+/** What a wake does: commit the woken step, or (its step is overdue) send its message again. */
+export type Wake = { record: MachineRecord; send: ScheduledStep } | { resend: ScheduledStep };
+
+/**
  * A RUNNING machine waiting on a delay (or a retry's backoff), made to run its current step
  * attempt now. The step keeps its version and attempt (no retry is used up) and counts one more
  * `woken`: the message the wait scheduled names the step as it was and is now stale, so exactly
- * one of the two runs it.
+ * one of the two runs it. A machine whose step is due with nobody on it gets that step's message
+ * again instead, without a commit (`overdueStep`).
  */
-export function wake(
-  record: MachineRecord,
-  context: StepContext,
-  by?: string,
-): { record: MachineRecord; send: ScheduledStep } {
+export function wake(record: MachineRecord, context: StepContext, by?: string): Wake {
   if (record.removing) throw beingRemoved(record);
   if (record.status !== 'RUNNING') {
     throw new ConflictError(`machine '${record.id}' is ${record.status}, not RUNNING: it waits for no step`, {
       status: record.status,
     });
   }
+  const resend = overdueStep(record, context.now);
+  if (resend) return { resend };
   if (!isWaiting(record, context.now)) {
-    const why = hasLiveLease(record, context.now)
-      ? 'its step is running now'
-      : 'its step is due: it runs as soon as its message is received';
-    throw new ConflictError(`machine '${record.id}' is RUNNING but not waiting on a delay: ${why}`, {
+    throw new ConflictError(`machine '${record.id}' is RUNNING but not waiting on a delay: its step is running now`, {
       status: record.status,
-      reason: hasLiveLease(record, context.now) ? 'running' : 'due',
+      reason: 'running',
     });
   }
   const woken = (record.woken ?? 0) + 1;

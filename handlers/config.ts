@@ -3,6 +3,7 @@ import {
   DEFAULT_LEASE_SECONDS,
   DEFAULT_MAX_RECEIVE_COUNT,
   DEFAULT_STATUS_SHARDS,
+  DEFAULT_SWEEP_AFTER_SECONDS,
   MAX_STATUS_SHARDS,
   SQS_MAX_DELAY_SECONDS,
 } from '../domain/limits';
@@ -26,6 +27,8 @@ export interface ServiceConfig {
   maxQueueDelaySeconds: number;
   /** Shards of the status index per status (STATUS_SHARDS; docs/design.md "The status index"). */
   statusShards: number;
+  /** How long a step may be overdue before the sweeper sends it again (SWEEP_AFTER_SECONDS). */
+  sweepAfterSeconds: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -91,6 +94,7 @@ export function readConfig(env: Env = process.env): ServiceConfig {
     leaseSeconds: positiveInt(env, 'LEASE_SECONDS', DEFAULT_LEASE_SECONDS),
     maxReceiveCount: positiveInt(env, 'MAX_RECEIVE_COUNT', DEFAULT_MAX_RECEIVE_COUNT),
     statusShards: statusShards(env),
+    sweepAfterSeconds: positiveInt(env, 'SWEEP_AFTER_SECONDS', DEFAULT_SWEEP_AFTER_SECONDS),
     maxQueueDelaySeconds: Math.min(
       positiveInt(env, 'MAX_QUEUE_DELAY_SECONDS', SQS_MAX_DELAY_SECONDS),
       SQS_MAX_DELAY_SECONDS,

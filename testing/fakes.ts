@@ -11,7 +11,7 @@ import {
   type ScheduledMessage,
   unwrittenEvents,
 } from '../domain/machine';
-import { createdKey, indexKeys, shardOf } from '../domain/statusIndex';
+import { createdKey, dueIndexKey, indexKeys, shardOf } from '../domain/statusIndex';
 import type { InvocationResult } from '../domain/step';
 import { writeUnits } from '../domain/storable';
 import { pageByStatus } from '../handlers/application/listMachines';
@@ -144,9 +144,9 @@ export class InMemoryMachineStore implements MachineStore {
     this.addEvents(record);
   }
 
-  /** As the adapter counts them: the item as stored, status index keys included. */
+  /** As the adapter counts them: the item as stored, index keys included. */
   writeUnits(record: MachineRecord): number {
-    return writeUnits({ ...record, ...indexKeys(record, this.statusShards) });
+    return writeUnits({ ...record, ...indexKeys(record, this.statusShards), ...dueIndexKey(record) });
   }
 
   private addEvents(record: MachineRecord) {
@@ -203,6 +203,15 @@ export class InMemoryMachineStore implements MachineStore {
 
   async pageByStatus(status: MachineStatus, limit: number, after?: IndexPosition): Promise<StatusIndexPage> {
     return pageByStatus(this, status, limit, after);
+  }
+
+  /** The adapter's due index query: RUNNING machines of a shard due in bucket `upTo` or earlier. */
+  async dueByShard(shard: number, upTo: number, limit: number): Promise<string[]> {
+    await this.enter('dueByShard');
+    return [...this.records.values()]
+      .filter((r) => shardOf(r.id, this.statusShards) === shard && (dueIndexKey(r).dueBucket ?? Infinity) <= upTo)
+      .map((r) => r.id)
+      .slice(0, limit);
   }
 
   async summaries(ids: string[]): Promise<MachineSummary[]> {

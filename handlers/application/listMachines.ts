@@ -23,7 +23,7 @@ export async function listMachines(
 
 /**
  * One page of the machines with `status` below `after`, every shard merged, newest first: the
- * stores' `pageByStatus`, for callers that walk one status (`npm start --persist` requeues).
+ * stores' `pageByStatus`, for callers that walk one status.
  */
 export async function pageByStatus(
   store: Pick<MachineStore, 'statusShards' | 'pageByShard'>,

@@ -12,6 +12,7 @@ export const COUNT_METRICS = [
   'Throttles',
   'DeadLettered',
   'RecordsFailed',
+  'OverdueStepsResent',
 ] as const;
 export type CountMetric = (typeof COUNT_METRICS)[number];
 
@@ -44,14 +45,6 @@ export function recordCommit(metrics: StepMetrics, committed: MachineRecord, due
   const outcome = BY_OUTCOME[committed.lastEvent.outcome];
   if (outcome) metrics.count(outcome);
   metrics.timing('StepLatency', Math.max(0, now - dueAt));
-}
-
-/**
- * When a claimed step was due: its `wakeAt` (a delay or backoff), else when the commit that
- * scheduled it was made.
- */
-export function dueTime(record: Pick<MachineRecord, 'wakeAt' | 'updatedAt'>): number {
-  return Date.parse(record.wakeAt ?? record.updatedAt);
 }
 
 /**

@@ -86,6 +86,11 @@ export interface MachineStore {
    * machines below `after` in that order.
    */
   pageByShard(shard: IndexShard, limit: number, after?: ListPosition): Promise<StatusIndexPage>;
+  /**
+   * Ids of RUNNING machines of one shard whose current step is due in bucket `upTo` or earlier
+   * (the due index, domain/statusIndex.ts `dueIndexKey`), at most `limit`; eventually consistent.
+   */
+  dueByShard(shard: number, upTo: number, limit: number): Promise<string[]>;
   /** One page of machines with `status`, every shard merged, newest first (application/listMachines `pageByStatus`). */
   pageByStatus(status: MachineStatus, limit: number, after?: IndexPosition): Promise<StatusIndexPage>;
   /** Summaries of the machines `ids`, in the order given; machines deleted meanwhile are left out. */

@@ -3,6 +3,7 @@ import { type FunctionScope, resolveFunction } from '../../domain/functionRef';
 import { DEFER_SECONDS, invokeTimeoutMs, THROTTLE_RETRY_SECONDS } from '../../domain/limits';
 import {
   compareSteps,
+  dueAt,
   type Lease,
   type MachineRecord,
   type PurgeMessage,
@@ -29,7 +30,6 @@ import {
 } from './commitExecutor';
 import type { MessageDisposition } from './disposition';
 import {
-  dueTime,
   NO_METRICS,
   recordCommit,
   type StepLogFields,
@@ -225,7 +225,7 @@ export function createStepProcessor(deps: StepProcessorDeps) {
       );
       if (outcome.kind === 'committed') {
         seen.record = outcome.record;
-        recordCommit(metrics, outcome.record, dueTime(record), deps.now());
+        recordCommit(metrics, outcome.record, dueAt(record), deps.now());
         claimed = outcome.runOn;
         if (!claimed) return 'committed';
         logLine(running, 'committed', outcome.record);

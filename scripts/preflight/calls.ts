@@ -5,7 +5,7 @@
  * The SQS event source's receives and deletes are not listed: the framework grants them with the
  * trigger.
  */
-export type Target = 'machines' | 'statusIndex' | 'history' | 'transitionQueue' | 'stateFunctions';
+export type Target = 'machines' | 'statusIndex' | 'dueIndex' | 'history' | 'transitionQueue' | 'stateFunctions';
 
 export type Calls = Partial<Record<Target, string[]>>;
 
@@ -35,4 +35,10 @@ export const FUNCTION_CALLS: Record<string, Calls> = {
   },
   transition: { ...STEPPER, stateFunctions: ['lambda:InvokeFunction'] },
   deadLetters: STEPPER,
+  sweeper: {
+    dueIndex: ['dynamodb:Query'],
+    machines: ['dynamodb:GetItem'],
+    history: ['dynamodb:GetItem'],
+    transitionQueue: ['sqs:SendMessage'],
+  },
 };

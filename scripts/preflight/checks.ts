@@ -319,6 +319,7 @@ export async function iamRows(resources: Resources, stage: string): Promise<Row[
   const targets: Record<Target, string[]> = {
     machines: [machines],
     statusIndex: [`${machines}/index/byStatusShard`],
+    dueIndex: [`${machines}/index/byDueBucket`],
     history: resources.HistoryTable ? [arn({ 'Fn::GetAtt': ['HistoryTable', 'Arn'] })] : [],
     transitionQueue: resources.TransitionQueue ? [arn({ 'Fn::GetAtt': ['TransitionQueue', 'Arn'] })] : [],
     stateFunctions: allowList

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
-import { STATUS_INDEX } from '../../handlers/adapters/dynamodb/machineStore';
+import { DUE_INDEX, STATUS_INDEX } from '../../handlers/adapters/dynamodb/machineStore';
 
 export interface LocalTables {
   client: DynamoDBDocumentClient;
@@ -33,6 +33,7 @@ export async function startLocalTables(): Promise<LocalTables> {
         { AttributeName: 'id', AttributeType: 'S' },
         { AttributeName: 'statusShard', AttributeType: 'S' },
         { AttributeName: 'createdKey', AttributeType: 'S' },
+        { AttributeName: 'dueBucket', AttributeType: 'N' },
       ],
       KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
       GlobalSecondaryIndexes: [
@@ -41,6 +42,14 @@ export async function startLocalTables(): Promise<LocalTables> {
           KeySchema: [
             { AttributeName: 'statusShard', KeyType: 'HASH' },
             { AttributeName: 'createdKey', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+        {
+          IndexName: DUE_INDEX,
+          KeySchema: [
+            { AttributeName: 'statusShard', KeyType: 'HASH' },
+            { AttributeName: 'dueBucket', KeyType: 'RANGE' },
           ],
           Projection: { ProjectionType: 'KEYS_ONLY' },
         },

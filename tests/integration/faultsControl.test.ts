@@ -1,7 +1,8 @@
 import { expect } from 'chai';
-import type { MachineRecord } from '../../domain/machine';
+import { dueAt, type MachineRecord } from '../../domain/machine';
 import { deleteMachine } from '../../handlers/application/deleteMachine';
 import { redriveMachine } from '../../handlers/application/redriveMachine';
+import { overdueCandidates, resendIfOverdue } from '../../handlers/application/sweepOverdue';
 import { wakeMachine } from '../../handlers/application/wakeMachine';
 import { exampleWorkflow, waitFor } from '../helpers/api';
 import { crashOncePerStep, FaultRig } from '../helpers/faultRig';
@@ -110,7 +111,9 @@ describe('fault suite: delays, recovery and control, at scale', function () {
         // late on a loaded machine), right at wakeAt for the others (a real race).
         const at = Date.parse(waiting?.wakeAt as string) - (i % 2 ? 3500 : 30 * (i % 3));
         await new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())));
-        woken.set(id, await succeeded([wakeMachine(rig.services, id), wakeMachine(rig.services, id)]));
+        // A wake that finds the step already due sends its message again instead: no commit, no event.
+        const wakes = await Promise.allSettled([wakeMachine(rig.services, id), wakeMachine(rig.services, id)]);
+        woken.set(id, wakes.filter((w) => w.status === 'fulfilled' && w.value.seq !== waiting?.seq).length);
       };
       const [stats] = await Promise.all([
         rig.drive({ duplicates: 2, workers: 2, until: () => rig.settled(ids) }),
@@ -129,6 +132,45 @@ describe('fault suite: delays, recovery and control, at scale', function () {
       expect(wakes).to.be.at.least(ids.length / 2);
       const injected = `2 wakes near wakeAt (${wakes} went through) + 2 extra copies`;
       record('wake x2 racing the scheduled step', ids.length, injected, stats, counts);
+    });
+
+    it('recovers a lost step message by the sweeper within its threshold, committing each step once', async () => {
+      const ids = await Promise.all(Array.from({ length: 4 }, () => rig.add(exampleWorkflow({ delay: 1 }))));
+      const mine = new Set(ids);
+      const graceMs = 2000;
+      const periodMs = 500;
+      // The first message of each machine's second step is deleted unprocessed, as a purge would.
+      const lostAt = new Map<string, number>();
+      const processor = rig.processor();
+      const losing = async (message: Parameters<typeof processor>[0]) => {
+        if (message.version !== 1 || lostAt.has(message.id)) return processor(message);
+        lostAt.set(message.id, dueAt((await rig.get(message.id)) as MachineRecord));
+        return 'dropped:stale' as const;
+      };
+      // The sweeper's two halves, on this rig's queue and machines alone (the table is shared).
+      const resentAt = new Map<string, number>();
+      let sweeping = true;
+      const sweeper = async () => {
+        while (sweeping) {
+          for (const id of await overdueCandidates(rig.services.store, Date.now(), graceMs)) {
+            if (mine.has(id) && (await resendIfOverdue(rig.services, id, graceMs))) resentAt.set(id, Date.now());
+          }
+          await new Promise((resolve) => setTimeout(resolve, periodMs));
+        }
+      };
+      const swept = sweeper();
+      const stats = await rig.drive({ processors: [losing], until: () => rig.allFinished(ids) }).finally(() => {
+        sweeping = false;
+      });
+      await swept;
+      const counts = await audit(rig, ids, { status: 'SUCCEEDED', version: 4, events: WORKFLOW_EVENTS });
+      for (const id of ids) {
+        expect([0, 1, 2, 3].map((version) => rig.invocations.get(`${id}:${version}`))).to.deep.equal([1, 1, 1, 1]);
+        const late = (resentAt.get(id) ?? Number.POSITIVE_INFINITY) - (lostAt.get(id) as number);
+        // Found by the first sweep after the threshold (a loaded machine may take a second longer).
+        expect(late, `${id} re-sent ${late} ms after it was due`).to.be.within(graceMs, graceMs + periodMs + 1500);
+      }
+      record('lost step message, swept', ids.length, '1 message deleted per machine', stats, counts);
     });
 
     it('commits a caught failure once when the processor crashes after sending the catching step', async () => {

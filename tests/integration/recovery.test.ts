@@ -1,7 +1,11 @@
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { expect } from 'chai';
+import { parseMachineDefinition } from '../../domain/definition';
+import { createMachine } from '../../domain/machine';
 import { handleDeadLetter } from '../../handlers/application/handleDeadLetter';
-import { readConfig } from '../../handlers/config';
+import { functionScope, readConfig } from '../../handlers/config';
 import { buildServices } from '../../handlers/wiring';
 import { api, waitFor, waitUntilFinished } from '../helpers/api';
 import { currentStack } from '../helpers/stack';
@@ -28,6 +32,23 @@ async function failedMachine(extra: Record<string, unknown> = {}): Promise<strin
   });
   expect((await waitUntilFinished(id)).status).to.equal('FAILED');
   return id;
+}
+
+/**
+ * A machine as an add that died between its write and its send leaves it: RUNNING at version 0,
+ * no message on its way, its step due `minutesAgo` minutes ago.
+ */
+async function strandedMachine(minutesAgo: number): Promise<string> {
+  const { env, info } = currentStack();
+  // The stack's shards, so the sweeper's index queries find it.
+  const { config, store } = buildServices(readConfig({ ...env, STATUS_SHARDS: info.environment.STATUS_SHARDS }));
+  const definition = parseMachineDefinition(
+    { state: 'START', config: { START: 'prepare', 'TASK-1': 'noop' }, object: { steps: 1 } },
+    functionScope(config),
+  );
+  const { record } = createMachine(definition, { id: randomUUID(), now: Date.now() - minutesAgo * 60_000 });
+  expect(await store.create(record)).to.equal(true);
+  return record.id;
 }
 
 /** Runs `fsm ...` against the test stack. */
@@ -217,6 +238,36 @@ describe('recovery and control, end to end', function () {
             "57 s is longer than this deployment can wait for a handler: at most 56 s, the transition processor's invoke share (0.8) of its 70 s lease on a step",
         },
       ]);
+    });
+  });
+
+  describe('lost step messages', () => {
+    it('wake sends the step of an overdue machine again (202, no commit), and the machine runs on once', async () => {
+      const id = await strandedMachine(1);
+      const woken = await api('POST', `/machines/${id}/wake`);
+      expect(woken.status, JSON.stringify(woken.body)).to.equal(202);
+      expect(woken.body).to.include({ status: 'RUNNING', version: 0 });
+      expect(woken.body).not.to.have.property('woken');
+      expect((await waitUntilFinished(id, 15_000)).status).to.equal('SUCCEEDED');
+      expect(await outcomes(id)).to.deep.equal(['created', 'transition', 'succeeded']);
+    });
+
+    it('the scheduled sweeper sends the step of a machine overdue by more than its threshold, and it runs on once', async () => {
+      const id = await strandedMachine(20); // past the 15 minutes of sweepAfterSeconds
+      const { info, env } = currentStack();
+      const lambda = new LambdaClient({ region: info.region, endpoint: env.LAMBDA_ENDPOINT, maxAttempts: 1 });
+      try {
+        // As EventBridge would run it (its schedule is minutes apart).
+        const answer = await lambda.send(
+          new InvokeCommand({ FunctionName: info.functions.sweeper, Payload: new TextEncoder().encode('{}') }),
+        );
+        expect(answer.FunctionError).to.equal(undefined);
+        expect(JSON.parse(new TextDecoder().decode(answer.Payload)).resent).to.be.at.least(1);
+      } finally {
+        lambda.destroy();
+      }
+      expect((await waitUntilFinished(id, 15_000)).status).to.equal('SUCCEEDED');
+      expect(await outcomes(id)).to.deep.equal(['created', 'transition', 'succeeded']);
     });
   });
 

@@ -34,6 +34,7 @@ describe('request log (serverless-offline-emulators --requestLog)', () => {
     const tables = tableNames();
     const targetOf = (arn: string): Target | undefined => {
       if (arn.endsWith(`:table/${tables.machines}/index/byStatusShard`)) return 'statusIndex';
+      if (arn.endsWith(`:table/${tables.machines}/index/byDueBucket`)) return 'dueIndex';
       if (arn.endsWith(`:table/${tables.machines}`)) return 'machines';
       if (arn.endsWith(`:table/${tables.history}`)) return 'history';
       if (arn.endsWith(`:${queueNames().transitions}`)) return 'transitionQueue';

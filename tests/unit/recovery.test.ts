@@ -11,6 +11,7 @@ import {
   entryFor,
   handlerInput,
   isWaiting,
+  overdueStep,
   redrive,
   stateTimeoutSeconds,
   step,
@@ -297,19 +298,25 @@ describe('redrive', () => {
 describe('wake', () => {
   const waitingMachine = (overrides: Partial<MachineRecord> = {}) =>
     machine({ state: 'TASK-1', version: 1, seq: 1, wakeAt: new Date(T0 + 3_600_000).toISOString(), ...overrides });
+  /** A wake that commits (the machine was waiting). */
+  const woke = (record: MachineRecord, context = ctx) => {
+    const decision = wake(record, context);
+    if ('resend' in decision) throw new Error(`resent: ${JSON.stringify(decision)}`);
+    return decision;
+  };
 
   it('makes a waiting step due now, counting the wake, keeping version and attempt', () => {
-    const { record, send } = wake(waitingMachine({ attempt: 2 }), ctx);
+    const { record, send } = woke(waitingMachine({ attempt: 2 }));
     expect(record).to.include({ version: 1, attempt: 2, woken: 1, seq: 2, status: 'RUNNING', state: 'TASK-1' });
     expect(record).not.to.have.property('wakeAt');
     expect(record.lastEvent).to.deep.include({ outcome: 'woken', version: 1, from: 'TASK-1', attempt: 2 });
     expect(send).to.deep.equal({ message: { id: 'm-1', version: 1, attempt: 2, woken: 1 }, delaySeconds: 0 });
-    expect(wake({ ...record, wakeAt: new Date(T0 + 5000).toISOString() }, ctx).send.message.woken).to.equal(2);
+    expect(woke({ ...record, wakeAt: new Date(T0 + 5000).toISOString() }).send.message.woken).to.equal(2);
   });
 
   it('makes the scheduled message stale and the woken one run (early while the API holds the machine)', () => {
     const before = waitingMachine();
-    const { record, send } = wake(before, ctx);
+    const { record, send } = woke(before);
     const scheduled = stepOf(before);
     expect(decide(before, scheduled, ctx)).to.deep.include({ action: 'wait' });
     expect(decide(record, scheduled, ctx)).to.deep.equal({ action: 'drop', reason: 'stale' });
@@ -321,7 +328,7 @@ describe('wake', () => {
   });
 
   it('resets the wake count with the next commit of the step', () => {
-    const woken = wake(waitingMachine(), ctx).record;
+    const woken = woke(waitingMachine()).record;
     expect(step(woken, failed('x'), ctx).record).not.to.have.property('woken');
     expect(step(woken, { kind: 'returned', payload: null }, ctx).record).not.to.have.property('woken');
     expect(deadLetter(woken, stepOf(woken), 5, ctx)).to.deep.include({ action: 'fail' });
@@ -337,16 +344,35 @@ describe('wake', () => {
     expect(stepOf({ id: 'a', ...at })).to.deep.equal({ id: 'a', ...at });
   });
 
+  it('sends the current step again, committing nothing, when it is due and nobody runs it (its message may be lost)', () => {
+    const due = [
+      machine({ updatedAt: new Date(T0).toISOString() }),
+      waitingMachine({ wakeAt: new Date(T0).toISOString(), woken: 2, attempt: 3 }),
+      waitingMachine({ wakeAt: new Date(T0 - 1).toISOString(), lease: { token: 't', until: T0 } }),
+    ];
+    for (const record of due) {
+      expect(wake(record, ctx), JSON.stringify(record)).to.deep.equal({
+        resend: { message: stepOf(record), delaySeconds: 0 },
+      });
+      expect(decide(record, stepOf(record), ctx), 'the copy runs the step').to.deep.equal({ action: 'run' });
+    }
+    expect(overdueStep(machine({ updatedAt: new Date(T0 + 1).toISOString() }), T0)).to.equal(undefined);
+    expect(overdueStep(machine({ updatedAt: new Date(T0 - 60_000).toISOString() }), T0, 60_000)).to.deep.equal({
+      message: stepOf(machine()),
+      delaySeconds: 0,
+    });
+    expect(overdueStep(machine({ updatedAt: new Date(T0 - 59_999).toISOString() }), T0, 60_000)).to.equal(undefined);
+    for (const status of ['PARKED', 'SUCCEEDED', 'FAILED'] as const) {
+      expect(overdueStep(machine({ status }), T0 + 3_600_000), status).to.equal(undefined);
+    }
+    expect(overdueStep(machine({ removing: true }), T0 + 3_600_000)).to.equal(undefined);
+  });
+
   it('answers 409 naming the status and why for a machine that is not waiting', () => {
     const cases: [MachineRecord, unknown, RegExp][] = [
       [machine({ status: 'PARKED' }), { status: 'PARKED' }, /is PARKED, not RUNNING/],
       [machine({ status: 'FAILED' }), { status: 'FAILED' }, /is FAILED, not RUNNING/],
-      [machine(), { status: 'RUNNING', reason: 'due' }, /not waiting on a delay: its step is due/],
-      [
-        waitingMachine({ wakeAt: new Date(T0).toISOString() }),
-        { status: 'RUNNING', reason: 'due' },
-        /not waiting on a delay/,
-      ],
+      [machine({ lease: { token: 't', until: T0 + 1 } }), { status: 'RUNNING', reason: 'running' }, /running now/],
       [
         waitingMachine({ lease: { token: 't', until: T0 + 1 } }),
         { status: 'RUNNING', reason: 'running' },

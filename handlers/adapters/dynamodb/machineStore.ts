@@ -23,7 +23,7 @@ import {
   type MachineSummary,
   unwrittenEvents,
 } from '../../../domain/machine';
-import { createdKey, indexKeys, statusShardKey } from '../../../domain/statusIndex';
+import { createdKey, dueIndexKey, indexKeys, statusShardKey } from '../../../domain/statusIndex';
 import { writeUnits } from '../../../domain/storable';
 import { pageByStatus } from '../../application/listMachines';
 import type { CommitGuard, MachineStore, StatusIndexPage } from '../../application/ports';
@@ -42,6 +42,8 @@ import { SUMMARY_FIELDS, toEvents, toHistoryItem, toRecord, toSummary } from './
 
 /** The status index's name (resources/dynamodb.yml): hash key `statusShard`, range key `createdKey`. */
 export const STATUS_INDEX = 'byStatusShard';
+/** The due index (resources/dynamodb.yml): hash key `statusShard`, range key `dueBucket`, RUNNING machines only. */
+export const DUE_INDEX = 'byDueBucket';
 /** BatchWriteItem's limit. */
 const BATCH_WRITE_SIZE = 25;
 
@@ -166,7 +168,7 @@ export class DynamoMachineStore implements MachineStore {
   }
 
   writeUnits(record: MachineRecord): number {
-    return writeUnits({ ...record, ...indexKeys(record, this.statusShards) });
+    return writeUnits(this.item(record));
   }
 
   async deleteRecord(record: Pick<MachineRecord, 'id' | 'seq' | 'createdAt'>): Promise<boolean> {
@@ -270,6 +272,19 @@ export class DynamoMachineStore implements MachineStore {
     return pageByStatus(this, status, limit, after);
   }
 
+  async dueByShard(shard: number, upTo: number, limit: number): Promise<string[]> {
+    const { Items = [] } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tables.machines,
+        IndexName: DUE_INDEX,
+        KeyConditionExpression: 'statusShard = :shard AND dueBucket <= :upTo',
+        ExpressionAttributeValues: { ':shard': statusShardKey('RUNNING', shard), ':upTo': upTo },
+        Limit: limit,
+      }),
+    );
+    return Items.map((item) => item.id as string);
+  }
+
   async summaries(ids: string[]): Promise<MachineSummary[]> {
     if (ids.length === 0) return [];
     const found = new Map<string, MachineSummary>();
@@ -302,12 +317,17 @@ export class DynamoMachineStore implements MachineStore {
   /**
    * Every write of a record's status is this PutItem, and it writes the status index's keys
    * from that status (domain/statusIndex.ts): they change in the same write as the status, and
-   * an ordinary step writes the same keys again, which DynamoDB does not copy to the index.
+   * an ordinary step writes the same keys again, which DynamoDB does not copy to the index. So
+   * does the due index's key, which changes only when a step is due in a later bucket.
    */
   private put(record: MachineRecord, condition: Condition) {
-    const item = { ...record, ...indexKeys(record, this.statusShards) };
     return conditionally(
-      this.client.send(new PutCommand({ TableName: this.tables.machines, Item: item, ...condition })),
+      this.client.send(new PutCommand({ TableName: this.tables.machines, Item: this.item(record), ...condition })),
     );
+  }
+
+  /** The record as stored: with the keys of the status and due indexes. */
+  private item(record: MachineRecord) {
+    return { ...record, ...indexKeys(record, this.statusShards), ...dueIndexKey(record) };
   }
 }

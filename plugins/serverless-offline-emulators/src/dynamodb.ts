@@ -1,5 +1,10 @@
 import type { IncomingMessage, RequestListener, Server } from 'node:http';
-import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+} from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { tableArn } from './cloudformation';
 import { writeLimitError } from './itemLimits';
@@ -158,12 +163,16 @@ export function unprocessedAnswers(tries: number) {
   };
 }
 
-/** Creates each table unless it exists (a persisted one is kept as it is). Returns the names created. */
+/**
+ * Creates each table unless it exists (a persisted one is kept as it is). Returns the names
+ * created and kept, and the global secondary indexes a kept table lacks (dynalite cannot add one
+ * to a table, as CloudFormation would on a deploy).
+ */
 export async function createTables(
   url: string,
   region: string,
   tables: Record<string, unknown>[],
-): Promise<{ created: string[]; kept: string[] }> {
+): Promise<{ created: string[]; kept: string[]; missingIndexes: string[] }> {
   const client = new DynamoDBClient({
     region,
     endpoint: url,
@@ -171,6 +180,7 @@ export async function createTables(
   });
   const created: string[] = [];
   const kept: string[] = [];
+  const missingIndexes: string[] = [];
   try {
     for (const table of tables) {
       try {
@@ -179,10 +189,15 @@ export async function createTables(
       } catch (error) {
         if (!(error instanceof ResourceInUseException)) throw error;
         kept.push(String(table.TableName));
+        const { Table } = await client.send(new DescribeTableCommand({ TableName: String(table.TableName) }));
+        const has = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+        for (const { IndexName } of (table.GlobalSecondaryIndexes ?? []) as { IndexName: string }[]) {
+          if (!has.has(IndexName)) missingIndexes.push(`${table.TableName}/index/${IndexName}`);
+        }
       }
     }
   } finally {
     client.destroy();
   }
-  return { created, kept };
+  return { created, kept, missingIndexes };
 }

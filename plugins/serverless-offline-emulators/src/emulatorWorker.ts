@@ -1,13 +1,14 @@
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { QueueDefinition } from './cloudformation';
 import { createTables, startDynamoDb } from './dynamodb';
 import { type EventSourceOptions, startSqsEventSource } from './eventSource';
 import { TraceJournal } from './lineage';
+import { QueueJournal, type SavedMessage } from './queueJournal';
 import { jsonlRecorder } from './recorder';
 import { close } from './servers';
-import { createQueues, MessageJournal, type QueueSnapshot, restoreQueues, snapshotQueues, startSqs } from './sqs';
+import { createQueues, restoreQueues, startSqs } from './sqs';
 
 /** What the plugin hands the emulator thread. */
 export interface EmulatorConfig {
@@ -17,8 +18,8 @@ export interface EmulatorConfig {
   ports: { dynamodb: number; sqs: number };
   /** dynalite's LevelDB folder, when persisting. */
   dynamoPath?: string;
-  /** Where queued messages are saved at shutdown and restored from at start, when persisting. */
-  snapshotFile?: string;
+  /** The queues' journal (src/queueJournal.ts), when persisting. */
+  journalFile?: string;
   requestLog?: string;
   /** A test option: each batch of a BatchWriteItem / BatchGetItem comes back unprocessed this many times. */
   unprocessedTries?: number;
@@ -35,7 +36,7 @@ export type ToWorker = { type: 'startEventSources'; sources: EventSourceSpec[] }
 export type FromWorker =
   | { type: 'ready'; tables: string[]; queueUrls: Record<string, string>; restored: number }
   | { type: 'warning'; message: string }
-  | { type: 'stopped'; saved?: number }
+  | { type: 'stopped' }
   | { type: 'failed'; message: string };
 
 /**
@@ -61,8 +62,20 @@ async function main(config: EmulatorConfig, port: NonNullable<typeof parentPort>
     });
     stoppers.push(() => close(dynamodb.server));
     const tables = await createTables(dynamodb.url, region, config.tables);
+    if (tables.missingIndexes.length > 0) {
+      post({
+        type: 'warning',
+        message: `the persisted tables lack ${tables.missingIndexes.join(', ')} (added to resources since): queries of it fail until ${config.dynamoPath} is removed`,
+      });
+    }
 
-    const journal = config.snapshotFile ? new MessageJournal(config.queues) : undefined;
+    let journal: QueueJournal | undefined;
+    let previous: SavedMessage[] = [];
+    if (config.journalFile) {
+      await mkdir(dirname(config.journalFile), { recursive: true });
+      ({ journal, previous } = QueueJournal.open(config.journalFile, config.queues));
+      stoppers.push(async () => journal?.close());
+    }
     // The trace header each message was sent with, for the event sources' recursive loop detection.
     const traces = new TraceJournal();
     const sqs = await startSqs({
@@ -78,25 +91,10 @@ async function main(config: EmulatorConfig, port: NonNullable<typeof parentPort>
     const byId = await createQueues(sqs.url, region, config.queues);
     const queueUrls = Object.fromEntries(config.queues.map((q) => [q.QueueName, byId[q.logicalId] as string]));
     let restored = 0;
-    const { snapshotFile } = config;
-    if (journal && snapshotFile && existsSync(snapshotFile)) {
-      const snapshot = JSON.parse(await readFile(snapshotFile, 'utf8')) as QueueSnapshot;
-      restored = await restoreQueues(sqs.url, region, queueUrls, snapshot);
-      await rm(snapshotFile, { force: true });
-    }
-    let saved: number | undefined;
-    if (journal && snapshotFile) {
-      // Runs after the event sources have stopped (stoppers run in reverse order).
-      stoppers.push(async () => {
-        const snapshot = await snapshotQueues(
-          sqs.url,
-          region,
-          config.queues.map((q) => ({ QueueName: q.QueueName, url: queueUrls[q.QueueName] as string })),
-          journal,
-        );
-        await writeFile(snapshotFile, JSON.stringify(snapshot, null, 1));
-        saved = Object.values(snapshot.queues).reduce((n, list) => n + list.length, 0);
-      });
+    if (journal) {
+      // Sent again, so journaled anew; the new journal then replaces the old (a crash before leaves the old).
+      restored = await restoreQueues(sqs.url, region, queueUrls, previous);
+      journal.restored();
     }
 
     port.on('message', async (message: ToWorker) => {
@@ -125,7 +123,7 @@ async function main(config: EmulatorConfig, port: NonNullable<typeof parentPort>
             post({ type: 'warning', message: `while stopping: ${error.message}` }),
           );
         }
-        post({ type: 'stopped', ...(saved !== undefined ? { saved } : {}) });
+        post({ type: 'stopped' });
       }
     });
     post({ type: 'ready', tables: [...tables.created, ...tables.kept], queueUrls, restored });

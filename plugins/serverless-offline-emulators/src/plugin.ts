@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, Server } from 'node:http';
@@ -459,6 +460,46 @@ export class ServerlessOfflineEmulators {
     return sources;
   }
 
+  /** Functions with an enabled `schedule` event. */
+  private scheduledFunctions(): string[] {
+    return this.serverless.service
+      .getAllFunctions()
+      .filter((key) =>
+        (this.serverless.service.getFunction(key).events ?? []).some(
+          (event) =>
+            event.schedule !== undefined &&
+            (typeof event.schedule !== 'object' || (event.schedule as { enabled?: unknown }).enabled !== false),
+        ),
+      );
+  }
+
+  /** Invokes a function as EventBridge Scheduler does (an event, asynchronously); a failure is a warning. */
+  private async invokeScheduled(lambdaUrl: string, functionName: string, arns: { region: string; accountId: string }) {
+    const event = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: arns.accountId,
+      time: new Date().toISOString(),
+      region: arns.region,
+      resources: [],
+      detail: {},
+    };
+    try {
+      const response = await fetch(`${lambdaUrl}/2015-03-31/functions/${functionName}/invocations`, {
+        method: 'POST',
+        body: JSON.stringify(event),
+      });
+      const body = await response.text();
+      if (!response.ok || response.headers.get('x-amz-function-error')) {
+        this.utils.log.warning(`${PLUGIN}: scheduled ${functionName} failed at start: ${body.slice(0, 500)}`);
+      }
+    } catch (error) {
+      this.utils.log.warning(`${PLUGIN}: scheduled ${functionName} failed at start: ${(error as Error).message}`);
+    }
+  }
+
   async start(): Promise<void> {
     await correctOfflineRunner();
     dropAuthorizers(this.serverless.service);
@@ -488,7 +529,7 @@ export class ServerlessOfflineEmulators {
         ...(settings.persist
           ? {
               dynamoPath: join(settings.dataDir, 'dynamodb'),
-              snapshotFile: join(settings.dataDir, 'sqs-messages.json'),
+              journalFile: join(settings.dataDir, 'sqs-journal.jsonl'),
             }
           : {}),
         ...(settings.requestLog ? { requestLog: settings.requestLog } : {}),
@@ -591,6 +632,14 @@ export class ServerlessOfflineEmulators {
           }),
         } satisfies ToWorker);
 
+      // serverless-offline runs `schedule` events on their schedule (minutes apart); once at the
+      // start too, so what a schedule does after a crash happens at the restart, not a period later.
+      this.pendingSchedules = () => {
+        for (const key of this.scheduledFunctions()) {
+          void this.invokeScheduled(`http://${host}:${offlineLambdaPort}`, this.functionName(key), arns);
+        }
+      };
+
       const outputs: Record<string, string> = {};
       for (const [name, output] of Object.entries(this.outputs())) {
         try {
@@ -646,28 +695,26 @@ export class ServerlessOfflineEmulators {
   /** The HTTP API's public URL (serverless-offline's own port differs when the SigV4 front is on). */
   private apiUrl = '';
   private pendingEventSources: (() => void) | undefined;
+  private pendingSchedules: (() => void) | undefined;
   private worker: Worker | undefined;
   private stopEmulators: (() => Promise<void>) | undefined;
 
-  /** Starts the emulator thread; its stopper stops the event sources, saves the queues and closes it. */
+  /** Starts the emulator thread; its stopper stops the event sources and closes it (the queue journal synced). */
   private startEmulators(config: EmulatorConfig): Promise<Extract<FromWorker, { type: 'ready' }>> {
     const worker = new Worker(join(__dirname, '..', 'emulatorWorker.js'), { workerData: config });
     this.worker = worker;
-    let stopped: (saved?: number) => void = () => undefined;
+    let stopped: () => void = () => undefined;
     // First when stopping: the event sources let running invocations finish while the functions,
     // the Lambda front and the emulators are all still up.
     this.stopEmulators = async () => {
       if (worker.threadId === -1) return; // already gone (it failed to start)
-      const done = new Promise<number | undefined>((resolve) => {
+      const done = new Promise<void>((resolve) => {
         stopped = resolve;
-        worker.once('exit', () => resolve(undefined));
-        setTimeout(() => resolve(undefined), 20_000).unref();
+        worker.once('exit', () => resolve());
+        setTimeout(() => resolve(), 20_000).unref();
       });
       worker.postMessage({ type: 'stop' } satisfies ToWorker);
-      const saved = await done;
-      if (saved !== undefined && config.snapshotFile) {
-        this.utils.log.notice(`${PLUGIN}: saved ${saved} queued message(s) to ${config.snapshotFile}`);
-      }
+      await done;
       await worker.terminate();
       this.worker = undefined;
     };
@@ -678,7 +725,7 @@ export class ServerlessOfflineEmulators {
         if (message.type === 'ready') resolve(message);
         else if (message.type === 'failed') reject(new Error(message.message));
         else if (message.type === 'warning') this.utils.log.warning(`${PLUGIN}: ${message.message}`);
-        else if (message.type === 'stopped') stopped(message.saved);
+        else if (message.type === 'stopped') stopped();
       });
     });
   }
@@ -686,6 +733,8 @@ export class ServerlessOfflineEmulators {
   async ready(): Promise<void> {
     this.pendingEventSources?.();
     this.pendingEventSources = undefined;
+    this.pendingSchedules?.();
+    this.pendingSchedules = undefined;
     const extra = this.config.readyMessage
       ? ['', ...String(this.config.readyMessage).replaceAll('{api}', this.apiUrl).trimEnd().split('\n')]
       : [];
@@ -714,7 +763,7 @@ export class ServerlessOfflineEmulators {
     else console.log(text);
   }
 
-  /** Stops the event sources (letting running invocations finish), saves queues if persisting, closes the emulators. */
+  /** Stops the event sources (letting running invocations finish), closes the emulators. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;

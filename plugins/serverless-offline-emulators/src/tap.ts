@@ -17,6 +17,12 @@ export interface TapOptions {
   /** May return a replacement for the request body (e.g. to ask for ConsumedCapacity). */
   rewrite?: (body: Buffer, headers: IncomingMessage['headers']) => Buffer | undefined;
   onExchange?: (exchange: Exchange) => void;
+  /**
+   * Like onExchange, but before the response leaves: what it writes synchronously is on record
+   * before the caller hears of the request (a journal). If it throws, the connection is dropped
+   * unanswered.
+   */
+  beforeAnswer?: (exchange: Exchange) => void;
   /** May answer the request itself (e.g. an error the emulator would not give), instead of the listener. */
   answer?: (body: Buffer, headers: IncomingMessage['headers']) => { status: number; body: string } | undefined;
 }
@@ -66,16 +72,25 @@ export function tap(listener: RequestListener, options: TapOptions): RequestList
       }) as ServerResponse['write'];
       res.end = ((chunk?: unknown, ...rest: unknown[]) => {
         keep(chunk, rest[0]);
+        const exchange = () => ({
+          headers: req.headers,
+          request: body,
+          status: res.statusCode,
+          response: Buffer.concat(sent),
+          startedAt,
+          durationMs: Date.now() - startedAt,
+        });
+        if (options.beforeAnswer) {
+          try {
+            options.beforeAnswer(exchange());
+          } catch {
+            res.destroy();
+            return res;
+          }
+        }
         const result = end(chunk, ...rest);
         try {
-          options.onExchange?.({
-            headers: req.headers,
-            request: body,
-            status: res.statusCode,
-            response: Buffer.concat(sent),
-            startedAt,
-            durationMs: Date.now() - startedAt,
-          });
+          options.onExchange?.(exchange());
         } catch {
           // a recorder must never break the emulator
         }

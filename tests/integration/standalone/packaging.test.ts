@@ -104,6 +104,14 @@ describe('the Serverless project', function () {
           ],
           Projection: { ProjectionType: 'KEYS_ONLY' },
         },
+        {
+          IndexName: 'byDueBucket',
+          KeySchema: [
+            { AttributeName: 'statusShard', KeyType: 'HASH' },
+            { AttributeName: 'dueBucket', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
       ]);
       const env = template.Resources.ListMachinesLambdaFunction?.Properties.Environment.Variables;
       expect(env.STATUS_SHARDS).to.equal(String(DEFAULT_STATUS_SHARDS));
@@ -213,7 +221,7 @@ describe('the Serverless project', function () {
       expect(settings.ThrottlingBurstLimit).to.be.a('number').above(0);
     });
 
-    it('alarms on dead letters, processor errors, throttles, stalled steps and failed machines, mailing when asked', () => {
+    it('alarms on dead letters, processor errors, throttles, stalled steps, failed machines and lost steps, mailing when asked', () => {
       const alarms = Object.fromEntries(
         Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm'),
       );
@@ -223,6 +231,7 @@ describe('the Serverless project', function () {
         'ThrottlesAlarm',
         'StalledStepsAlarm',
         'FailedMachinesAlarm',
+        'OverdueStepsResentAlarm',
       ]);
       // One dead-lettered step is enough: the service's own count, not the queue's visible messages.
       expect(alarms.DeadLetteredAlarm?.Properties).to.include({
@@ -234,6 +243,7 @@ describe('the Serverless project', function () {
       });
       expect(alarms.StalledStepsAlarm?.Properties).to.include({ MetricName: 'ApproximateAgeOfOldestMessage' });
       expect(alarms.FailedMachinesAlarm?.Properties).to.include({ MetricName: 'MachinesFailed' });
+      expect(alarms.OverdueStepsResentAlarm?.Properties).to.include({ MetricName: 'OverdueStepsResent', Threshold: 0 });
       expect(JSON.stringify(alarms.ThrottlesAlarm?.Properties.Metrics)).to.include('Throttles');
       // Every record the consumers report failed, and whole invocations that died.
       const errors = alarms.ProcessorErrorsAlarm?.Properties.Metrics as any[];
@@ -354,7 +364,7 @@ describe('the Serverless project', function () {
 
     it('deploys no example or test function to prod', () => {
       const names = ofType('AWS::Lambda::Function').map((f) => f.Properties.FunctionName as string);
-      expect(names).to.have.length(11);
+      expect(names).to.have.length(12); // 9 API functions, the processor, the dead-letter consumer, the sweeper
       for (const name of ['prepare', 'finalize', 'flaky', 'always-fails', 'noop']) {
         expect(names).not.to.include(`${SERVICE}-prod-${name}`);
       }
@@ -497,12 +507,14 @@ describe('the Serverless project', function () {
       await remove?.();
     });
 
-    /** The functions nothing but the processor calls: no route and no queue invokes them. */
+    /** The functions nothing but the processor calls: no route, queue or schedule invokes them. */
     const stateFunctionNames = () => {
       const triggered = new Set(
-        Object.values(template.Resources)
-          .filter((r) => r.Type === 'AWS::ApiGatewayV2::Integration' || r.Type === 'AWS::Lambda::EventSourceMapping')
-          .map((r) => (r.Properties.IntegrationUri ?? r.Properties.FunctionName)['Fn::GetAtt'][0]),
+        Object.values(template.Resources).flatMap((r) => {
+          if (r.Type === 'AWS::Events::Rule') return r.Properties.Targets.map((t: any) => t.Arn['Fn::GetAtt'][0]);
+          if (r.Type !== 'AWS::ApiGatewayV2::Integration' && r.Type !== 'AWS::Lambda::EventSourceMapping') return [];
+          return [(r.Properties.IntegrationUri ?? r.Properties.FunctionName)['Fn::GetAtt'][0]];
+        }),
       );
       return functionsOf(template)
         .filter(([id]) => !triggered.has(id))

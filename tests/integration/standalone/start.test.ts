@@ -127,7 +127,7 @@ for (const [title, command, args] of [
   });
 }
 
-describe('npm start -- --persist (a restart in the middle of a run)', function () {
+describe('npm start -- --persist (a crash in the middle of a run)', function () {
   this.timeout(180_000);
   let terminal: Terminal | undefined;
   let ports: StackPorts;
@@ -139,7 +139,7 @@ describe('npm start -- --persist (a restart in the middle of a run)', function (
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('keeps the machines and their queued steps: a machine stopped mid-run resumes and SUCCEEDS', async () => {
+  it('keeps the machines and their queued steps through kill -9: 10 machines stopped mid-run resume and SUCCEED once', async () => {
     ports = await freePorts();
     dataDir = await mkdtemp(join(tmpdir(), 'fsm-persist-'));
     const start = () => new Terminal('npm', ['start', '--', '--persist', '--dataDir', dataDir], freshEnv(ports));
@@ -147,18 +147,32 @@ describe('npm start -- --persist (a restart in the middle of a run)', function (
 
     terminal = start();
     await terminal.waitFor('Press Ctrl-C to stop.');
-    // Each step waits 3 s: stop while its next step is a delayed message in the queue.
-    const id = await addExample(api, 3);
-    await waitForMachine(api, id, (m) => m.version >= 1, terminal);
-    expect(await terminal.ctrlC()).to.be.oneOf(['0', 'SIGINT']);
-    expect(terminal.output).to.match(/saved [1-9]\d* queued message/);
+    // Each step waits 3 s: crash while their next steps are delayed messages in the queue.
+    const ids = await Promise.all(Array.from({ length: 10 }, () => addExample(api, 3)));
+    for (const id of ids) await waitForMachine(api, id, (m) => m.version >= 1, terminal);
+    const crashed = new Promise((resolve) => terminal?.child.once('exit', resolve));
+    terminal.kill();
+    await crashed;
     await nothingListens(ports);
 
     terminal = start();
     await terminal.waitFor('Press Ctrl-C to stop.');
     expect(terminal.output).to.match(/[1-9]\d* message\(s\) restored/);
-    const machine = await waitForMachine(api, id, (m) => m.status !== 'RUNNING', terminal);
-    expect(machine.status).to.equal('SUCCEEDED');
+    for (const id of ids) {
+      // A step that was running at the crash waits for its lease (70 s) to end.
+      const machine = await waitForMachine(api, id, (m) => m.status !== 'RUNNING', terminal, 100_000);
+      expect(machine.status).to.equal('SUCCEEDED');
+      const { events } = (await (await fetch(`${api}/machines/${id}/history`)).json()) as {
+        events: { outcome: string }[];
+      };
+      expect(events.map((e) => e.outcome)).to.deep.equal([
+        'created',
+        'transition',
+        'transition',
+        'transition',
+        'succeeded',
+      ]);
+    }
     expect(await terminal.ctrlC()).to.be.oneOf(['0', 'SIGINT']);
   });
 });

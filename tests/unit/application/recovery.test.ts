@@ -119,6 +119,22 @@ describe('waking a machine', () => {
     expect(queue.sent).to.deep.equal([{ message: { id: 'm-1', version: 1, attempt: 1, woken: 1 }, delaySeconds: 0 }]);
   });
 
+  it('sends the step of an overdue machine again, writing nothing, and the copy runs it once', async () => {
+    const { deps, store, queue } = fakeApiDeps();
+    const overdue = machine({ state: 'TASK-1', version: 1, seq: 1, updatedAt: new Date(T0 - 600_000).toISOString() });
+    store.put(overdue);
+    expect(await wakeMachine(deps, 'm-1')).to.deep.equal(overdue);
+    expect(store.calls).to.deep.equal(['get']);
+    expect(queue.sent).to.deep.equal([{ message: stepOf(overdue), delaySeconds: 0 }]);
+    // while a handler holds the step it is not overdue: 409
+    store.put({ ...overdue, lease: { token: 'processor', until: T0 + 1 } });
+    expect(((await rejection(wakeMachine(deps, 'm-1'))) as ConflictError).details).to.deep.equal({
+      status: 'RUNNING',
+      reason: 'running',
+    });
+    expect(queue.sent).to.have.length(1);
+  });
+
   it('lets exactly one of two concurrent wakes through', async () => {
     const { deps, store, queue } = fakeApiDeps();
     store.put(waitingMachine());
