@@ -52,7 +52,7 @@ export function replay(text: string): Map<string, SavedMessage> {
   return live;
 }
 
-/** How often written lines are forced to the disk (fdatasync); see the plugin's README "Persistence". */
+/** How often written lines are forced to the disk (fdatasync); see plugins/serverless-offline-emulators/README.md "How it works, and why". */
 const SYNC_INTERVAL_MS = 1000;
 
 /**
