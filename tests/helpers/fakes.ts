@@ -14,6 +14,7 @@ import {
 import { createdKey, indexKeys, shardOf } from '../../domain/statusIndex';
 import type { InvocationResult } from '../../domain/step';
 import { writeUnits } from '../../domain/storable';
+import { toRecordItem } from '../../handlers/adapters/dynamodb/recordMapper';
 import type { FaultPoints } from '../../handlers/application/commitExecutor';
 import { pageByStatus } from '../../handlers/application/listMachines';
 import type { CountMetric, StepMetrics, TimingMetric } from '../../handlers/application/metrics';
@@ -142,7 +143,7 @@ export class InMemoryMachineStore implements MachineStore {
 
   /** As the adapter counts them: the item as stored, status index keys included. */
   writeUnits(record: MachineRecord): number {
-    return writeUnits({ ...record, ...indexKeys(record, this.statusShards) });
+    return writeUnits({ ...toRecordItem(record), ...indexKeys(record, this.statusShards) });
   }
 
   private addEvents(record: MachineRecord) {

@@ -30,6 +30,7 @@ import type { CommitGuard, MachineStore, StatusIndexPage } from '../../applicati
 import {
   type Condition,
   committable,
+  definitionBefore,
   free,
   heldInRecord,
   isNew,
@@ -37,12 +38,40 @@ import {
   sameVersion,
   unleasedOrLeasedBy,
 } from './conditions';
-import { SUMMARY_FIELDS, toEvents, toHistoryItem, toRecord, toSummary } from './recordMapper';
+import {
+  DEFINITION_SEQ,
+  type Definition,
+  definitionKey,
+  definitionOf,
+  fromDefinitionItem,
+  holdsDefinition,
+  SUMMARY_FIELDS,
+  toDefinitionItem,
+  toEvents,
+  toHistoryItem,
+  toRecord,
+  toRecordItem,
+  toSummary,
+} from './recordMapper';
 
 /** The status index's name (resources/dynamodb.yml): hash key `statusShard`, range key `createdKey`. */
 export const STATUS_INDEX = 'byStatusShard';
 /** BatchWriteItem's limit. */
 const BATCH_WRITE_SIZE = 25;
+/** Definitions a container keeps: far more machines than one invocation touches. */
+const DEFINITIONS_CACHED = 1000;
+
+/**
+ * A machine's definition as this container knows it (docs/design.md#the-record): read at most
+ * once per container, since it never changes. `stored`: its own item exists (false: the record
+ * read held it, as records did before the definition moved). `final`: the record last read was
+ * finished, so the definition item may carry an expiry a commit that revives it must remove.
+ */
+interface KnownDefinition {
+  definition: Definition;
+  stored: boolean;
+  final: boolean;
+}
 
 export interface TableNames {
   machines: string;
@@ -66,6 +95,8 @@ async function conditionally<T>(write: Promise<T>): Promise<T | undefined> {
 /** Machines and their history in DynamoDB: a record per machine, an item per history event. */
 export class DynamoMachineStore implements MachineStore {
   readonly statusShards: number;
+  /** By history key (id and createdAt), least recently used first. */
+  private readonly definitions = new Map<string, KnownDefinition>();
 
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -95,11 +126,59 @@ export class DynamoMachineStore implements MachineStore {
     const { Item } = await this.client.send(
       new GetCommand({ TableName: this.tables.machines, Key: { id }, ConsistentRead: true }),
     );
-    return Item ? toRecord(Item) : undefined;
+    return Item ? this.withDefinition(Item) : undefined;
   }
 
+  /**
+   * The record of a machine's item with its definition: the item's own, or the one this container
+   * read before, or its definition item. None: the machine is being deleted (a delete removes the
+   * record before its history), so it is as good as gone.
+   */
+  private async withDefinition(item: Record<string, unknown>): Promise<MachineRecord | undefined> {
+    const owner = item as Pick<MachineRecord, 'id' | 'createdAt'>;
+    const key = historyKey(owner);
+    const final = item.expiresAt !== undefined;
+    if (holdsDefinition(item)) {
+      const record = toRecord(item);
+      this.know(key, { definition: definitionOf(record), stored: false, final });
+      return record;
+    }
+    let known = this.definitions.get(key);
+    if (!known) {
+      const { Item } = await this.client.send(
+        new GetCommand({ TableName: this.tables.history, Key: definitionKey(owner), ConsistentRead: true }),
+      );
+      if (!Item) return undefined;
+      known = { definition: fromDefinitionItem(Item), stored: true, final };
+    }
+    this.know(key, { ...known, final });
+    return toRecord(item, known.definition);
+  }
+
+  private know(key: string, known: KnownDefinition) {
+    this.definitions.delete(key);
+    this.definitions.set(key, known);
+    if (this.definitions.size > DEFINITIONS_CACHED) {
+      const [oldest] = this.definitions.keys();
+      if (oldest !== undefined) this.definitions.delete(oldest);
+    }
+  }
+
+  /**
+   * The definition item first, then the record: a reader finds a record only with its definition.
+   * A lost race for the name deletes the definition item it wrote (its key has our createdAt).
+   */
   async create(record: MachineRecord): Promise<boolean> {
-    return (await this.put(record, isNew)) !== undefined;
+    const definition = await conditionally(
+      this.client.send(new PutCommand({ TableName: this.tables.history, Item: toDefinitionItem(record), ...isNew })),
+    );
+    if (definition === undefined) return false;
+    if ((await this.put(record, isNew)) === undefined) {
+      await this.client.send(new DeleteCommand({ TableName: this.tables.history, Key: definitionKey(record) }));
+      return false;
+    }
+    this.know(historyKey(record), { definition: definitionOf(record), stored: true, final: false });
+    return true;
   }
 
   /**
@@ -137,8 +216,46 @@ export class DynamoMachineStore implements MachineStore {
     );
   }
 
+  /**
+   * The record's item, and its definition item when it must change (docs/design.md#the-record):
+   * written first for a record that held its definition itself (it moves out now), or without
+   * its expiry for a finished machine that runs again (a redrive); after the commit, with the
+   * record's expiry, for a machine that finishes, so it never expires while its machine lives.
+   */
   async commit(next: MachineRecord, guard: CommitGuard): Promise<boolean> {
-    return (await this.put(next, committable(guard, next.createdAt))) !== undefined;
+    const key = historyKey(next);
+    const known = this.definitions.get(key);
+    const final = next.expiresAt !== undefined;
+    if (!known?.stored) {
+      await conditionally(
+        this.client.send(
+          new PutCommand({
+            TableName: this.tables.history,
+            Item: toDefinitionItem(next, { recordSeq: next.seq }),
+            ...isNew,
+          }),
+        ),
+      );
+    } else if (known.final && !final) {
+      await this.putDefinition(next, {});
+    }
+    const committed = (await this.put(next, committable(guard, next.createdAt))) !== undefined;
+    if (!committed) return false;
+    if (final && !known?.final) await this.putDefinition(next, { expiresAt: next.expiresAt });
+    this.know(key, { definition: definitionOf(next), stored: true, final });
+    return true;
+  }
+
+  private putDefinition(record: MachineRecord, expiry: { expiresAt?: number }) {
+    return conditionally(
+      this.client.send(
+        new PutCommand({
+          TableName: this.tables.history,
+          Item: toDefinitionItem(record, { recordSeq: record.seq, ...expiry }),
+          ...definitionBefore(record.seq),
+        }),
+      ),
+    );
   }
 
   async writeRecordEvents(record: MachineRecord): Promise<void> {
@@ -165,7 +282,7 @@ export class DynamoMachineStore implements MachineStore {
   }
 
   writeUnits(record: MachineRecord): number {
-    return writeUnits({ ...record, ...indexKeys(record, this.statusShards) });
+    return writeUnits({ ...toRecordItem(record), ...indexKeys(record, this.statusShards) });
   }
 
   async deleteRecord(record: Pick<MachineRecord, 'id' | 'seq' | 'createdAt'>): Promise<boolean> {
@@ -219,11 +336,12 @@ export class DynamoMachineStore implements MachineStore {
     owner: HistoryOwner,
     { after, limit }: { after?: number; limit: number },
   ): Promise<{ events: HistoryEvent[]; more: boolean }> {
+    // The definition item sits below every event (DEFINITION_SEQ).
     const { Items = [], LastEvaluatedKey } = await this.client.send(
       new QueryCommand({
         TableName: this.tables.history,
-        KeyConditionExpression: after === undefined ? 'id = :id' : 'id = :id AND seq > :after',
-        ExpressionAttributeValues: { ':id': historyKey(owner), ...(after === undefined ? {} : { ':after': after }) },
+        KeyConditionExpression: 'id = :id AND seq > :after',
+        ExpressionAttributeValues: { ':id': historyKey(owner), ':after': after ?? DEFINITION_SEQ },
         Limit: limit,
       }),
     );
@@ -299,7 +417,7 @@ export class DynamoMachineStore implements MachineStore {
    * an ordinary step writes the same keys again, which DynamoDB does not copy to the index.
    */
   private put(record: MachineRecord, condition: Condition) {
-    const item = { ...record, ...indexKeys(record, this.statusShards) };
+    const item = { ...toRecordItem(record), ...indexKeys(record, this.statusShards) };
     return conditionally(
       this.client.send(new PutCommand({ TableName: this.tables.machines, Item: item, ...condition })),
     );
