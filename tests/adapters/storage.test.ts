@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'chai';
 import { realisticDefinition, realisticObject } from '../../bench/realistic';
@@ -92,7 +93,8 @@ describe('how a record is stored, in DynamoDB (dynalite)', function () {
     const large = realistic(64 * 1024);
     expect(store.writeUnits(large)).to.be.at.most(12);
     // The domain's size check (storedRecordBytes) bounds what is stored.
-    for (const record of [realistic(1024), large, machine({ object: { lists: Array(9000).fill([[[]]]) } })])
+    const noise = machine({ object: { noise: randomBytes(48 * 1024).toString('base64') } });
+    for (const record of [realistic(1024), large, noise, machine({ object: { lists: Array(9000).fill([[[]]]) } })])
       expect(itemSize(toRecordItem(record))).to.be.at.most(storedRecordBytes(record));
   });
 
