@@ -98,6 +98,24 @@ describe('how a record is stored, in DynamoDB (dynalite)', function () {
       expect(itemSize(toRecordItem(record))).to.be.at.most(storedRecordBytes(record));
   });
 
+  it('packs the events a chain carries, so more of them ride in the record for no write unit', async () => {
+    const store = newStore();
+    const record = realistic();
+    await store.create(record);
+    let current = record;
+    const events = [];
+    for (let i = 0; i < 4; i++) {
+      events.push(current.lastEvent);
+      current = next(current);
+    }
+    const carrying = { ...current, seq: record.seq + 4, pendingEvents: events.slice(1) };
+    const chained = { ...carrying, lastEvent: { ...carrying.lastEvent, seq: carrying.seq } };
+    expect(await store.commit(chained, { seq: record.seq })).to.equal(true);
+    expect((await rawRecord(record.id))?.pendingEventsZ).to.be.instanceOf(Uint8Array);
+    expect(await newStore().getRecord(record.id)).to.deep.equal(chained);
+    expect(store.writeUnits(chained)).to.equal(store.writeUnits({ ...chained, pendingEvents: undefined }));
+  });
+
   it('stores a small object as it is, where compressing would not pay', async () => {
     const store = newStore();
     const record = machine({ id: `storage-${++ids}`, object: { n: 1 } });

@@ -39,7 +39,7 @@ function compress(value: Json): Uint8Array {
   return bytes;
 }
 
-/** `{ [name]: value }`, or `{ [name + 'Z']: its compressed JSON }` when that takes fewer bytes. */
+/** `{ [name]: value }`, or `{ [name + 'Z']: its compressed JSON }` when that takes fewer bytes as DynamoDB counts them. */
 function packed(name: string, value: Json): Item {
   const bytes = compress(value);
   return bytes.byteLength + 1 < itemSize({ '': value }) ? { [`${name}Z`]: bytes } : { [name]: value };
@@ -60,11 +60,18 @@ export function definitionOf(record: MachineRecord): Definition {
   return definition as unknown as Definition;
 }
 
-/** The machine's item as every commit writes it: the record without its definition, the object packed. */
+/**
+ * The machine's item as every commit writes it: the record without its definition, the object
+ * and the events a chain carries packed (compressed, more of them ride in the record's last KB).
+ */
 export function toRecordItem(record: MachineRecord): Item {
-  const { object, ...rest } = record;
+  const { object, pendingEvents, ...rest } = record;
   for (const field of DEFINITION_FIELDS) delete rest[field as keyof typeof rest];
-  return { ...rest, ...packed('object', object) };
+  return {
+    ...rest,
+    ...packed('object', object),
+    ...(pendingEvents ? packed('pendingEvents', pendingEvents as unknown as Json) : {}),
+  };
 }
 
 /** The definition's item: the history table's item of the machine's history key at DEFINITION_SEQ. */
@@ -143,7 +150,10 @@ function pick<T>(item: Item, fields: readonly string[]): T {
 
 /** The record from the machine's item and, unless the item holds it, its definition. */
 export const toRecord = (item: Item, definition?: Definition): MachineRecord =>
-  pick<MachineRecord>({ ...item, ...definition, object: unpacked(item, 'object') }, RECORD_FIELDS);
+  pick<MachineRecord>(
+    { ...item, ...definition, object: unpacked(item, 'object'), pendingEvents: unpacked(item, 'pendingEvents') },
+    RECORD_FIELDS,
+  );
 export const toSummary = (item: Item): MachineSummary => pick<MachineSummary>(item, SUMMARY_FIELDS);
 const toEvent = (item: Item): HistoryEvent => pick<HistoryEvent>(item, EVENT_FIELDS);
 
