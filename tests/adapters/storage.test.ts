@@ -211,3 +211,31 @@ describe('how a record is stored, in DynamoDB (dynalite)', function () {
     expect(await newStore().getRecord(record.id)).to.equal(undefined);
   });
 });
+
+describe('the definitions a container keeps', () => {
+  it('reads a definition again only once it was dropped for newer ones, past 16 MB of them', async () => {
+    // Served from memory: only what the store asks for matters here.
+    const reads: string[] = [];
+    const config = { STEP: 'x'.repeat(3 * 1024 * 1024) };
+    const client = {
+      send: async (command: { constructor: { name: string }; input: { TableName: string; Key: { id: string } } }) => {
+        const { TableName, Key } = command.input;
+        if (TableName === 'machines') {
+          const { lastEvent, object, ...item } = machine({ id: Key.id });
+          for (const field of ['config', 'options', 'catch', 'timeouts', 'fingerprint']) delete item[field as never];
+          return { Item: { ...item, lastEvent, object } };
+        }
+        reads.push(Key.id);
+        return { Item: { ...Key, definition: { config, options: machine().options, fingerprint: 'f' } } };
+      },
+    } as unknown as DynamoDBDocumentClient;
+    const store = new DynamoMachineStore(client, { machines: 'machines', history: 'history' });
+    for (const id of ['a', 'b', 'c', 'a', 'b', 'c']) expect((await store.getRecord(id))?.config).to.equal(config);
+    expect(reads).to.have.length(3);
+    for (const id of ['d', 'e', 'f']) await store.getRecord(id);
+    // 6 x 3 MB: the least recently used (a) is dropped, the newer ones kept.
+    await store.getRecord('f');
+    await store.getRecord('a');
+    expect(reads.map((key) => key.split('/')[0])).to.deep.equal(['a', 'b', 'c', 'd', 'e', 'f', 'a']);
+  });
+});

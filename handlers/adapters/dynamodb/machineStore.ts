@@ -10,6 +10,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { byteLength } from '../../../domain/definition';
 import { DEFAULT_STATUS_SHARDS, HISTORY_RETENTION_MARGIN_DAYS } from '../../../domain/limits';
 import type { IndexPosition, IndexShard, ListPosition } from '../../../domain/listing';
 import {
@@ -58,8 +59,12 @@ import {
 export const STATUS_INDEX = 'byStatusShard';
 /** BatchWriteItem's limit. */
 const BATCH_WRITE_SIZE = 25;
-/** Definitions a container keeps: far more machines than one invocation touches. */
+/**
+ * Definitions a container keeps: far more machines than one invocation touches, and at most
+ * 16 MB of their JSON, so machines with large configs cannot fill a 256 MB function's memory.
+ */
 const DEFINITIONS_CACHED = 1000;
+const DEFINITION_CACHE_BYTES = 16 * 1024 * 1024;
 
 /**
  * A machine's definition as this container knows it (docs/design.md#the-record): read at most
@@ -69,6 +74,8 @@ const DEFINITIONS_CACHED = 1000;
  */
 interface KnownDefinition {
   definition: Definition;
+  /** Its JSON's size, what keeping it costs. */
+  bytes: number;
   stored: boolean;
   final: boolean;
 }
@@ -97,6 +104,7 @@ export class DynamoMachineStore implements MachineStore {
   readonly statusShards: number;
   /** By history key (id and createdAt), least recently used first. */
   private readonly definitions = new Map<string, KnownDefinition>();
+  private definitionBytes = 0;
 
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -140,28 +148,37 @@ export class DynamoMachineStore implements MachineStore {
     const final = item.expiresAt !== undefined;
     if (holdsDefinition(item)) {
       const record = toRecord(item);
-      this.know(key, { definition: definitionOf(record), stored: false, final });
+      this.know(key, this.definitions.get(key)?.definition ?? definitionOf(record), { stored: false, final });
       return record;
     }
-    let known = this.definitions.get(key);
-    if (!known) {
+    let definition = this.definitions.get(key)?.definition;
+    if (!definition) {
       const { Item } = await this.client.send(
         new GetCommand({ TableName: this.tables.history, Key: definitionKey(owner), ConsistentRead: true }),
       );
       if (!Item) return undefined;
-      known = { definition: fromDefinitionItem(Item), stored: true, final };
+      definition = fromDefinitionItem(Item);
     }
-    this.know(key, { ...known, final });
-    return toRecord(item, known.definition);
+    this.know(key, definition, { stored: true, final });
+    return toRecord(item, definition);
   }
 
-  private know(key: string, known: KnownDefinition) {
-    this.definitions.delete(key);
-    this.definitions.set(key, known);
-    if (this.definitions.size > DEFINITIONS_CACHED) {
-      const [oldest] = this.definitions.keys();
-      if (oldest !== undefined) this.definitions.delete(oldest);
+  /** Keeps what this container knows of a definition, as its most recently used. */
+  private know(key: string, definition: Definition, state: Pick<KnownDefinition, 'stored' | 'final'>) {
+    const known = this.definitions.get(key);
+    const bytes = known?.definition === definition ? known.bytes : byteLength(definition);
+    if (known) this.forget(key, known);
+    this.definitions.set(key, { definition, bytes, ...state });
+    this.definitionBytes += bytes;
+    for (const [oldest, entry] of this.definitions) {
+      if (this.definitions.size <= DEFINITIONS_CACHED && this.definitionBytes <= DEFINITION_CACHE_BYTES) break;
+      this.forget(oldest, entry);
     }
+  }
+
+  private forget(key: string, known: KnownDefinition) {
+    this.definitions.delete(key);
+    this.definitionBytes -= known.bytes;
   }
 
   /**
@@ -177,7 +194,7 @@ export class DynamoMachineStore implements MachineStore {
       await this.client.send(new DeleteCommand({ TableName: this.tables.history, Key: definitionKey(record) }));
       return false;
     }
-    this.know(historyKey(record), { definition: definitionOf(record), stored: true, final: false });
+    this.know(historyKey(record), definitionOf(record), { stored: true, final: false });
     return true;
   }
 
@@ -242,7 +259,7 @@ export class DynamoMachineStore implements MachineStore {
     const committed = (await this.put(next, committable(guard, next.createdAt))) !== undefined;
     if (!committed) return false;
     if (final && !known?.final) await this.putDefinition(next, { expiresAt: next.expiresAt });
-    this.know(key, { definition: definitionOf(next), stored: true, final });
+    this.know(key, known?.definition ?? definitionOf(next), { stored: true, final });
     return true;
   }
 
