@@ -201,9 +201,15 @@ export const DEFINITION_FIELDS = [
  * (docs/design.md#limits).
  */
 export function storedRecordBytes(record: MachineRecord): number {
-  const { object, ...rest } = record;
-  for (const field of DEFINITION_FIELDS) delete rest[field as keyof typeof rest];
+  const { object, ...rest } = withoutDefinition(record);
   return itemSize(rest) + 'objectZ'.length + storedJsonBytes(object);
+}
+
+/** What every commit writes of a record: all but its definition. */
+export function withoutDefinition(record: MachineRecord): Omit<MachineRecord, (typeof DEFINITION_FIELDS)[number]> {
+  const rest: Partial<MachineRecord> = { ...record };
+  for (const field of DEFINITION_FIELDS) delete rest[field];
+  return rest as Omit<MachineRecord, (typeof DEFINITION_FIELDS)[number]>;
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   historyKey,
   type MachineRecord,
   type MachineSummary,
+  withoutDefinition,
 } from '../../../domain/machine';
 import { itemSize } from '../../../domain/storable';
 
@@ -65,8 +66,7 @@ export function definitionOf(record: MachineRecord): Definition {
  * and the events a chain carries packed (compressed, more of them ride in the record's last KB).
  */
 export function toRecordItem(record: MachineRecord): Item {
-  const { object, pendingEvents, ...rest } = record;
-  for (const field of DEFINITION_FIELDS) delete rest[field as keyof typeof rest];
+  const { object, pendingEvents, ...rest } = withoutDefinition(record);
   return {
     ...rest,
     ...packed('object', object),
