@@ -63,14 +63,16 @@ export function definitionOf(record: MachineRecord): Definition {
 
 /**
  * The machine's item as every commit writes it: the record without its definition, the object
- * and the events a chain carries packed (compressed, more of them ride in the record's last KB).
+ * packed, and the events of a chain's record (its pending ones and its latest) packed together:
+ * compressed, several more of them ride in the record's last KB.
  */
 export function toRecordItem(record: MachineRecord): Item {
-  const { object, pendingEvents, ...rest } = withoutDefinition(record);
+  const { object, pendingEvents, lastEvent, ...rest } = withoutDefinition(record);
+  const events = pendingEvents ? packed('events', [...pendingEvents, lastEvent] as unknown as Json) : {};
   return {
     ...rest,
     ...packed('object', object),
-    ...(pendingEvents ? packed('pendingEvents', pendingEvents as unknown as Json) : {}),
+    ...(events.eventsZ ? events : { lastEvent, ...(pendingEvents ? { pendingEvents } : {}) }),
   };
 }
 
@@ -150,10 +152,15 @@ function pick<T>(item: Item, fields: readonly string[]): T {
 
 /** The record from the machine's item and, unless the item holds it, its definition. */
 export const toRecord = (item: Item, definition?: Definition): MachineRecord =>
-  pick<MachineRecord>(
-    { ...item, ...definition, object: unpacked(item, 'object'), pendingEvents: unpacked(item, 'pendingEvents') },
-    RECORD_FIELDS,
-  );
+  pick<MachineRecord>({ ...item, ...definition, object: unpacked(item, 'object'), ...eventsOf(item) }, RECORD_FIELDS);
+
+/** `lastEvent` and `pendingEvents` of a machine's item, packed together or not. */
+function eventsOf(item: Item): Item {
+  const packedEvents = unpacked(item, 'events') as unknown as HistoryEvent[] | undefined;
+  if (!packedEvents) return { lastEvent: item.lastEvent, pendingEvents: item.pendingEvents };
+  return { pendingEvents: packedEvents.slice(0, -1), lastEvent: packedEvents.at(-1) };
+}
+
 export const toSummary = (item: Item): MachineSummary => pick<MachineSummary>(item, SUMMARY_FIELDS);
 const toEvent = (item: Item): HistoryEvent => pick<HistoryEvent>(item, EVENT_FIELDS);
 
