@@ -1,6 +1,8 @@
 import { ApiClient } from '../client/apiClient';
 import { pollUntil } from '../client/poll';
 import { isFinished } from '../domain/status';
+import { LOCAL_STAGE, SERVICE } from '../scripts/localStack';
+import { realisticDefinition, realisticObject } from './realistic';
 import { mapLimit, quantile } from './stats';
 
 export interface WorkloadResult {
@@ -32,30 +34,30 @@ export interface WorkloadOptions {
   machines: number;
   steps: number;
   timeoutMs: number;
-  /** Pads each machine's `object` to about this many bytes of JSON (the no-op step keeps it). */
+  /** Each machine's `object` is about this many bytes of order-like JSON (the no-op step keeps it). */
   objectBytes?: number;
-  /** Pads its `config` with unused states to about this many bytes of JSON. */
+  /** Its `config`, `catch` and `timeouts` are about this many bytes of JSON, as real ones are written. */
   configBytes?: number;
   /** Seconds each no-op step waits before the next (none: the next is due at once). */
   delaySeconds?: number;
 }
 
-/** `{ steps, delay?, pad }`, about `bytes` of JSON: what a machine of that size carries from step to step. */
-export function paddedObject(
-  steps: number,
-  bytes = 0,
-  delay?: number,
-): { steps: number; delay?: number; pad?: string } {
-  const bare = delay ? { steps, delay } : { steps };
-  const room = bytes - JSON.stringify({ ...bare, pad: '' }).length;
-  return room > 0 ? { ...bare, pad: 'x'.repeat(room) } : bare;
+/**
+ * `{ steps, delay?, orders? }`, about `bytes` of JSON: what a machine of that size carries from step
+ * to step, order-like workflow data (bench/realistic.ts), not padding that compresses to nothing.
+ */
+export function sizedObject(steps: number, bytes = 0, delay?: number) {
+  return realisticObject(delay ? { steps, delay } : { steps }, bytes);
 }
 
-/** `{ STEP: 'noop', ... }` with unused states up to about `bytes` of JSON. */
-export function paddedConfig(bytes = 0): Record<string, string> {
-  const config: Record<string, string> = { STEP: 'noop' };
-  for (let i = 0; JSON.stringify(config).length < bytes; i++) config[`UNUSED-${i}`] = 'noop';
-  return config;
+/** The stage's function `key` by ARN, as a definition names it (the local stage's allow-list). */
+const localArn = (key: string) => `arn:aws:lambda:us-east-1:123456789012:function:${SERVICE}-${LOCAL_STAGE}-${key}`;
+
+/** `{ state, config }` running the no-op `STEP`; with `configBytes`, a realistic definition of that size. */
+export function sizedDefinition(configBytes = 0) {
+  return configBytes > 0
+    ? { state: 'STEP', ...realisticDefinition('STEP', 'noop', configBytes, localArn) }
+    : { state: 'STEP', config: { STEP: 'noop' } };
 }
 
 /**
@@ -65,9 +67,8 @@ export function paddedConfig(bytes = 0): Record<string, string> {
 export async function runWorkload(apiUrl: string, options: WorkloadOptions): Promise<WorkloadResult> {
   const { machines, steps, timeoutMs } = options;
   const definition = {
-    state: 'STEP',
-    config: paddedConfig(options.configBytes),
-    object: paddedObject(steps, options.objectBytes, options.delaySeconds),
+    ...sizedDefinition(options.configBytes),
+    object: sizedObject(steps, options.objectBytes, options.delaySeconds),
   };
   const api = new ApiClient({ endpoint: apiUrl });
   const ids = await mapLimit(Array.from({ length: machines }), 32, async () => (await api.addMachine(definition)).id);

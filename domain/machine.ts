@@ -9,7 +9,7 @@ import {
 import { PayloadTooLargeError } from './errors';
 import { MAX_MACHINE_BYTES, MAX_RECORD_BYTES } from './limits';
 import type { MachineStatus } from './status';
-import { itemSize } from './storable';
+import { itemSize, storedJsonBytes } from './storable';
 
 export { ALIVE_STATUSES, isFinished, type MachineStatus, STATUSES } from './status';
 
@@ -191,10 +191,38 @@ export function createMachine(
 }
 
 /**
+ * The fields written at add only, which the store keeps apart from the record, once
+ * (docs/design.md#the-record): a commit does not write them again.
+ */
+export const DEFINITION_FIELDS = [
+  'config',
+  'options',
+  'catch',
+  'timeouts',
+  'fingerprint',
+] as const satisfies readonly (keyof MachineRecord)[];
+
+/**
+ * At most the bytes the record's item takes as the store writes it, as DynamoDB counts them:
+ * without the definition, the object as itself or as compressed JSON, the smaller
+ * (docs/design.md#limits).
+ */
+export function storedRecordBytes(record: MachineRecord): number {
+  const { object, ...rest } = withoutDefinition(record);
+  return itemSize(rest) + 'objectZ'.length + storedJsonBytes(object);
+}
+
+/** What every commit writes of a record: all but its definition. */
+export function withoutDefinition(record: MachineRecord): Omit<MachineRecord, (typeof DEFINITION_FIELDS)[number]> {
+  const rest: Partial<MachineRecord> = { ...record };
+  for (const field of DEFINITION_FIELDS) delete rest[field];
+  return rest as Omit<MachineRecord, (typeof DEFINITION_FIELDS)[number]>;
+}
+
+/**
  * Why `record` is too large to be a machine, if it is: its object and config over
  * MAX_MACHINE_BYTES of JSON (the documented limit, as Step Functions' 256 KB of state), or the
- * whole record over MAX_RECORD_BYTES as DynamoDB counts it (maps, lists and numbers weigh more
- * there than in JSON).
+ * record's item over MAX_RECORD_BYTES as DynamoDB counts what is stored (storedRecordBytes).
  */
 export function oversize(record: MachineRecord): PayloadTooLargeError | undefined {
   const json = byteLength(record.object) + byteLength(record.config);
@@ -204,7 +232,7 @@ export function oversize(record: MachineRecord): PayloadTooLargeError | undefine
       { bytes: json, limit: MAX_MACHINE_BYTES },
     );
   }
-  const stored = itemSize(record as unknown as Record<string, unknown>);
+  const stored = storedRecordBytes(record);
   if (stored > MAX_RECORD_BYTES) {
     return new PayloadTooLargeError(
       `the machine takes ${stored} bytes as DynamoDB stores it; the limit is ${MAX_RECORD_BYTES}`,

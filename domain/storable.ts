@@ -48,9 +48,9 @@ export function storableIssues(value: unknown, path: string, { levelsAbove = 0 }
 }
 
 /**
- * The size DynamoDB bills and limits an item by: attribute names and values in UTF-8, numbers by
- * their significant digits, 1 byte for booleans and null, and for each map or list 3 bytes plus 1
- * per element (plus the element's key, for a map).
+ * The size DynamoDB bills and limits an item by: attribute names and values in UTF-8, binary
+ * values by their bytes, numbers by their significant digits, 1 byte for booleans and null, and
+ * for each map or list 3 bytes plus 1 per element (plus the element's key, for a map).
  */
 export function itemSize(item: Record<string, unknown>): number {
   let size = 0;
@@ -65,6 +65,7 @@ export function itemSize(item: Record<string, unknown>): number {
     if (typeof value === 'string') size += utf8(value);
     else if (typeof value === 'number') size += numberSize(value);
     else if (value === null || typeof value === 'boolean') size += 1;
+    else if (value instanceof Uint8Array) size += value.byteLength;
     else if (Array.isArray(value)) {
       size += 3 + value.length;
       stack.push(...value);
@@ -86,6 +87,20 @@ export const WRITE_UNIT_BYTES = 1024;
 /** The write units a put of `item` is billed, when the item it replaces is no larger. */
 export function writeUnits(item: Record<string, unknown>): number {
   return Math.ceil(itemSize(item) / WRITE_UNIT_BYTES);
+}
+
+/**
+ * What compressing JSON may add to it at worst (brotli's stream and block headers on data that
+ * does not compress): the store keeps a value compressed only when that is smaller than the value.
+ */
+export const COMPRESSION_OVERHEAD_BYTES = 64;
+
+/**
+ * At most what a JSON value takes as the store keeps it (docs/design.md#the-record): itself, or
+ * its compressed JSON when that is smaller, which is never more than its JSON and the overhead.
+ */
+export function storedJsonBytes(value: unknown): number {
+  return Math.min(itemSize({ '': value }), utf8(JSON.stringify(value)) + COMPRESSION_OVERHEAD_BYTES);
 }
 
 const join = (path: string, key: string) => (path ? `${path}.${key}` : key);

@@ -60,10 +60,11 @@ export const recover: StateHandler<FaultyObject> = async ({ object, error }) => 
 };
 
 /**
- * Grows the machine a little each step, until DynamoDB's item size stops it: adds `object.chunk`
- * (default 400) elements `[[[]]]` to `object.grow`. Nested lists weigh more as DynamoDB stores
- * them (3 bytes a list, 1 an element) than as JSON, so the record passes DynamoDB's limit while its
- * JSON stays under the API's 256 KB: the machine must fail with a size error, not be written.
+ * Grows the machine a little each step, until its size limit stops it: adds `object.chunk`
+ * (default 400) elements `[[[]]]` to `object.grow`. Nested lists weigh more as a DynamoDB map
+ * (3 bytes a list, 1 an element) than as JSON, so the object passes DynamoDB's item size as a map
+ * before its JSON reaches the machine's 256 KB: stored compressed, it must be kept until then, and
+ * the machine fail with a size error past it, not be written.
  */
 export const grow: StateHandler<{ grow?: unknown[]; chunk?: number; step?: number }> = async ({ object, state }) => {
   const chunk: unknown[] = Array.from({ length: object.chunk ?? 400 }, () => [[[]]]);

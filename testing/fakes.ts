@@ -14,6 +14,7 @@ import {
 import { createdKey, dueIndexKey, indexKeys, shardOf } from '../domain/statusIndex';
 import type { InvocationResult } from '../domain/step';
 import { writeUnits } from '../domain/storable';
+import { toRecordItem } from '../handlers/adapters/dynamodb/recordMapper';
 import { pageByStatus } from '../handlers/application/listMachines';
 import type { CountMetric, StepMetrics, TimingMetric } from '../handlers/application/metrics';
 import type {
@@ -146,7 +147,7 @@ export class InMemoryMachineStore implements MachineStore {
 
   /** As the adapter counts them: the item as stored, index keys included. */
   writeUnits(record: MachineRecord): number {
-    return writeUnits({ ...record, ...indexKeys(record, this.statusShards), ...dueIndexKey(record) });
+    return writeUnits({ ...toRecordItem(record), ...indexKeys(record, this.statusShards), ...dueIndexKey(record) });
   }
 
   private addEvents(record: MachineRecord) {

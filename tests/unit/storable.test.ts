@@ -27,6 +27,12 @@ describe('itemSize', () => {
     for (const item of items) expect(itemSize(item), JSON.stringify(item)).to.equal(dynaliteSize(item));
   });
 
+  it('counts binary values by their bytes, as DynamoDB does (a compressed object)', () => {
+    const item = { id: 'x', objectZ: new Uint8Array([1, 2, 3, 250, 0, 7]), map: { b: new Uint8Array(300) } };
+    expect(itemSize(item)).to.equal(dynaliteSize(item));
+    expect(itemSize({ b: new Uint8Array(1000) })).to.equal(1001);
+  });
+
   it('counts strings and names in UTF-8 bytes, as DynamoDB does (dynalite counts characters)', () => {
     expect(itemSize({ é: 'éé' })).to.equal(6);
     expect(itemSize({ a: '😀' })).to.equal(5);

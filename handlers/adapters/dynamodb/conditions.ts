@@ -76,3 +76,16 @@ export const sameVersion = (record: { seq: number; createdAt: string }): Conditi
   all(atSeq(record.seq), createdAs(record.createdAt));
 
 export const isNew: Condition = all(absent);
+
+/**
+ * A machine's definition item, still there (not purged by a delete), is written for a commit
+ * after `seq` by none later: a late write for an older commit cannot undo a newer one's expiry.
+ */
+export const definitionBefore = (seq: number): Condition =>
+  all(
+    { expression: 'attribute_exists(id)' },
+    {
+      expression: '(attribute_not_exists(recordSeq) OR recordSeq < :recordSeq)',
+      values: { ':recordSeq': seq },
+    },
+  );

@@ -10,6 +10,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { byteLength } from '../../../domain/definition';
 import { DEFAULT_STATUS_SHARDS, HISTORY_RETENTION_MARGIN_DAYS } from '../../../domain/limits';
 import type { IndexPosition, IndexShard, ListPosition } from '../../../domain/listing';
 import {
@@ -30,6 +31,7 @@ import type { CommitGuard, MachineStore, StatusIndexPage } from '../../applicati
 import {
   type Condition,
   committable,
+  definitionBefore,
   free,
   heldInRecord,
   isNew,
@@ -38,7 +40,21 @@ import {
   unleasedOrLeasedBy,
 } from './conditions';
 import { leftoversOf, sendUntilProcessed } from './leftovers';
-import { SUMMARY_FIELDS, toEvents, toHistoryItem, toRecord, toSummary } from './recordMapper';
+import {
+  DEFINITION_SEQ,
+  type Definition,
+  definitionKey,
+  definitionOf,
+  fromDefinitionItem,
+  holdsDefinition,
+  SUMMARY_FIELDS,
+  toDefinitionItem,
+  toEvents,
+  toHistoryItem,
+  toRecord,
+  toRecordItem,
+  toSummary,
+} from './recordMapper';
 
 /** The status index's name (resources/dynamodb.yml): hash key `statusShard`, range key `createdKey`. */
 export const STATUS_INDEX = 'byStatusShard';
@@ -46,6 +62,26 @@ export const STATUS_INDEX = 'byStatusShard';
 export const DUE_INDEX = 'byDueBucket';
 /** BatchWriteItem's limit. */
 const BATCH_WRITE_SIZE = 25;
+/**
+ * Definitions a container keeps: far more machines than one invocation touches, and at most
+ * 16 MB of their JSON, so machines with large configs cannot fill a 256 MB function's memory.
+ */
+const DEFINITIONS_CACHED = 1000;
+const DEFINITION_CACHE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A machine's definition as this container knows it (docs/design.md#the-record): read at most
+ * once per container, since it never changes. `stored`: its own item exists (false: the record
+ * read held it, as records did before the definition moved). `final`: the record last read was
+ * finished, so the definition item may carry an expiry a commit that revives it must remove.
+ */
+interface KnownDefinition {
+  definition: Definition;
+  /** Its JSON's size, what keeping it costs. */
+  bytes: number;
+  stored: boolean;
+  final: boolean;
+}
 
 export interface TableNames {
   machines: string;
@@ -69,6 +105,9 @@ async function conditionally<T>(write: Promise<T>): Promise<T | undefined> {
 /** Machines and their history in DynamoDB: a record per machine, an item per history event. */
 export class DynamoMachineStore implements MachineStore {
   readonly statusShards: number;
+  /** By history key (id and createdAt), least recently used first. */
+  private readonly definitions = new Map<string, KnownDefinition>();
+  private definitionBytes = 0;
 
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -98,11 +137,68 @@ export class DynamoMachineStore implements MachineStore {
     const { Item } = await this.client.send(
       new GetCommand({ TableName: this.tables.machines, Key: { id }, ConsistentRead: true }),
     );
-    return Item ? toRecord(Item) : undefined;
+    return Item ? this.withDefinition(Item) : undefined;
   }
 
+  /**
+   * The record of a machine's item with its definition: the item's own, or the one this container
+   * read before, or its definition item. None: the machine is being deleted (a delete removes the
+   * record before its history), so it is as good as gone.
+   */
+  private async withDefinition(item: Record<string, unknown>): Promise<MachineRecord | undefined> {
+    const owner = item as Pick<MachineRecord, 'id' | 'createdAt'>;
+    const key = historyKey(owner);
+    const final = item.expiresAt !== undefined;
+    if (holdsDefinition(item)) {
+      const record = toRecord(item);
+      this.know(key, this.definitions.get(key)?.definition ?? definitionOf(record), { stored: false, final });
+      return record;
+    }
+    let definition = this.definitions.get(key)?.definition;
+    if (!definition) {
+      const { Item } = await this.client.send(
+        new GetCommand({ TableName: this.tables.history, Key: definitionKey(owner), ConsistentRead: true }),
+      );
+      if (!Item) return undefined;
+      definition = fromDefinitionItem(Item);
+    }
+    this.know(key, definition, { stored: true, final });
+    return toRecord(item, definition);
+  }
+
+  /** Keeps what this container knows of a definition, as its most recently used. */
+  private know(key: string, definition: Definition, state: Pick<KnownDefinition, 'stored' | 'final'>) {
+    const known = this.definitions.get(key);
+    const bytes = known?.definition === definition ? known.bytes : byteLength(definition);
+    if (known) this.forget(key, known);
+    this.definitions.set(key, { definition, bytes, ...state });
+    this.definitionBytes += bytes;
+    for (const [oldest, entry] of this.definitions) {
+      if (this.definitions.size <= DEFINITIONS_CACHED && this.definitionBytes <= DEFINITION_CACHE_BYTES) break;
+      this.forget(oldest, entry);
+    }
+  }
+
+  private forget(key: string, known: KnownDefinition) {
+    this.definitions.delete(key);
+    this.definitionBytes -= known.bytes;
+  }
+
+  /**
+   * The definition item first, then the record: a reader finds a record only with its definition.
+   * A lost race for the name deletes the definition item it wrote (its key has our createdAt).
+   */
   async create(record: MachineRecord): Promise<boolean> {
-    return (await this.put(record, isNew)) !== undefined;
+    const definition = await conditionally(
+      this.client.send(new PutCommand({ TableName: this.tables.history, Item: toDefinitionItem(record), ...isNew })),
+    );
+    if (definition === undefined) return false;
+    if ((await this.put(record, isNew)) === undefined) {
+      await this.client.send(new DeleteCommand({ TableName: this.tables.history, Key: definitionKey(record) }));
+      return false;
+    }
+    this.know(historyKey(record), definitionOf(record), { stored: true, final: false });
+    return true;
   }
 
   /**
@@ -140,8 +236,46 @@ export class DynamoMachineStore implements MachineStore {
     );
   }
 
+  /**
+   * The record's item, and its definition item when it must change (docs/design.md#the-record):
+   * written first for a record that held its definition itself (it moves out now), or without
+   * its expiry for a finished machine that runs again (a redrive); after the commit, with the
+   * record's expiry, for a machine that finishes, so it never expires while its machine lives.
+   */
   async commit(next: MachineRecord, guard: CommitGuard): Promise<boolean> {
-    return (await this.put(next, committable(guard, next.createdAt))) !== undefined;
+    const key = historyKey(next);
+    const known = this.definitions.get(key);
+    const final = next.expiresAt !== undefined;
+    if (!known?.stored) {
+      await conditionally(
+        this.client.send(
+          new PutCommand({
+            TableName: this.tables.history,
+            Item: toDefinitionItem(next, { recordSeq: next.seq }),
+            ...isNew,
+          }),
+        ),
+      );
+    } else if (known.final && !final) {
+      await this.putDefinition(next, {});
+    }
+    const committed = (await this.put(next, committable(guard, next.createdAt))) !== undefined;
+    if (!committed) return false;
+    if (final && !known?.final) await this.putDefinition(next, { expiresAt: next.expiresAt });
+    this.know(key, known?.definition ?? definitionOf(next), { stored: true, final });
+    return true;
+  }
+
+  private putDefinition(record: MachineRecord, expiry: { expiresAt?: number }) {
+    return conditionally(
+      this.client.send(
+        new PutCommand({
+          TableName: this.tables.history,
+          Item: toDefinitionItem(record, { recordSeq: record.seq, ...expiry }),
+          ...definitionBefore(record.seq),
+        }),
+      ),
+    );
   }
 
   async writeRecordEvents(record: MachineRecord): Promise<void> {
@@ -224,11 +358,12 @@ export class DynamoMachineStore implements MachineStore {
     owner: HistoryOwner,
     { after, limit }: { after?: number; limit: number },
   ): Promise<{ events: HistoryEvent[]; more: boolean }> {
+    // The definition item sits below every event (DEFINITION_SEQ).
     const { Items = [], LastEvaluatedKey } = await this.client.send(
       new QueryCommand({
         TableName: this.tables.history,
-        KeyConditionExpression: after === undefined ? 'id = :id' : 'id = :id AND seq > :after',
-        ExpressionAttributeValues: { ':id': historyKey(owner), ...(after === undefined ? {} : { ':after': after }) },
+        KeyConditionExpression: 'id = :id AND seq > :after',
+        ExpressionAttributeValues: { ':id': historyKey(owner), ':after': after ?? DEFINITION_SEQ },
         Limit: limit,
       }),
     );
@@ -328,6 +463,6 @@ export class DynamoMachineStore implements MachineStore {
 
   /** The record as stored: with the keys of the status and due indexes. */
   private item(record: MachineRecord) {
-    return { ...record, ...indexKeys(record, this.statusShards), ...dueIndexKey(record) };
+    return { ...toRecordItem(record), ...indexKeys(record, this.statusShards), ...dueIndexKey(record) };
   }
 }
