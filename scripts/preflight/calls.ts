@@ -19,7 +19,14 @@ const STEPPER: Calls = {
 export const FUNCTION_CALLS: Record<string, Calls> = {
   addMachine: {
     machines: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem'],
-    history: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
+    // The definition's own item (docs/design.md#how-a-record-is-stored), deleted by an add that lost the name.
+    history: [
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:Query',
+      'dynamodb:BatchWriteItem',
+    ],
     transitionQueue: ['sqs:SendMessage'],
   },
   listMachines: { statusIndex: ['dynamodb:Query'], machines: ['dynamodb:BatchGetItem'] },

@@ -81,6 +81,8 @@ async function startStack(
         onOutput?.(line);
       },
       ...settings,
+      // No test edits the project's files but the authoring suite, which says what it edits.
+      env: { FSM_WATCH: '.test-stacks-watch-nothing', ...settings.env },
     });
   const started = await startOnFreePorts(start).catch(async (error) => {
     await removeOwnLog();

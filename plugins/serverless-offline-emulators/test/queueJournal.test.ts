@@ -138,9 +138,16 @@ describe('sqs: the queue journal (--persist)', function () {
     try {
       for (let i = 0; i < 60; i++) {
         await client.send(new SendMessageCommand({ QueueUrl: urls.work, MessageBody: `m${i}` }));
+        // Kept in flight for the whole test, so a slow run never receives a kept one again.
         const { Messages = [] } = await client.send(
-          new ReceiveMessageCommand({ QueueUrl: urls.work, MaxNumberOfMessages: 1, WaitTimeSeconds: 0 }),
+          new ReceiveMessageCommand({
+            QueueUrl: urls.work,
+            MaxNumberOfMessages: 1,
+            WaitTimeSeconds: 5,
+            VisibilityTimeout: 600,
+          }),
         );
+        expect(Messages.map((m) => m.Body)).to.deep.equal([`m${i}`]);
         // every message but each tenth is done with
         if (i % 10 !== 0) {
           await client.send(

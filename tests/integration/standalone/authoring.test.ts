@@ -20,7 +20,7 @@ describe('writing a state function on the local stack (npm start: functions on w
 
   before(async function () {
     this.timeout(120_000);
-    stack = await startOwnTestStack({ params: { inProcess: 'false' } });
+    stack = await startOwnTestStack({ params: { inProcess: 'false' }, env: { FSM_WATCH: USER_FUNCTION } });
     client = new ApiClient({ endpoint: stack.apiUrl });
   });
 
