@@ -28,8 +28,9 @@ function nodeTag(svg: string, label: string): string {
 }
 
 describe('diagramSvg', function () {
-  // The first render loads the renderer and its layout engine.
-  this.timeout(20_000);
+  // The first render loads the renderer and its layout engine: seconds of CPU, more in the niced
+  // checks lane beside three stacks (the lane's own 60 s).
+  this.timeout(60_000);
 
   const finished = [
     event(0, { outcome: 'created', to: 'START' }),

@@ -147,8 +147,11 @@ describe('npm start -- --persist (a crash in the middle of a run)', function () 
 
     terminal = start();
     await terminal.waitFor('Press Ctrl-C to stop.');
-    // Each step waits 3 s: crash while their next steps are delayed messages in the queue.
-    const ids = await Promise.all(Array.from({ length: 10 }, () => addExample(api, 3)));
+    // Each step waits 3 s: crash while their next steps are delayed messages in the queue. One
+    // add after another, as ten at once would start ten add functions' worker threads together,
+    // and on a loaded CI machine one's start outlasted the function's 10 s timeout (503).
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i++) ids.push(await addExample(api, 3));
     for (const id of ids) await waitForMachine(api, id, (m) => m.version >= 1, terminal);
     const crashed = new Promise((resolve) => terminal?.child.once('exit', resolve));
     terminal.kill();
