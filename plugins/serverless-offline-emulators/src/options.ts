@@ -1,6 +1,6 @@
 import { isAbsolute, join, resolve } from 'node:path';
+import type { Serverless } from './framework';
 import { parseApiAuth, parseCorsOrigins } from './httpFront';
-import type { Serverless } from './service';
 
 export const PLUGIN = 'serverless-offline-emulators';
 /** local-aws-sqs's account id; the account in every local ARN. */

@@ -13,6 +13,7 @@ import { LOCAL_CREDENTIALS } from './credentials';
 import { reportMetrics } from './emf';
 import { type EmulatorThread, startEmulatorThread } from './emulatorThread';
 import type { EventSourceSpec } from './emulatorWorker';
+import type { Log, Serverless } from './framework';
 import { startHttpFront } from './httpFront';
 import { propagateTraceHeader } from './invocationEnv';
 import { startLambdaFront } from './lambdaFront';
@@ -30,7 +31,6 @@ import {
   injectEnvironment,
   localContext,
   outputs,
-  type Serverless,
   type SqsEventSource,
   scheduledFunctions,
   sqsEventSources,
@@ -43,14 +43,6 @@ export type { PluginConfig } from './options';
 export type { StackInfo } from './stackInfo';
 
 const EVENT_SOURCE_AGENT = 'serverless-offline-emulators-sqs-event-source';
-
-interface Log {
-  (message: string): void;
-  notice(message: string): void;
-  warning(message: string): void;
-  info(message: string): void;
-  error(message: string): void;
-}
 
 /**
  * `sls offline start` as the whole local stack: DynamoDB and SQS emulators in this process, the
@@ -235,8 +227,7 @@ export class ServerlessOfflineEmulators {
   /** Lambda: serverless-offline listens on a port of our choosing; the front takes the public one. */
   private async startLambdaFront(settings: Settings, keys: string[]) {
     const { host } = settings;
-    const offlinePort = await freePort(host);
-    this.options.lambdaPort = String(offlinePort);
+    const offlinePort = await this.moveOffline('lambdaPort', host);
     const front = await startLambdaFront({
       port: settings.ports.lambda,
       host,
@@ -257,12 +248,10 @@ export class ServerlessOfflineEmulators {
    */
   private async startHttpFront(settings: Settings): Promise<string> {
     const { host } = settings;
-    const offlinePort = await freePort(host);
-    this.options.httpPort = String(offlinePort);
     const front = await startHttpFront({
       port: settings.ports.http,
       host,
-      target: { host, port: offlinePort },
+      target: { host, port: await this.moveOffline('httpPort', host) },
       region: settings.region,
       accountId: settings.accountId,
       auth: settings.apiAuth,
@@ -272,6 +261,13 @@ export class ServerlessOfflineEmulators {
     });
     this.stoppers.push(() => close(front.server));
     return `http://${host}:${settings.ports.http}`;
+  }
+
+  /** Gives serverless-offline a free port of our choosing in place of the public one, which a front takes. */
+  private async moveOffline(option: 'lambdaPort' | 'httpPort', host: string): Promise<number> {
+    const port = await freePort(host);
+    this.options[option] = String(port);
+    return port;
   }
 
   /** The functions run in this process and print their EMF metrics to its stdout. */
