@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { LEFTOVER_BASE_MS, LEFTOVER_CAP_MS, LEFTOVER_TRIES } from '../../../domain/limits';
-import { leftoverWaitMs, sendUntilProcessed } from '../../../handlers/adapters/dynamodb/leftovers';
+import { LEFTOVER_BASE_MS, LEFTOVER_CAP_MS, LEFTOVER_TRIES } from '../../domain/limits';
+import { leftoverWaitMs, sendUntilProcessed } from '../../handlers/adapters/dynamodb/leftovers';
 
 describe('batch leftovers (BatchWriteItem / BatchGetItem)', () => {
   /** A send that leaves the last item of each batch unprocessed `refusals` times, recording every batch. */
