@@ -11,11 +11,11 @@ export default {
   testRunner: 'command',
   coverageAnalysis: 'off', // the command runner cannot tell which tests cover a mutant
   commandRunner: {
-    // The unit tests of the domain, the application services and the HTTP mapping: the CLI, client,
-    // console, auth and observability tests import only types from the mutated files, and would
-    // only add seconds per mutant.
+    // The unit tests of the domain, the application services, the HTTP mapping and the config: the
+    // CLI, client, console, plugin, resource, observability and adapter tests import at most types
+    // and limits from the mutated files, and would only add seconds per mutant.
     command:
-      'node node_modules/mocha/bin/mocha.js --bail --reporter dot "tests/unit/*.test.ts" "tests/unit/application/**/*.test.ts" "tests/unit/http/**/*.test.ts"',
+      'node node_modules/mocha/bin/mocha.js --bail --reporter dot "tests/unit/domain/**/*.test.ts" "tests/unit/application/**/*.test.ts" "tests/unit/http/**/*.test.ts" "tests/unit/wiring/**/*.test.ts"',
   },
   // The handlers/application files may not exist on every branch: a pattern without files only warns.
   mutate: ['domain/**/*.ts', 'handlers/application/stepProcessor.ts', 'handlers/application/commitExecutor.ts'],

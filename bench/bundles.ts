@@ -4,7 +4,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
-import { SLS_BIN, scratchBuildDir } from '../scripts/localStack';
+import { SLS_BIN, scratchBuildDir } from '../tests/helpers/localStack';
 import { median } from './stats';
 
 /**

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ApiClient } from '../client/apiClient';
-import { type LocalStack, scratchBuildDir, startLocalStack, useLocalCredentials } from '../scripts/localStack';
+import { type LocalStack, scratchBuildDir, startLocalStack, useLocalCredentials } from '../tests/helpers/localStack';
 
 /**
  * `npm run crash-test`: what a laptop's crash does to machines in flight (docs/design.md "Local

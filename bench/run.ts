@@ -9,7 +9,7 @@ import {
   scratchBuildDir,
   startLocalStack,
   useLocalCredentials,
-} from '../scripts/localStack';
+} from '../tests/helpers/localStack';
 import { type BundleRow, formatBundles, measureProdBundles } from './bundles';
 import { benchDomainStep } from './domainStep';
 import { runLimit } from './limit';

@@ -1,7 +1,7 @@
 import { ApiClient } from '../client/apiClient';
 import { pollUntil } from '../client/poll';
 import { isFinished } from '../domain/status';
-import { LOCAL_STAGE, SERVICE } from '../scripts/localStack';
+import { LOCAL_STAGE, SERVICE } from '../tests/helpers/localStack';
 import { realisticDefinition, realisticObject } from './realistic';
 import { mapLimit, quantile } from './stats';
 

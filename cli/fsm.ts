@@ -1,7 +1,7 @@
 /** The `fsm` command: commander wiring only; each command's logic is in cli/commands/, its text in cli/format.ts. */
 import { Command, Option } from 'commander';
-import { AUTH_MODES, requestTransformFor } from '../auth/sign';
 import { ApiClient } from '../client/apiClient';
+import { AUTH_MODES, requestTransformFor } from '../client/sign';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../domain/limits';
 import { STATUSES } from '../domain/status';
 import { add } from './commands/add';

@@ -321,11 +321,6 @@ export function unwrittenEvents(record: Pick<MachineRecord, 'lastEvent' | 'pendi
   return [...(record.pendingEvents ?? []), record.lastEvent];
 }
 
-/** The history of a machine: the written events plus those that live in the record. */
-export function fullHistory(record: MachineRecord, written: HistoryEvent[]): HistoryEvent[] {
-  return merged(record, written, Number.POSITIVE_INFINITY);
-}
-
 /** Written and record-held events up to the record's `seq`, the record's only up to `recordUpTo`, by seq once each. */
 function merged(record: MachineRecord, written: HistoryEvent[], recordUpTo: number): HistoryEvent[] {
   const bySeq = new Map(written.filter((event) => event.seq <= record.seq).map((event) => [event.seq, event]));

@@ -1,6 +1,6 @@
-import { encodeCursor, type IndexPosition, type ListRequest, mergePages, pendingShards } from '../../domain/listing';
-import { isExpired, type MachineStatus, type MachineSummary } from '../../domain/machine';
-import type { MachineStore, StatusIndexPage } from './ports';
+import { encodeCursor, type ListRequest, mergePages, pendingShards } from '../../domain/listing';
+import { isExpired, type MachineSummary } from '../../domain/machine';
+import type { MachineStore } from './ports';
 
 /**
  * One page of machines, newest first, from the status index (never a scan): every shard of
@@ -19,23 +19,4 @@ export async function listMachines(
   const { keys, next } = mergePages(pages, request.limit, request, statusShards);
   const items = (await store.summaries(keys.map((key) => key.id))).filter((item) => !isExpired(item, now));
   return next ? { items, nextToken: encodeCursor(next) } : { items };
-}
-
-/**
- * One page of the machines with `status` below `after`, every shard merged, newest first: the
- * stores' `pageByStatus`, for callers that walk one status.
- */
-export async function pageByStatus(
-  store: Pick<MachineStore, 'statusShards' | 'pageByShard'>,
-  status: MachineStatus,
-  limit: number,
-  after?: IndexPosition,
-): Promise<StatusIndexPage> {
-  const shards = Array.from({ length: store.statusShards }, (_, shard) => ({ status, shard }));
-  const position = after && { createdAt: after.createdAt, id: after.id };
-  const pages = await Promise.all(
-    shards.map(async (shard) => ({ ...shard, ...(await store.pageByShard(shard, limit, position)) })),
-  );
-  const { keys, next } = mergePages(pages, limit, { statuses: [status], cursor: {} }, store.statusShards);
-  return { keys, more: next !== undefined };
 }

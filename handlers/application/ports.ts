@@ -4,7 +4,6 @@ import type {
   HistoryOwner,
   Lease,
   MachineRecord,
-  MachineStatus,
   MachineSummary,
   ScheduledMessage,
 } from '../../domain/machine';
@@ -91,8 +90,6 @@ export interface MachineStore {
    * (the due index, domain/statusIndex.ts `dueIndexKey`), at most `limit`; eventually consistent.
    */
   dueByShard(shard: number, upTo: number, limit: number): Promise<string[]>;
-  /** One page of machines with `status`, every shard merged, newest first (application/listMachines `pageByStatus`). */
-  pageByStatus(status: MachineStatus, limit: number, after?: IndexPosition): Promise<StatusIndexPage>;
   /** Summaries of the machines `ids`, in the order given; machines deleted meanwhile are left out. */
   summaries(ids: string[]): Promise<MachineSummary[]>;
 }

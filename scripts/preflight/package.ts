@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePorts, SLS_BIN, scratchBuildDir, slsEnv } from '../localStack';
+import { freePorts, SLS_BIN, scratchBuildDir, slsEnv } from '../../tests/helpers/localStack';
 
 const run = promisify(execFile);
 

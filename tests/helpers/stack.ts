@@ -9,7 +9,7 @@ import {
   scratchBuildDir,
   startLocalStack,
   useLocalCredentials,
-} from '../../scripts/localStack';
+} from './localStack';
 
 let stack: LocalStack | undefined;
 

@@ -1,29 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { freePort } from '../../scripts/localStack';
 import { exampleWorkflow } from '../helpers/api';
-import { currentStack } from '../helpers/stack';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `fsm ...` as a user would, against the test stack unless --endpoint says otherwise. */
-function fsm(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['bin/fsm.js', ...args],
-      { env: { ...process.env, FSM_ENDPOINT: currentStack().apiUrl }, timeout: 60_000 },
-      (error, stdout, stderr) => resolve({ code: error ? ((error.code as number) ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+import { type FsmRun, fsm } from '../helpers/fsm';
+import { freePort } from '../helpers/localStack';
 
 describe('the fsm CLI', function () {
   this.timeout(60_000);
@@ -80,7 +61,7 @@ describe('the fsm CLI', function () {
     const file = join(dir, 'park.json');
     await writeFile(file, JSON.stringify({ state: 'S', config: { S: 'park', T: 'sleepy' }, object: { next: 'T' } }));
     const { id } = JSON.parse((await fsm('add', file, '--json')).stdout);
-    let shown: Run;
+    let shown: FsmRun;
     do shown = await fsm('get', id, '--json');
     while (JSON.parse(shown.stdout).status !== 'PARKED');
     const resumed = await fsm('resume', id, '--object', '{"sleepMs": 3000}');

@@ -1,19 +1,7 @@
-import { execFile } from 'node:child_process';
 import { expect } from 'chai';
 import { api, exampleWorkflow, waitUntilFinished } from '../helpers/api';
+import { fsm } from '../helpers/fsm';
 import { currentStack } from '../helpers/stack';
-
-/** `fsm ...` as a process, against the test stack; standard output only. */
-function fsm(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['bin/fsm.js', ...args],
-      { env: { ...process.env, FSM_ENDPOINT: currentStack().apiUrl }, timeout: 60_000 },
-      (error, stdout, stderr) => resolve({ code: error ? ((error.code as number) ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 /** Checks an SVG is one well-formed-looking document naming every state, `current` marked. */
 function expectDiagram(svg: string, states: string[], current: string, status: string) {

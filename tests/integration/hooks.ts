@@ -25,7 +25,7 @@ async function checkIamOfWholeSuite(): Promise<void> {
  * tests fail. They run once before all the files and once after them, in mocha's own process
  * also with --parallel (the fault lane's two files then share one stack and one IAM check, as
  * the other lane's files do). Unlike hooks they have no mocha timeout: the start gives up after
- * 90 s (scripts/localStack.ts), the stop kills what is left after 10 s.
+ * 90 s (tests/helpers/localStack.ts), the stop kills what is left after 10 s.
  */
 export async function mochaGlobalSetup(): Promise<void> {
   await startTestStack();

@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { SLS_BIN, scratchBuildDir, slsEnv } from '../../scripts/localStack';
 import { api } from '../helpers/api';
+import { SLS_BIN, scratchBuildDir, slsEnv } from '../helpers/localStack';
 import { currentStack } from '../helpers/stack';
 
 const run = promisify(execFile);

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import type { RequestRecord } from '../../plugins/serverless-offline-emulators/src/recorder';
-import { queueNames, tableNames } from '../../scripts/localStack';
 import { FUNCTION_CALLS, type Target } from '../../scripts/preflight/calls';
 import { callsOf, readRequestLog, simulateCalls } from '../helpers/iamSimulation';
+import { queueNames, tableNames } from '../helpers/localStack';
 import { currentStack } from '../helpers/stack';
 
 /**

@@ -1,19 +1,15 @@
-import * as z from 'zod';
-import { fieldIssues, stateNameSchema } from '../../../domain/definition';
+import { fieldIssues } from '../../../domain/definition';
 import { ValidationError } from '../../../domain/errors';
 import { toView } from '../../../domain/machine';
 import { redriveMachine } from '../../application/redriveMachine';
 import { getServices } from '../../wiring';
 import { httpHandler, machineId } from './httpHandler';
-
-const redriveBodySchema = z
-  .strictObject({ object: z.json().optional(), state: stateNameSchema.optional() })
-  .default({});
+import { stateAndObjectBodySchema } from './stateAndObjectBody';
 
 /** POST /machines/{id}/redrive: puts a FAILED machine back to RUNNING (202). */
 export const handler = httpHandler(async (request) => {
   const id = machineId(request);
-  const body = redriveBodySchema.safeParse(request.body);
+  const body = stateAndObjectBodySchema.safeParse(request.body);
   if (!body.success) throw new ValidationError('invalid redrive request', fieldIssues(body.error));
   const services = getServices();
   const record = await redriveMachine(services, id, body.data, request.caller);

@@ -1,17 +1,15 @@
-import * as z from 'zod';
-import { fieldIssues, stateNameSchema } from '../../../domain/definition';
+import { fieldIssues } from '../../../domain/definition';
 import { ValidationError } from '../../../domain/errors';
 import { toView } from '../../../domain/machine';
 import { resumeMachine } from '../../application/resumeMachine';
 import { getServices } from '../../wiring';
 import { httpHandler, machineId } from './httpHandler';
-
-const resumeBodySchema = z.strictObject({ object: z.json().optional(), state: stateNameSchema.optional() }).default({});
+import { stateAndObjectBodySchema } from './stateAndObjectBody';
 
 /** POST /machines/{id}/resume: wakes a PARKED machine (202). */
 export const handler = httpHandler(async (request) => {
   const id = machineId(request);
-  const body = resumeBodySchema.safeParse(request.body);
+  const body = stateAndObjectBodySchema.safeParse(request.body);
   if (!body.success) throw new ValidationError('invalid resume request', fieldIssues(body.error));
   const services = getServices();
   const record = await resumeMachine(services, id, body.data, request.caller);

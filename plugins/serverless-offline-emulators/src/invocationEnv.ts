@@ -1,4 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import diagnosticsChannel from 'node:diagnostics_channel';
+import type { IncomingMessage, Server } from 'node:http';
 
 /**
  * serverless-offline's in-process runner starts each invocation by copying the function's
@@ -39,5 +41,30 @@ export function scopeEnvPerInvocation(
   process.env = proxy;
   return () => {
     if (process.env === proxy) process.env = shared;
+  };
+}
+
+/**
+ * Lambda's per-invocation trace header: the event sources send it with each invoke (its lineage
+ * counts the chain's invocations); an invocation's SDK clients read it from _X_AMZN_TRACE_ID and
+ * send it on with every request, so SQS keeps it with each message. Scopes AWS_SDK_UA_APP_ID too
+ * (see above); returns a function that undoes both.
+ */
+export function propagateTraceHeader(lambdaPort: number): () => void {
+  const traces = new AsyncLocalStorage<{ trace?: string }>();
+  const onRequest = (message: unknown) => {
+    const { request, server } = message as { request: IncomingMessage; server: Server };
+    const address = server.address();
+    if (typeof address !== 'object' || address?.port !== lambdaPort) return;
+    const header = request.headers['x-amzn-trace-id'];
+    traces.enterWith(typeof header === 'string' ? { trace: header } : {});
+  };
+  diagnosticsChannel.subscribe('http.server.request.start', onRequest);
+  const unscopeEnv = scopeEnvPerInvocation(['AWS_SDK_UA_APP_ID'], {
+    _X_AMZN_TRACE_ID: () => traces.getStore()?.trace,
+  });
+  return () => {
+    unscopeEnv();
+    diagnosticsChannel.unsubscribe('http.server.request.start', onRequest);
   };
 }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { dropAuthorizers } from '../src/plugin';
+import { dropAuthorizers } from '../src/service';
 
 describe('sls offline start: the routes lose their authorizers (serverless-offline cannot check them)', () => {
   it('removes every httpApi authorizer and the provider authorizers, and leaves the rest of each event', () => {

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,9 +5,9 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'chai';
-import { sigV4Transform } from '../../../auth/sign';
 import { ApiClient } from '../../../client/apiClient';
 import { pollUntil } from '../../../client/poll';
+import { sigV4Transform } from '../../../client/sign';
 import { historyKey, isFinished, type MachineView } from '../../../domain/machine';
 import { COUNT_METRICS, TIMING_METRICS } from '../../../handlers/application/metrics';
 import {
@@ -17,9 +16,10 @@ import {
   parseEmf,
   summarizeEmf,
 } from '../../../plugins/serverless-offline-emulators/src/emf';
-import { LOCAL_CREDENTIALS, type LocalStack, tableNames } from '../../../scripts/localStack';
 import { exampleWorkflow } from '../../helpers/api';
+import { runFsm } from '../../helpers/fsm';
 import { readRequestLog } from '../../helpers/iamSimulation';
+import { LOCAL_CREDENTIALS, type LocalStack, tableNames } from '../../helpers/localStack';
 import { startOwnTestStack } from '../../helpers/stack';
 
 const PROJECT_DIR = join(__dirname, '..', '..', '..');
@@ -198,25 +198,14 @@ describe('the local stack with IAM auth on, at the default log level', () => {
 
     describe('the fsm CLI', () => {
       /** `fsm ...` as a user runs it against this stack, with the local credentials in its environment. */
-      function fsm(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+      function fsm(...args: string[]) {
         const { AWS_PROFILE: _profile, AWS_SESSION_TOKEN: _token, FSM_AUTH: _auth, ...env } = process.env;
-        return new Promise((resolve) => {
-          execFile(
-            process.execPath,
-            ['bin/fsm.js', ...args],
-            {
-              cwd: PROJECT_DIR,
-              env: {
-                ...env,
-                FSM_ENDPOINT: stack.apiUrl,
-                AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-                AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-                AWS_REGION: stack.info.region,
-              },
-              timeout: 60_000,
-            },
-            (error, stdout, stderr) => resolve({ code: error ? ((error.code as number) ?? 1) : 0, stdout, stderr }),
-          );
+        return runFsm(args, {
+          ...env,
+          FSM_ENDPOINT: stack.apiUrl,
+          AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+          AWS_REGION: stack.info.region,
         });
       }
 

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { ApiClient } from '../../../client/apiClient';
 import { pollUntil } from '../../../client/poll';
 import { isFinished, type MachineView } from '../../../domain/machine';
-import type { LocalStack } from '../../../scripts/localStack';
+import type { LocalStack } from '../../helpers/localStack';
 import { readmeSnippet } from '../../helpers/readmeSnippet';
 import { startOwnTestStack } from '../../helpers/stack';
 

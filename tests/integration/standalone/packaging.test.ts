@@ -8,10 +8,10 @@ import { expect } from 'chai';
 import { extract, type FunctionBundle, functionBundles, MAX_ZIP_BYTES } from '../../../bench/bundles';
 import { DEFAULT_STATUS_SHARDS } from '../../../domain/limits';
 import { ACCESS_LOG } from '../../../resources/http-api';
-import { queueNames, SERVICE, tableNames } from '../../../scripts/localStack';
 import { npmCfnLintErrors as cfnLintErrors } from '../../../scripts/preflight/cfnLint';
 import { preflightRows, type Row } from '../../../scripts/preflight/checks';
 import { packageStage, type Template } from '../../../scripts/preflight/package';
+import { queueNames, SERVICE, tableNames } from '../../helpers/localStack';
 
 const run = promisify(execFile);
 

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { freePorts, type StackPorts, scratchBuildDir } from '../../../scripts/localStack';
+import { freePorts, type StackPorts, scratchBuildDir } from '../../helpers/localStack';
 
 /** The environment of a fresh machine: no AWS credentials, no region, nothing AWS at all. */
 function freshEnv(ports: StackPorts): NodeJS.ProcessEnv {

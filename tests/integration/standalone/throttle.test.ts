@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import { ApiClient } from '../../../client/apiClient';
 import { isFinished } from '../../../domain/machine';
 import type { RequestRecord } from '../../../plugins/serverless-offline-emulators/src/recorder';
-import type { LocalStack } from '../../../scripts/localStack';
 import { exampleWorkflow } from '../../helpers/api';
 import { readRequestLog } from '../../helpers/iamSimulation';
+import type { LocalStack } from '../../helpers/localStack';
 import { startOwnTestStack } from '../../helpers/stack';
 
 /**

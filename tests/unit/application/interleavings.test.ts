@@ -1,12 +1,13 @@
 import { expect } from 'chai';
 import { ConflictError } from '../../../domain/errors';
-import { fullHistory, type MachineRecord, type PurgeMessage, type StepMessage } from '../../../domain/machine';
+import type { MachineRecord, PurgeMessage, StepMessage } from '../../../domain/machine';
 import type { InvocationResult } from '../../../domain/step';
 import { deleteMachine } from '../../../handlers/application/deleteMachine';
 import type { MachineStore, StateInvoker, StepQueue } from '../../../handlers/application/ports';
 import { purgeHistory } from '../../../handlers/application/removeMachine';
 import { machine, T0 } from '../../helpers/factories';
 import { fakeStepProcessor, InMemoryMachineStore } from '../../helpers/fakes';
+import { fullHistory } from '../../helpers/history';
 
 /**
  * Many seeded runs of one machine through three processors at once, with what SQS and Lambda do

@@ -11,15 +11,7 @@ import { resumeMachine } from '../../../handlers/application/resumeMachine';
 import { wakeMachine } from '../../../handlers/application/wakeMachine';
 import { definition, machine, T0 } from '../../helpers/factories';
 import { fakeApiDeps } from '../../helpers/fakes';
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
+import { rejection } from '../../helpers/rejection';
 
 const parked = (overrides: Partial<MachineRecord> = {}) =>
   machine({ status: 'PARKED', version: 2, state: 'TASK-1', seq: 2, ...overrides });

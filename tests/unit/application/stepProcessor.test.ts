@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { DEFER_SECONDS, THROTTLE_RETRY_SECONDS } from '../../../domain/limits';
-import { fullHistory, type MachineRecord, type StepMessage } from '../../../domain/machine';
+import type { MachineRecord, StepMessage } from '../../../domain/machine';
 import type { InvocationResult } from '../../../domain/step';
 import type { FaultPoints } from '../../../handlers/application/commitExecutor';
 import { deleteMachine } from '../../../handlers/application/deleteMachine';
@@ -9,6 +9,7 @@ import { redriveMachine } from '../../../handlers/application/redriveMachine';
 import { parsePurgeMessage, parseStepMessage } from '../../../handlers/application/stepProcessor';
 import { machine, T0 } from '../../helpers/factories';
 import { fakeStepProcessor, InMemoryMachineStore, RecordingQueue, ScriptedInvoker } from '../../helpers/fakes';
+import { fullHistory } from '../../helpers/history';
 
 const LEASE_SECONDS = 60;
 const toTask1: InvocationResult = { kind: 'returned', payload: { state: 'TASK-1', delay: 5 } };

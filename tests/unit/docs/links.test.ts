@@ -10,7 +10,7 @@ import { expect } from 'chai';
  * README stays short enough to read in ten minutes.
  */
 
-// Not in the mutation run's unit tests (tests/unit/*.test.ts, stryker.config.mjs): it reads the
+// Not in the mutation run's unit tests (stryker.config.mjs): it reads the
 // whole repository, and no mutant of domain/ can change what it finds.
 const ROOT = resolve(__dirname, '../../..');
 const README_MAX_LINES = 250;

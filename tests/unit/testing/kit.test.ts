@@ -4,15 +4,10 @@ import { MachineNotFoundError, ValidationError } from '../../../domain/errors';
 import { backoffSeconds } from '../../../domain/step';
 import { flaky, noop, park, recover, sleepy } from '../../../test-functions/faulty';
 import { createTestEnvironment, type HistoryEvent, TestKitError, testMachine } from '../../../testing';
+import { rejection } from '../../helpers/rejection';
 
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
 const YEAR = 31_536_000;
-
-const rejection = (promise: Promise<unknown>): Promise<Error> =>
-  promise.then(
-    () => expect.fail('expected a rejection'),
-    (error: Error) => error,
-  );
 
 /** Each event's outcome, from, to, delay, attempt and error, without its time. */
 const shape = (events: HistoryEvent[]) => events.map(({ at: _at, seq: _seq, ...event }) => event);
