@@ -24,7 +24,12 @@ export type HistoryOutcome =
   | 'removal'
   | 'caught'
   | 'redriven'
-  | 'woken';
+  | 'woken'
+  /** The outcomes of a wait for a callback (docs/design.md "Callbacks"). */
+  | 'callback-failed'
+  | 'timed-out'
+  | 'heartbeat-missed'
+  | 'heartbeat';
 
 /** One entry of a machine's history; `seq` orders the events and makes writing one idempotent. */
 export interface HistoryEvent {
@@ -114,6 +119,25 @@ export interface MachineRecord {
   finishedAt?: string;
   /** Epoch seconds; DynamoDB's TTL attribute. */
   expiresAt?: number;
+  /**
+   * The machine's own random key of its callback tokens, written at add with the definition,
+   * never shown (docs/design.md "Callbacks"); absent on machines added before tokens existed.
+   */
+  callbackKey?: string;
+  /** What a PARKED machine waits for: the step whose token answers it, and its deadlines. */
+  wait?: Wait;
+}
+
+/** A park's wait for a callback (docs/design.md "Callbacks"). */
+export interface Wait {
+  /** The step whose handler parked: the one its `callbackToken` was minted for. */
+  step: StepCarrier;
+  /** When the wait fails as timed out, if the park gave a `timeout`. */
+  timeoutAt?: string;
+  /** The park's `heartbeat`: the longest the wait may go without an answer or a heartbeat. */
+  heartbeatSeconds?: number;
+  /** When the wait fails as its heartbeat missed: the last heartbeat (or the park) + heartbeatSeconds. */
+  heartbeatAt?: string;
 }
 
 /**
@@ -165,7 +189,7 @@ const iso = (now: number) => new Date(now).toISOString();
 /** The record of a newly added machine and its first message. */
 export function createMachine(
   definition: MachineDefinition,
-  { id, now, by }: { id: string; now: number; by?: string },
+  { id, now, by, callbackKey }: { id: string; now: number; by?: string; callbackKey?: string },
 ): { record: MachineRecord; first: ScheduledMessage } {
   const at = iso(now);
   const record: MachineRecord = {
@@ -185,6 +209,7 @@ export function createMachine(
     fingerprint: definitionFingerprint(definition),
     createdAt: at,
     updatedAt: at,
+    ...(callbackKey === undefined ? {} : { callbackKey }),
   };
   assertFits(record);
   return { record, first: { message: { id, version: 0, attempt: 1 }, delaySeconds: 0 } };
@@ -200,6 +225,7 @@ export const DEFINITION_FIELDS = [
   'catch',
   'timeouts',
   'fingerprint',
+  'callbackKey',
 ] as const satisfies readonly (keyof MachineRecord)[];
 
 /**
@@ -277,7 +303,7 @@ export type MachineSummary = Pick<
 /** What clients see: the record without the lease internals. */
 export type MachineView = Omit<
   MachineRecord,
-  'lease' | 'lastEvent' | 'pendingEvents' | 'fingerprint' | 'seq' | 'carrier'
+  'lease' | 'lastEvent' | 'pendingEvents' | 'fingerprint' | 'seq' | 'carrier' | 'callbackKey'
 > & {
   handlerRunning: boolean;
 };
@@ -290,6 +316,7 @@ export function toView(record: MachineRecord, now: number): MachineView {
     fingerprint: _fingerprint,
     seq: _seq,
     carrier: _carrier,
+    callbackKey: _callbackKey,
     ...view
   } = record;
   return { ...view, handlerRunning: hasLiveLease(record, now) };

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { MachineDefinition } from '../../domain/definition';
 import { ConflictError } from '../../domain/errors';
 import { createMachine, isAwaitingFirstStep, type MachineRecord } from '../../domain/machine';
@@ -16,7 +17,9 @@ export async function addMachine(
 ): Promise<{ created: boolean; record: MachineRecord }> {
   const { store, queue } = deps;
   const now = deps.now();
-  const { record, first } = createMachine(definition, { id: definition.name ?? deps.newId(), now, by });
+  // The key of the machine's callback tokens (application/callbackToken.ts): random, never shown.
+  const callbackKey = randomBytes(32).toString('base64url');
+  const { record, first } = createMachine(definition, { id: definition.name ?? deps.newId(), now, by, callbackKey });
 
   if (await store.create(record)) {
     try {

@@ -2,11 +2,19 @@ import * as z from 'zod';
 import { fieldIssues, stateNameSchema } from '../../../domain/definition';
 import { ValidationError } from '../../../domain/errors';
 import { toView } from '../../../domain/machine';
+import { MAX_TOKEN_CHARS } from '../../application/callbackToken';
 import { resumeMachine } from '../../application/resumeMachine';
 import { getServices } from '../../wiring';
 import { httpHandler, machineId } from './httpHandler';
 
-const resumeBodySchema = z.strictObject({ object: z.json().optional(), state: stateNameSchema.optional() }).default({});
+const resumeBodySchema = z
+  .strictObject({
+    object: z.json().optional(),
+    state: stateNameSchema.optional(),
+    // Only the wait this token belongs to (docs/design.md "Callbacks").
+    token: z.string({ error: 'must be a string (a callback token)' }).min(1).max(MAX_TOKEN_CHARS).optional(),
+  })
+  .default({});
 
 /** POST /machines/{id}/resume: wakes a PARKED machine (202). */
 export const handler = httpHandler(async (request) => {
