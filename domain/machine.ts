@@ -6,8 +6,8 @@ import {
   type MachineDefinition,
   type MachineOptions,
 } from './definition';
-import { PayloadTooLargeError } from './errors';
-import { MAX_MACHINE_BYTES, MAX_RECORD_BYTES } from './limits';
+import { PayloadTooLargeError, ValidationError } from './errors';
+import { MAX_DELAY_SECONDS, MAX_MACHINE_BYTES, MAX_RECORD_BYTES, SQS_MAX_DELAY_SECONDS } from './limits';
 import type { MachineStatus } from './status';
 import { itemSize, storedJsonBytes } from './storable';
 
@@ -189,9 +189,16 @@ const iso = (now: number) => new Date(now).toISOString();
 /** The record of a newly added machine and its first message. */
 export function createMachine(
   definition: MachineDefinition,
-  { id, now, by, callbackKey }: { id: string; now: number; by?: string; callbackKey?: string },
+  {
+    id,
+    now,
+    by,
+    callbackKey,
+    maxQueueDelaySeconds = SQS_MAX_DELAY_SECONDS,
+  }: { id: string; now: number; by?: string; callbackKey?: string; maxQueueDelaySeconds?: number },
 ): { record: MachineRecord; first: ScheduledMessage } {
   const at = iso(now);
+  const { delay, wakeAt } = startOf(definition, now);
   const record: MachineRecord = {
     id,
     ...(definition.name === undefined ? {} : { name: definition.name }),
@@ -205,14 +212,43 @@ export function createMachine(
     version: 0,
     attempt: 1,
     seq: 0,
-    lastEvent: { seq: 0, outcome: 'created', at, version: 0, to: definition.state, ...byCaller(by) },
+    lastEvent: {
+      seq: 0,
+      outcome: 'created',
+      at,
+      version: 0,
+      to: definition.state,
+      ...(delay > 0 ? { delay } : {}),
+      ...byCaller(by),
+    },
     fingerprint: definitionFingerprint(definition),
     createdAt: at,
     updatedAt: at,
     ...(callbackKey === undefined ? {} : { callbackKey }),
+    ...(wakeAt === undefined ? {} : { wakeAt }),
   };
   assertFits(record);
-  return { record, first: { message: { id, version: 0, attempt: 1 }, delaySeconds: 0 } };
+  const delaySeconds = Math.min(delay, maxQueueDelaySeconds);
+  return { record, first: { message: { id, version: 0, attempt: 1 }, delaySeconds } };
+}
+
+/**
+ * How long the first step waits (docs/design.md "Start later"): `startDelay`, or until
+ * `startAt` (one in the past starts now; one more than a year ahead is refused, as a delay is).
+ */
+function startOf(definition: MachineDefinition, now: number): { delay: number; wakeAt?: string } {
+  const at = definition.startAt === undefined ? undefined : Date.parse(definition.startAt);
+  if (at === undefined) {
+    const delay = definition.startDelay ?? 0;
+    return delay > 0 ? { delay, wakeAt: iso(now + delay * 1000) } : { delay };
+  }
+  const delay = Math.max(Math.ceil((at - now) / 1000), 0);
+  if (delay > MAX_DELAY_SECONDS) {
+    throw new ValidationError('invalid machine definition', [
+      { path: 'startAt', message: `must be at most ${MAX_DELAY_SECONDS} seconds (one year) ahead` },
+    ]);
+  }
+  return delay > 0 ? { delay, wakeAt: iso(at) } : { delay };
 }
 
 /**

@@ -19,7 +19,13 @@ export async function addMachine(
   const now = deps.now();
   // The key of the machine's callback tokens (application/callbackToken.ts): random, never shown.
   const callbackKey = randomBytes(32).toString('base64url');
-  const { record, first } = createMachine(definition, { id: definition.name ?? deps.newId(), now, by, callbackKey });
+  const { record, first } = createMachine(definition, {
+    id: definition.name ?? deps.newId(),
+    now,
+    by,
+    callbackKey,
+    maxQueueDelaySeconds: deps.maxQueueDelaySeconds,
+  });
 
   if (await store.create(record)) {
     try {

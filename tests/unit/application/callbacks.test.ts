@@ -253,3 +253,32 @@ describe('deadlines of a park', () => {
     expect(current().error?.message).to.match(/for a park \(delay -1\) only/);
   });
 });
+
+describe('starting later (docs/design.md "Start later")', () => {
+  it('creates the machine RUNNING now, its first step due at startAt, sent in hops', async () => {
+    const { deps, queue } = fakeApiDeps({ now: () => T0 });
+    const startAt = new Date(T0 + 3600_000).toISOString();
+    const { record } = await addMachine(deps, definition({ startAt }));
+    expect(record).to.include({ status: 'RUNNING', version: 0, wakeAt: startAt });
+    expect(record.lastEvent).to.include({ outcome: 'created', delay: 3600 });
+    expect(queue.sent).to.deep.equal([{ message: { id: record.id, version: 0, attempt: 1 }, delaySeconds: 900 }]);
+  });
+
+  it('takes startDelay in seconds, and starts a startAt in the past at once', async () => {
+    const { deps, queue } = fakeApiDeps({ now: () => T0 });
+    const later = await addMachine(deps, definition({ startDelay: 30 }));
+    expect(later.record.wakeAt).to.equal(new Date(T0 + 30_000).toISOString());
+    const past = await addMachine(deps, definition({ startAt: new Date(T0 - 5000).toISOString() }));
+    expect(past.record.wakeAt).to.equal(undefined);
+    expect(queue.sent.map((s) => s.delaySeconds)).to.deep.equal([30, 0]);
+  });
+
+  it('refuses a startAt more than a year ahead', async () => {
+    const { deps, store } = fakeApiDeps({ now: () => T0 });
+    const startAt = new Date(T0 + 366 * 86_400_000).toISOString();
+    const error = await rejection(addMachine(deps, definition({ startAt })));
+    expect(error).to.be.instanceOf(ValidationError);
+    expect((error as ValidationError).details[0]?.path).to.equal('startAt');
+    expect(store.records.size).to.equal(0);
+  });
+});
