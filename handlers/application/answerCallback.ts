@@ -42,5 +42,7 @@ export async function answerCallback(
       : answer.kind === 'fail'
         ? failWait(record, answer.error, context, by)
         : beat(record, context, by);
-  return commitAsApi(deps, record, commit, `${ACTIONS[answer.kind]} it`);
+  const committed = await commitAsApi(deps, record, commit, ACTIONS[answer.kind]);
+  if (committed.status === 'FAILED') deps.metrics?.count('MachinesFailed');
+  return committed;
 }

@@ -2,8 +2,10 @@ import { expireWait } from '../../domain/callback';
 import { DEFER_SECONDS } from '../../domain/limits';
 import type { Lease, MachineRecord, StepMessage } from '../../domain/machine';
 import type { StepContext } from '../../domain/step';
+import { nextDeadline } from '../../domain/wait';
 import type { CommitExecutor } from './commitExecutor';
 import type { MessageDisposition } from './disposition';
+import { NO_METRICS, recordCommit, type StepMetrics } from './metrics';
 import type { MachineStore, StepQueue } from './ports';
 
 /**
@@ -20,6 +22,7 @@ export async function expireWaitStep(
     now: () => number;
     newLease: () => Lease;
     context: () => StepContext;
+    metrics?: StepMetrics;
   },
   record: MachineRecord,
   message: StepMessage,
@@ -29,6 +32,13 @@ export async function expireWaitStep(
     const outcome = await deps.executor.commitClaimed({ record, lease }, async () =>
       expireWait(record, deps.context()),
     );
+    if (outcome.kind === 'committed')
+      recordCommit(
+        deps.metrics ?? NO_METRICS,
+        outcome.record,
+        Date.parse(nextDeadline(record.wait)?.at ?? record.updatedAt),
+        deps.now(),
+      );
     if (outcome.kind === 'committed' || outcome.kind === 'deleted') return outcome.kind;
   }
   await deps.queue.send({ message, delaySeconds: DEFER_SECONDS });

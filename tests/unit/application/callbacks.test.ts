@@ -7,7 +7,7 @@ import { answerCallback } from '../../../handlers/application/answerCallback';
 import { deleteMachine } from '../../../handlers/application/deleteMachine';
 import { resumeMachine } from '../../../handlers/application/resumeMachine';
 import { definition, T0 } from '../../helpers/factories';
-import { fakeApiDeps, fakeStepProcessor, ScriptedInvoker } from '../../helpers/fakes';
+import { fakeApiDeps, fakeStepProcessor, RecordingMetrics, ScriptedInvoker } from '../../helpers/fakes';
 
 async function rejection(promise: Promise<unknown>): Promise<Error & { details?: { reason?: string } }> {
   try {
@@ -47,7 +47,7 @@ async function rig(results: InvocationResult[], overrides: Parameters<typeof def
   const current = () => store.records.get(record.id) as MachineRecord;
   const token = (call = -1) => invoker.calls.at(call)?.input.callbackToken as string;
   const history = async () => fullHistory(current(), (await store.history(current(), { limit: 100 })).events);
-  return { clock, deps, store, queue, invoker, drain, current, token, history, id: record.id };
+  return { clock, deps, store, queue, invoker, processor, drain, current, token, history, id: record.id };
 }
 
 describe('callback tokens', () => {
@@ -144,6 +144,14 @@ describe('callback tokens', () => {
     const moved = await answerCallback(caught.deps, caught.token(), { kind: 'fail', error: 'no' });
     expect(moved).to.include({ status: 'RUNNING', state: 'FINALIZE' });
     expect(moved.caught?.message).to.equal('no');
+  });
+
+  it('counts a machine a failed answer fails (the failed-machines alarm)', async () => {
+    const { deps, drain, token } = await rig([park()]);
+    await drain();
+    const metrics = new RecordingMetrics();
+    await answerCallback({ ...deps, metrics }, token(), { kind: 'fail', error: 'no' });
+    expect(metrics.counts).to.deep.equal(['MachinesFailed']);
   });
 
   it('takes `token` on POST /machines/{id}/resume, only for that machine', async () => {
@@ -281,4 +289,55 @@ describe('starting later (docs/design.md "Start later")', () => {
     expect((error as ValidationError).details[0]?.path).to.equal('startAt');
     expect(store.records.size).to.equal(0);
   });
+});
+
+/** mulberry32: a small seeded generator, so a failing seed can be run again. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('answers racing a deadline (seeded interleavings)', () => {
+  const WAIT_OUTCOMES = ['resumed', 'callback-failed', 'timed-out', 'heartbeat-missed'];
+
+  for (let seed = 1; seed <= 40; seed++) {
+    it(`ends each wait in exactly one outcome, recorded once (seed ${seed})`, async () => {
+      const random = seeded(seed);
+      const { deps, drain, store, queue, processor, token, history, current, clock } = await rig([
+        park({ timeout: 4, heartbeat: 2 }),
+        returned(null),
+      ]);
+      await drain(T0);
+      const deadlineMessage = queue.sent.at(-1)?.message;
+      for (const method of ['get', 'getRecord', 'claim', 'releaseClaim', 'commit', 'writeRecordEvents'] as const) {
+        store.before[method] = async () => {
+          for (let i = Math.floor(random() * 3); i > 0; i--) await new Promise((resolve) => setImmediate(resolve));
+        };
+      }
+      // The deadline falls now for the processors; the answers were read a moment before it.
+      clock.now = T0 + 2000;
+      const early = { ...deps, now: () => T0 + 1999 };
+      const racers: Promise<unknown>[] = [];
+      const copies = 1 + Math.floor(random() * 2);
+      for (let i = 0; i < copies; i++) racers.push(processor(deadlineMessage as never));
+      const answers = ['resume', 'fail', 'heartbeat'] as const;
+      for (let i = 0, n = 1 + Math.floor(random() * 3); i < n; i++) {
+        const kind = answers[Math.floor(random() * answers.length)] ?? 'resume';
+        const answer = kind === 'fail' ? { kind, error: 'no' } : { kind };
+        racers.push(answerCallback(early, token(0), answer).catch((error: Error) => error));
+      }
+      const settled = await Promise.all(racers);
+      for (const result of settled) if (result instanceof Error) expect(result).to.be.instanceOf(ConflictError);
+      await drain(T0 + 60_000);
+      const outcomes = (await history()).map((e) => e.outcome).filter((o) => WAIT_OUTCOMES.includes(o));
+      expect(outcomes, `seed ${seed}`).to.have.length(1);
+      expect(current().status).to.equal(outcomes[0] === 'resumed' ? 'SUCCEEDED' : 'FAILED');
+    });
+  }
 });
