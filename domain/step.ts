@@ -19,7 +19,7 @@ import {
   withEvent,
 } from './machine';
 import { storableIssues } from './storable';
-import { parkedWait, type WaitDeadlines, waitDecision } from './wait';
+import { nextDeadline, parkedWait, type WaitDeadlines, waitDecision } from './wait';
 
 export interface StepContext {
   /** Epoch milliseconds. */
@@ -599,7 +599,11 @@ export function deadLetter(
   // A copy of the step may be running right now: its commit settles the step, or fails it later.
   if (hasLiveLease(record, context.now)) return { action: 'later' };
   if (record.removing) return { action: 'delete' };
-  if (record.status !== 'RUNNING' || orderOf(message, record) !== 0) return { action: 'ignore' };
-  const reason = `step ${record.version} (attempt ${record.attempt}) dead-lettered after ${receives} receives`;
+  // A park's deadline message (docs/design.md "Deadlines") dead-lettered: nothing would end the wait.
+  const waiting = record.status === 'PARKED' && nextDeadline(record.wait) !== undefined;
+  if ((record.status !== 'RUNNING' && !waiting) || orderOf(message, record) !== 0) return { action: 'ignore' };
+  const reason = waiting
+    ? `the deadline of the wait in step ${record.version} dead-lettered after ${receives} receives`
+    : `step ${record.version} (attempt ${record.attempt}) dead-lettered after ${receives} receives`;
   return { action: 'fail', record: fail(clearStep(record), reason, context).record };
 }
