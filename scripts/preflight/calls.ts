@@ -19,7 +19,14 @@ const STEPPER: Calls = {
 export const FUNCTION_CALLS: Record<string, Calls> = {
   addMachine: {
     machines: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem'],
-    history: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
+    // PutItem: the definition's item; DeleteItem: it again, when the add lost the name to another.
+    history: [
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:Query',
+      'dynamodb:BatchWriteItem',
+    ],
     transitionQueue: ['sqs:SendMessage'],
   },
   listMachines: { statusIndex: ['dynamodb:Query'], machines: ['dynamodb:BatchGetItem'] },

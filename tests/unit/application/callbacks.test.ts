@@ -5,6 +5,7 @@ import type { InvocationResult } from '../../../domain/step';
 import { addMachine } from '../../../handlers/application/addMachine';
 import { answerCallback } from '../../../handlers/application/answerCallback';
 import { deleteMachine } from '../../../handlers/application/deleteMachine';
+import { redriveMachine } from '../../../handlers/application/redriveMachine';
 import { resumeMachine } from '../../../handlers/application/resumeMachine';
 import { definition, T0 } from '../../helpers/factories';
 import { fakeApiDeps, fakeStepProcessor, RecordingMetrics, ScriptedInvoker } from '../../helpers/fakes';
@@ -115,6 +116,17 @@ describe('callback tokens', () => {
     const gone = await rejection(answerCallback(deps, real, { kind: 'resume' }));
     expect(gone).to.be.instanceOf(ConflictError);
     expect(gone.details?.reason).to.equal('deleted');
+  });
+
+  it('answers 409 over to the token of a wait a redrive put behind the machine', async () => {
+    const { deps, drain, token, id, current } = await rig([park({ timeout: 3 })]);
+    await drain(T0);
+    await answerCallback(deps, token(), { kind: 'fail', error: 'no' });
+    await redriveMachine(deps, id, {});
+    const before = current();
+    const error = await rejection(answerCallback(deps, token(), { kind: 'resume' }));
+    expect(error.details?.reason).to.equal('over');
+    expect(current()).to.deep.equal(before);
   });
 
   it('answers 409 not-parked-yet to a token whose step still runs', async () => {
