@@ -97,6 +97,14 @@ export type HandlerOutcome = Exclude<InvocationResult, { kind: 'throttled' }>;
 
 const WHOLE_SECONDS = 'must be a whole number of seconds';
 
+/** A park's `timeout` or `heartbeat` (docs/design.md "Deadlines"). */
+const parkSeconds = z
+  .number({ error: WHOLE_SECONDS })
+  .int({ error: WHOLE_SECONDS })
+  .min(1, { error: 'must be at least 1 second' })
+  .max(MAX_DELAY_SECONDS, { error: `must be at most ${MAX_DELAY_SECONDS} seconds (one year)` })
+  .optional();
+
 /** A handler's result other than `null`; each message says what is wrong with its field (docs/design.md#results). */
 const handlerResultSchema = z.looseObject(
   {
@@ -114,18 +122,8 @@ const handlerResultSchema = z.looseObject(
       .optional(),
     error: z.unknown().optional(),
     message: z.unknown().optional(),
-    timeout: z
-      .number({ error: WHOLE_SECONDS })
-      .int({ error: WHOLE_SECONDS })
-      .min(1, { error: 'must be at least 1 second' })
-      .max(MAX_DELAY_SECONDS, { error: `must be at most ${MAX_DELAY_SECONDS} seconds (one year)` })
-      .optional(),
-    heartbeat: z
-      .number({ error: WHOLE_SECONDS })
-      .int({ error: WHOLE_SECONDS })
-      .min(1, { error: 'must be at least 1 second' })
-      .max(MAX_DELAY_SECONDS, { error: `must be at most ${MAX_DELAY_SECONDS} seconds (one year)` })
-      .optional(),
+    timeout: parkSeconds,
+    heartbeat: parkSeconds,
   },
   { error: 'must be null (finished) or an object with the next state' },
 );

@@ -9,6 +9,7 @@ import { redriveMachine } from '../../../handlers/application/redriveMachine';
 import { resumeMachine } from '../../../handlers/application/resumeMachine';
 import { definition, T0 } from '../../helpers/factories';
 import { fakeApiDeps, fakeStepProcessor, RecordingMetrics, ScriptedInvoker } from '../../helpers/fakes';
+import { seeded } from '../../helpers/seeded';
 
 async function rejection(promise: Promise<unknown>): Promise<Error & { details?: { reason?: string } }> {
   try {
@@ -302,18 +303,6 @@ describe('starting later (docs/design.md "Start later")', () => {
     expect(store.records.size).to.equal(0);
   });
 });
-
-/** mulberry32: a small seeded generator, so a failing seed can be run again. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('answers racing a deadline (seeded interleavings)', () => {
   const WAIT_OUTCOMES = ['resumed', 'callback-failed', 'timed-out', 'heartbeat-missed'];
