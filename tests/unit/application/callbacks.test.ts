@@ -4,6 +4,7 @@ import { fullHistory, type MachineRecord } from '../../../domain/machine';
 import type { InvocationResult } from '../../../domain/step';
 import { addMachine } from '../../../handlers/application/addMachine';
 import { answerCallback } from '../../../handlers/application/answerCallback';
+import { readToken } from '../../../handlers/application/callbackToken';
 import { deleteMachine } from '../../../handlers/application/deleteMachine';
 import { redriveMachine } from '../../../handlers/application/redriveMachine';
 import { resumeMachine } from '../../../handlers/application/resumeMachine';
@@ -128,6 +129,37 @@ describe('callback tokens', () => {
     const error = await rejection(answerCallback(deps, token(), { kind: 'resume' }));
     expect(error.details?.reason).to.equal('over');
     expect(current()).to.deep.equal(before);
+  });
+
+  it('reads only tokens of its own form', async () => {
+    const { drain, token, current } = await rig([park()]);
+    await drain();
+    const real = token();
+    const read = readToken(real);
+    expect(read?.claim).to.deep.equal({
+      id: current().id,
+      createdAt: current().createdAt,
+      step: { version: 0, attempt: 1 },
+    });
+    expect(read?.authentic(current())).to.equal(true);
+    expect(read?.authentic({ ...current(), callbackKey: 'another' })).to.equal(false);
+    const { callbackKey: _key, ...keyless } = current();
+    expect(read?.authentic(keyless)).to.equal(false);
+    const parts = real.split('.');
+    const variant = (index: number, value: string) => parts.map((p, i) => (i === index ? value : p)).join('.');
+    for (const bad of [
+      `${real}${'x'.repeat(600)}`,
+      variant(0, 'fsm2'),
+      variant(1, ''),
+      variant(2, '!'),
+      variant(3, '-1'),
+      variant(5, '01'),
+      variant(6, 'c2hvcnQ'),
+      `${real}.extra`,
+    ]) {
+      expect(readToken(bad), bad.slice(0, 60)).to.equal(undefined);
+    }
+    expect(readToken(variant(5, '2'))?.claim.step).to.deep.equal({ version: 0, attempt: 1, woken: 2 });
   });
 
   it('answers 409 not-parked-yet to a token whose step still runs', async () => {
