@@ -53,15 +53,19 @@ describe('callbacks (docs/design.md "Callbacks")', () => {
 
   it('fails a park with timeout 3 s with the timeout error, caught where the state has a catch', async () => {
     const started = Date.now();
-    const { id } = await parkedMachine({ parkTimeout: 3 });
-    const failed = await waitUntilFinished(id, 15_000);
+    // Both at once: the suite waits for the two deadlines together.
+    const [{ id }, caught] = await Promise.all([
+      parkedMachine({ parkTimeout: 3 }),
+      parkedMachine({ parkTimeout: 3 }, { catch: { FINALIZE: 'RECOVER' } }),
+    ]);
+    const [failed, recovered] = await Promise.all([
+      waitUntilFinished(id, 15_000),
+      waitUntilFinished(caught.id, 15_000),
+    ]);
     expect(Date.now() - started).to.be.below(12_000);
     expect(failed.status).to.equal('FAILED');
     expect(failed.error.message).to.match(/^timed out/);
     expect((await outcomes(id)).at(-1)).to.equal('timed-out');
-
-    const caught = await parkedMachine({ parkTimeout: 2 }, { catch: { FINALIZE: 'RECOVER' } });
-    const recovered = await waitUntilFinished(caught.id, 15_000);
     expect(recovered.status).to.equal('SUCCEEDED');
     expect(recovered.object.caught.message).to.match(/^timed out/);
   });
