@@ -542,7 +542,7 @@ const beingRemoved = (record: MachineRecord) =>
 
 /**
  * What the current state's handler is invoked with (docs/design.md#handler-contract), with the
- * step's `callbackToken` when the machine has one (application/callbackToken.ts mints it).
+ * step's `callbackToken` when the machine has one (domain/callbackToken.ts mints it).
  */
 export function handlerInput(record: MachineRecord, callbackToken?: string): StateHandlerInput {
   const { id, state, object, config, version, attempt, caught } = record;

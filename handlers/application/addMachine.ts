@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { MachineDefinition } from '../../domain/definition';
 import { ConflictError } from '../../domain/errors';
 import { createMachine, isAwaitingFirstStep, type MachineRecord } from '../../domain/machine';
@@ -17,10 +16,11 @@ export async function addMachine(
 ): Promise<{ created: boolean; record: MachineRecord }> {
   const { store, queue } = deps;
   const now = deps.now();
-  // The key of the machine's callback tokens (application/callbackToken.ts): random, never shown.
-  const callbackKey = randomBytes(32).toString('base64url');
+  const id = definition.name ?? deps.newId();
+  // The key of its callback tokens (domain/callbackToken.ts): random (a UUID: 122 bits), never shown.
+  const callbackKey = deps.newId();
   const { record, first } = createMachine(definition, {
-    id: definition.name ?? deps.newId(),
+    id,
     now,
     by,
     callbackKey,

@@ -1,9 +1,9 @@
 import { answerWait, beat, failWait, waitAnswered } from '../../domain/callback';
+import { readToken } from '../../domain/callbackToken';
 import type { Json } from '../../domain/definition';
 import { ValidationError } from '../../domain/errors';
 import type { MachineRecord } from '../../domain/machine';
 import { commitAsApi } from './apiStep';
-import { readToken } from './callbackToken';
 import type { ApiDeps } from './ports';
 
 /** An answer to a park's wait (docs/design.md "Callbacks"). */

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { mintToken } from '../../domain/callbackToken';
 import { type FunctionScope, resolveFunction } from '../../domain/functionRef';
 import { DEFER_SECONDS, invokeTimeoutMs, THROTTLE_RETRY_SECONDS } from '../../domain/limits';
 import {
@@ -21,7 +22,6 @@ import {
   stateTimeoutSeconds,
   step,
 } from '../../domain/step';
-import { mintToken } from './callbackToken';
 import {
   type ClaimedStep,
   type CommitExecutor,

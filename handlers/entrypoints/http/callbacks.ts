@@ -1,9 +1,9 @@
 import * as z from 'zod';
+import { MAX_TOKEN_CHARS } from '../../../domain/callbackToken';
 import { fieldIssues, stateNameSchema } from '../../../domain/definition';
 import { ValidationError } from '../../../domain/errors';
 import { toView } from '../../../domain/machine';
 import { answerCallback, type CallbackAnswer } from '../../application/answerCallback';
-import { MAX_TOKEN_CHARS } from '../../application/callbackToken';
 import { getServices } from '../../wiring';
 import { type HttpRequest, httpHandler } from './httpHandler';
 

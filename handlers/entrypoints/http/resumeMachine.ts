@@ -1,8 +1,8 @@
 import * as z from 'zod';
+import { MAX_TOKEN_CHARS } from '../../../domain/callbackToken';
 import { fieldIssues, stateNameSchema } from '../../../domain/definition';
 import { ValidationError } from '../../../domain/errors';
 import { toView } from '../../../domain/machine';
-import { MAX_TOKEN_CHARS } from '../../application/callbackToken';
 import { resumeMachine } from '../../application/resumeMachine';
 import { getServices } from '../../wiring';
 import { httpHandler, machineId } from './httpHandler';

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
+import { mintToken, readToken } from '../../../domain/callbackToken';
 import { CallbackNotFoundError, ConflictError, ValidationError } from '../../../domain/errors';
 import { fullHistory, type MachineRecord } from '../../../domain/machine';
 import type { InvocationResult } from '../../../domain/step';
 import { addMachine } from '../../../handlers/application/addMachine';
 import { answerCallback } from '../../../handlers/application/answerCallback';
-import { readToken } from '../../../handlers/application/callbackToken';
 import { deleteMachine } from '../../../handlers/application/deleteMachine';
 import { redriveMachine } from '../../../handlers/application/redriveMachine';
 import { resumeMachine } from '../../../handlers/application/resumeMachine';
@@ -55,16 +55,17 @@ async function rig(results: InvocationResult[], overrides: Parameters<typeof def
 
 describe('callback tokens', () => {
   it('hands every handler a token of its step, the same each time that step is invoked', async () => {
-    const { drain, invoker, token } = await rig([returned({ state: 'TASK-1' }), park()]);
+    const { drain, invoker, token, current } = await rig([returned({ state: 'TASK-1' }), park()]);
     await drain();
     expect(invoker.calls).to.have.length(2);
     expect(token(0)).to.match(/^fsm1\./);
     expect(token(1))
       .to.match(/^fsm1\./)
       .and.not.equal(token(0));
-    const again = await rig([returned({ state: 'TASK-1' }), park()]);
-    await again.drain();
-    expect(again.token(0), 'another machine of the same id has another key').not.to.equal(token(0));
+    const parking = { ...current(), version: 1, attempt: 1 };
+    expect(mintToken(parking), 'minted from the step, not at random').to.equal(token(1));
+    const other = mintToken({ ...parking, callbackKey: 'another key' });
+    expect(other, 'a machine added again under the same name has another key').not.to.equal(token(1));
   });
 
   it('resumes exactly the wait its token belongs to, once however often it is sent', async () => {

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { TokenClaim } from '../../domain/callback';
-import type { MachineRecord } from '../../domain/machine';
+import type { TokenClaim } from './callback';
+import type { MachineRecord } from './machine';
 
 /**
  * Callback tokens (docs/design.md "Callbacks"): `fsm1.<id>.<createdAt>.<version>.<attempt>.<woken>.<mac>`,
