@@ -5,6 +5,7 @@ import { AUTH_MODES, requestTransformFor } from '../client/sign';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../domain/limits';
 import { STATUSES } from '../domain/status';
 import { add } from './commands/add';
+import { callback, heartbeat } from './commands/callback';
 import { consoleCommand } from './commands/console';
 import type { CommandContext } from './commands/context';
 import { deleteMachine } from './commands/delete';
@@ -58,7 +59,9 @@ program
   .command('add')
   .description('add a machine from a JSON definition file (the original fsm.json works as is)')
   .argument('<file>', 'definition file, or - for standard input')
-  .action((file: string) => add(context(), file));
+  .option('--at <time>', 'run its first step no earlier than this time (ISO 8601, at most a year ahead)')
+  .option('--in <seconds>', 'run its first step this many seconds from now')
+  .action((file: string, options: { at?: string; in?: string }) => add(context(), file, undefined, options));
 
 program
   .command('list')
@@ -105,6 +108,23 @@ program
   .option('--object <json>', 'replace its data')
   .option('--state <state>', 'continue in this state instead')
   .action((id: string, options: { object?: string; state?: string }) => resume(context(), id, options));
+
+program
+  .command('callback')
+  .description('answer a park by its callback token: resume it (--object, --state) or fail it (--fail)')
+  .argument('<token>')
+  .option('--object <file>', 'a JSON file: its new data')
+  .option('--state <state>', 'continue in this state instead')
+  .option('--fail <message>', 'fail the wait with this error instead (catch, else FAILED)')
+  .action((token: string, options: { object?: string; state?: string; fail?: string }) =>
+    callback(context(), token, options),
+  );
+
+program
+  .command('heartbeat')
+  .description('restart the heartbeat clock of a park, by its callback token')
+  .argument('<token>')
+  .action((token: string) => heartbeat(context(), token));
 
 program
   .command('redrive')

@@ -104,6 +104,8 @@ export interface HistoryQuery {
 export interface ResumeRequest {
   object?: unknown;
   state?: string;
+  /** Only the wait of this callback token (docs/design.md "Callbacks"). */
+  token?: string;
 }
 
 /** Where a redriven machine continues (default: its failed state) and with what data (default: its own). */
@@ -275,6 +277,21 @@ export class ApiClient {
   /** POST /machines/{id}/resume: wakes a PARKED machine (202), optionally with new data or in another state. */
   resume(id: string, request: ResumeRequest = {}): Promise<MachineView> {
     return this.json('POST', machinePath(id, '/resume'), request);
+  }
+
+  /** POST /callbacks: resumes the wait the token belongs to (202). */
+  callback(request: { token: string; object?: unknown; state?: string }): Promise<MachineView> {
+    return this.json('POST', '/callbacks', request);
+  }
+
+  /** POST /callbacks/fail: fails the wait the token belongs to with `error` (202). */
+  callbackFail(request: { token: string; error: string }): Promise<MachineView> {
+    return this.json('POST', '/callbacks/fail', request);
+  }
+
+  /** POST /callbacks/heartbeat: restarts the heartbeat clock of the wait the token belongs to (202). */
+  heartbeat(request: { token: string }): Promise<MachineView> {
+    return this.json('POST', '/callbacks/heartbeat', request);
   }
 
   /** POST /machines/{id}/redrive: puts a FAILED machine back to RUNNING (202), optionally with new data or in another state. */

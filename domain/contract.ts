@@ -17,14 +17,26 @@ export interface StateHandlerInput<TObject = Json> {
   config: Record<string, string>;
   version: number;
   attempt: number;
+  /**
+   * Opaque and secret: answers a park of this step (`POST /callbacks`, docs/design.md "Callbacks").
+   * Hand it to whoever must answer; never log it.
+   */
+  callbackToken?: string;
   /** Only in a state entered by a `catch`: the failure it caught (kept across this state's retries). */
   error?: CaughtFailure;
 }
 
 /**
  * What a state handler returns: the next state (with new data and a delay in seconds; a negative
- * delay parks the machine until resumed), or null when the machine has finished.
+ * delay parks the machine until resumed or answered, within `timeout` and with a `heartbeat` if
+ * given, in seconds), or null when the machine has finished.
  */
-export type StateHandlerResult<TObject = Json> = { state: string; object?: TObject; delay?: number } | null;
+export type StateHandlerResult<TObject = Json> = {
+  state: string;
+  object?: TObject;
+  delay?: number;
+  timeout?: number;
+  heartbeat?: number;
+} | null;
 
 export type StateHandler<TObject = Json> = (input: StateHandlerInput<TObject>) => Promise<StateHandlerResult<TObject>>;

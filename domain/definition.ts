@@ -6,6 +6,7 @@ import {
   DEFAULT_LEASE_SECONDS,
   INVOKE_SHARE_OF_LEASE,
   invokeTimeoutMs,
+  MAX_DELAY_SECONDS,
   MAX_MACHINE_BYTES,
   MAX_STATE_TIMEOUT_SECONDS,
 } from './limits';
@@ -56,8 +57,20 @@ export const machineDefinitionSchema = z
     catch: z.record(stateOrAnySchema, stateNameSchema).optional(),
     /** A state's handler timeout, whole seconds. */
     timeouts: z.record(stateOrAnySchema, z.number().int().min(1).max(MAX_STATE_TIMEOUT_SECONDS)).optional(),
+    /** When the first step runs at the earliest (docs/design.md "Start later"): at most a year ahead. */
+    startAt: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time (2026-01-31T09:00:00Z)' }).optional(),
+    /** Or: seconds from now. */
+    startDelay: z
+      .number({ error: 'must be a whole number of seconds' })
+      .int({ error: 'must be a whole number of seconds' })
+      .min(0, { error: 'must not be negative' })
+      .max(MAX_DELAY_SECONDS, { error: `must be at most ${MAX_DELAY_SECONDS} seconds (one year)` })
+      .optional(),
   })
   .superRefine((definition, ctx) => {
+    if (definition.startAt !== undefined && definition.startDelay !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['startDelay'], message: 'give startAt or startDelay, not both' });
+    }
     const inConfig = (state: string) => Object.hasOwn(definition.config, state);
     if (!inConfig(definition.state)) {
       ctx.addIssue({

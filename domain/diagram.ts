@@ -84,6 +84,16 @@ export function diagramEdges(
         break;
       case 'removal':
       case 'woken':
+      case 'heartbeat':
+        break;
+      case 'callback-failed':
+      case 'timed-out':
+      case 'heartbeat-missed':
+        addEdge(
+          idOf(event.from),
+          event.to === undefined ? FINAL : idOf(event.to),
+          event.to === undefined ? 'failed' : 'catch',
+        );
         break;
     }
   }

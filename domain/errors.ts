@@ -40,3 +40,11 @@ export class MachineNotFoundError extends DomainError {
 export class ConflictError extends DomainError {
   readonly code = 'CONFLICT';
 }
+
+/** A well-formed callback token this service did not mint (docs/design.md "Callbacks"). */
+export class CallbackNotFoundError extends DomainError {
+  readonly code = 'CALLBACK_NOT_FOUND';
+  constructor() {
+    super('unknown callback token');
+  }
+}

@@ -6,8 +6,8 @@ import {
   type MachineDefinition,
   type MachineOptions,
 } from './definition';
-import { PayloadTooLargeError } from './errors';
-import { MAX_MACHINE_BYTES, MAX_RECORD_BYTES } from './limits';
+import { PayloadTooLargeError, ValidationError } from './errors';
+import { MAX_DELAY_SECONDS, MAX_MACHINE_BYTES, MAX_RECORD_BYTES, SQS_MAX_DELAY_SECONDS } from './limits';
 import type { MachineStatus } from './status';
 import { itemSize, storedJsonBytes } from './storable';
 
@@ -24,7 +24,12 @@ export type HistoryOutcome =
   | 'removal'
   | 'caught'
   | 'redriven'
-  | 'woken';
+  | 'woken'
+  /** The outcomes of a wait for a callback (docs/design.md "Callbacks"). */
+  | 'callback-failed'
+  | 'timed-out'
+  | 'heartbeat-missed'
+  | 'heartbeat';
 
 /** One entry of a machine's history; `seq` orders the events and makes writing one idempotent. */
 export interface HistoryEvent {
@@ -114,6 +119,25 @@ export interface MachineRecord {
   finishedAt?: string;
   /** Epoch seconds; DynamoDB's TTL attribute. */
   expiresAt?: number;
+  /**
+   * The machine's own random key of its callback tokens, written at add with the definition,
+   * never shown (docs/design.md "Callbacks"); absent on machines added before tokens existed.
+   */
+  callbackKey?: string;
+  /** What a PARKED machine waits for: the step whose token answers it, and its deadlines. */
+  wait?: Wait;
+}
+
+/** A park's wait for a callback (docs/design.md "Callbacks"). */
+export interface Wait {
+  /** The step whose handler parked: the one its `callbackToken` was minted for. */
+  step: StepCarrier;
+  /** When the wait fails as timed out, if the park gave a `timeout`. */
+  timeoutAt?: string;
+  /** The park's `heartbeat`: the longest the wait may go without an answer or a heartbeat. */
+  heartbeatSeconds?: number;
+  /** When the wait fails as its heartbeat missed: the last heartbeat (or the park) + heartbeatSeconds. */
+  heartbeatAt?: string;
 }
 
 /**
@@ -165,9 +189,16 @@ const iso = (now: number) => new Date(now).toISOString();
 /** The record of a newly added machine and its first message. */
 export function createMachine(
   definition: MachineDefinition,
-  { id, now, by }: { id: string; now: number; by?: string },
+  {
+    id,
+    now,
+    by,
+    callbackKey,
+    maxQueueDelaySeconds = SQS_MAX_DELAY_SECONDS,
+  }: { id: string; now: number; by?: string; callbackKey?: string; maxQueueDelaySeconds?: number },
 ): { record: MachineRecord; first: ScheduledMessage } {
   const at = iso(now);
+  const { delay, wakeAt } = startOf(definition, now);
   const record: MachineRecord = {
     id,
     ...(definition.name === undefined ? {} : { name: definition.name }),
@@ -181,13 +212,43 @@ export function createMachine(
     version: 0,
     attempt: 1,
     seq: 0,
-    lastEvent: { seq: 0, outcome: 'created', at, version: 0, to: definition.state, ...byCaller(by) },
+    lastEvent: {
+      seq: 0,
+      outcome: 'created',
+      at,
+      version: 0,
+      to: definition.state,
+      ...(delay > 0 ? { delay } : {}),
+      ...byCaller(by),
+    },
     fingerprint: definitionFingerprint(definition),
     createdAt: at,
     updatedAt: at,
+    ...(callbackKey === undefined ? {} : { callbackKey }),
+    ...(wakeAt === undefined ? {} : { wakeAt }),
   };
   assertFits(record);
-  return { record, first: { message: { id, version: 0, attempt: 1 }, delaySeconds: 0 } };
+  const delaySeconds = Math.min(delay, maxQueueDelaySeconds);
+  return { record, first: { message: { id, version: 0, attempt: 1 }, delaySeconds } };
+}
+
+/**
+ * How long the first step waits (docs/design.md "Start later"): `startDelay`, or until
+ * `startAt` (one in the past starts now; one more than a year ahead is refused, as a delay is).
+ */
+function startOf(definition: MachineDefinition, now: number): { delay: number; wakeAt?: string } {
+  const at = definition.startAt === undefined ? undefined : Date.parse(definition.startAt);
+  if (at === undefined) {
+    const delay = definition.startDelay ?? 0;
+    return delay > 0 ? { delay, wakeAt: iso(now + delay * 1000) } : { delay };
+  }
+  const delay = Math.max(Math.ceil((at - now) / 1000), 0);
+  if (delay > MAX_DELAY_SECONDS) {
+    throw new ValidationError('invalid machine definition', [
+      { path: 'startAt', message: `must be at most ${MAX_DELAY_SECONDS} seconds (one year) ahead` },
+    ]);
+  }
+  return delay > 0 ? { delay, wakeAt: iso(at) } : { delay };
 }
 
 /**
@@ -200,6 +261,7 @@ export const DEFINITION_FIELDS = [
   'catch',
   'timeouts',
   'fingerprint',
+  'callbackKey',
 ] as const satisfies readonly (keyof MachineRecord)[];
 
 /**
@@ -277,7 +339,7 @@ export type MachineSummary = Pick<
 /** What clients see: the record without the lease internals. */
 export type MachineView = Omit<
   MachineRecord,
-  'lease' | 'lastEvent' | 'pendingEvents' | 'fingerprint' | 'seq' | 'carrier'
+  'lease' | 'lastEvent' | 'pendingEvents' | 'fingerprint' | 'seq' | 'carrier' | 'callbackKey'
 > & {
   handlerRunning: boolean;
 };
@@ -290,6 +352,7 @@ export function toView(record: MachineRecord, now: number): MachineView {
     fingerprint: _fingerprint,
     seq: _seq,
     carrier: _carrier,
+    callbackKey: _callbackKey,
     ...view
   } = record;
   return { ...view, handlerRunning: hasLiveLease(record, now) };

@@ -8,6 +8,7 @@ import {
   byCaller,
   dueAt,
   type HistoryEvent,
+  type HistoryOutcome,
   hasLiveLease,
   type MachineRecord,
   orderOf,
@@ -18,6 +19,7 @@ import {
   withEvent,
 } from './machine';
 import { storableIssues } from './storable';
+import { nextDeadline, parkedWait, type WaitDeadlines, waitDecision } from './wait';
 
 export interface StepContext {
   /** Epoch milliseconds. */
@@ -32,6 +34,8 @@ export type Decision =
   /** `early`: the message overtook its commit, which is about to land; `leased`: a step is running. */
   | { action: 'defer'; delaySeconds: number; reason: 'early' | 'leased' }
   | { action: 'wait'; delaySeconds: number }
+  /** A park's deadline passed with no answer: it fails (domain/callback.ts). */
+  | { action: 'expire'; reason: 'timed-out' | 'heartbeat-missed' }
   | { action: 'run' };
 
 /** What the transition processor does with `message`, given the machine's current record. */
@@ -57,9 +61,10 @@ export function decide(record: MachineRecord | undefined, message: StepMessage, 
   // committing and the step will be redone from its own message, so the early one is dropped.
   const early = order > 0 || (order === 0 && record.status === 'PARKED');
   if (early) {
-    return leased
-      ? { action: 'defer', delaySeconds: DEFER_SECONDS, reason: 'early' }
-      : { action: 'drop', reason: 'stale' };
+    if (leased) return { action: 'defer', delaySeconds: DEFER_SECONDS, reason: 'early' };
+    // The message of a park's deadline names the parked step itself (docs/design.md "Deadlines").
+    const deadline = order === 0 ? waitDecision(record, context) : undefined;
+    return deadline ?? { action: 'drop', reason: 'stale' };
   }
   if (order < 0 || record.status !== 'RUNNING') return { action: 'drop', reason: 'stale' };
   if (lease) return untilLeaseEnds(lease.until);
@@ -92,6 +97,14 @@ export type HandlerOutcome = Exclude<InvocationResult, { kind: 'throttled' }>;
 
 const WHOLE_SECONDS = 'must be a whole number of seconds';
 
+/** A park's `timeout` or `heartbeat` (docs/design.md "Deadlines"). */
+const parkSeconds = z
+  .number({ error: WHOLE_SECONDS })
+  .int({ error: WHOLE_SECONDS })
+  .min(1, { error: 'must be at least 1 second' })
+  .max(MAX_DELAY_SECONDS, { error: `must be at most ${MAX_DELAY_SECONDS} seconds (one year)` })
+  .optional();
+
 /** A handler's result other than `null`; each message says what is wrong with its field (docs/design.md#results). */
 const handlerResultSchema = z.looseObject(
   {
@@ -109,6 +122,8 @@ const handlerResultSchema = z.looseObject(
       .optional(),
     error: z.unknown().optional(),
     message: z.unknown().optional(),
+    timeout: parkSeconds,
+    heartbeat: parkSeconds,
   },
   { error: 'must be null (finished) or an object with the next state' },
 );
@@ -150,10 +165,17 @@ export function step(record: MachineRecord, outcome: HandlerOutcome, context: St
 
 function afterResult(
   record: MachineRecord,
-  result: { state: string; object?: Json; delay?: number; error?: unknown; message?: unknown },
+  result: { state: string; object?: Json; delay?: number; error?: unknown; message?: unknown } & WaitDeadlines,
   context: StepContext,
 ): Commit {
   const object = result.object === undefined ? record.object : result.object;
+  if ((result.timeout !== undefined || result.heartbeat !== undefined) && !((result.delay ?? 0) < 0)) {
+    return failure(
+      { ...record, object },
+      'malformed handler result: result.timeout and result.heartbeat are for a park (delay -1) only',
+      context,
+    );
+  }
   if (result.state === 'ERROR') {
     const reason = describe(result.error) ?? describe(result.message) ?? 'handler returned state ERROR';
     return failure({ ...record, object }, reason, context);
@@ -161,7 +183,7 @@ function afterResult(
   if (!Object.hasOwn(record.config, result.state)) {
     return failure({ ...record, object }, `handler returned state '${result.state}', which is not in config`, context);
   }
-  return advance(record, result.state, object, result.delay ?? 0, context);
+  return advance(record, result.state, object, result.delay ?? 0, context, result);
 }
 
 /** Error text as kept in the record and its history: at most MAX_ERROR_CHARS characters. */
@@ -174,17 +196,28 @@ function describe(value: unknown): string | undefined {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-function advance(record: MachineRecord, to: string, object: Json, delay: number, context: StepContext): Commit {
+function advance(
+  record: MachineRecord,
+  to: string,
+  object: Json,
+  delay: number,
+  context: StepContext,
+  deadlines: WaitDeadlines = {},
+): Commit {
   const version = record.version + 1;
   const base = { ...leaveState(record), state: to, object, version, attempt: 1 };
   if (delay < 0) {
-    return {
-      record: {
-        ...base,
-        status: 'PARKED',
-        ...withEvent(record, { outcome: 'parked', version, from: record.state, to }, context.now),
-      },
+    const { wait, firstDeadlineSeconds } = parkedWait(record, deadlines, context.now);
+    const parked: MachineRecord = {
+      ...base,
+      status: 'PARKED',
+      wait,
+      ...withEvent(record, { outcome: 'parked', version, from: record.state, to }, context.now),
     };
+    // The deadline's message names the parked step: any answer moves the machine past it.
+    return firstDeadlineSeconds === undefined
+      ? { record: parked }
+      : { record: parked, send: schedule({ id: record.id, version, attempt: 1 }, firstDeadlineSeconds, context) };
   }
   const event: Omit<HistoryEvent, 'seq' | 'at'> = { outcome: 'transition', version, from: record.state, to, delay };
   return {
@@ -232,17 +265,26 @@ export function catchTarget(record: MachineRecord): string | undefined {
   return target === record.state ? undefined : target;
 }
 
-/** A step that failed for good: caught into another state when the definition says so, else FAILED. */
-function failure(record: MachineRecord, error: string, context: StepContext): Commit {
+/**
+ * A step that failed for good: caught into another state when the definition says so, else
+ * FAILED. `outcome` names the event when it is not a plain failure (a wait's: domain/callback.ts).
+ */
+export function failure(record: MachineRecord, error: string, context: StepContext, outcome?: HistoryOutcome): Commit {
   const target = catchTarget(record);
-  return target === undefined ? fail(record, error, context) : caught(record, target, error, context);
+  return target === undefined ? fail(record, error, context, outcome) : caught(record, target, error, context, outcome);
 }
 
-function caught(record: MachineRecord, to: string, error: string, context: StepContext): Commit {
+function caught(
+  record: MachineRecord,
+  to: string,
+  error: string,
+  context: StepContext,
+  outcome: HistoryOutcome = 'caught',
+): Commit {
   const message = truncateError(error);
   const version = record.version + 1;
   const event: Omit<HistoryEvent, 'seq' | 'at'> = {
-    outcome: 'caught',
+    outcome,
     version,
     from: record.state,
     to,
@@ -263,11 +305,11 @@ function caught(record: MachineRecord, to: string, error: string, context: StepC
   };
 }
 
-function fail(record: MachineRecord, error: string, context: StepContext): Commit {
+function fail(record: MachineRecord, error: string, context: StepContext, outcome: HistoryOutcome = 'failed'): Commit {
   const message = truncateError(error);
   const version = record.version + 1;
   const event: Omit<HistoryEvent, 'seq' | 'at'> = {
-    outcome: 'failed',
+    outcome,
     version,
     from: record.state,
     attempt: record.attempt,
@@ -310,8 +352,15 @@ function finished(record: MachineRecord, context: StepContext): Pick<MachineReco
  * The record without what belongs to the step attempt just completed, nor the events it held:
  * the commit executor, which writes or carries them, is the one to give a new record any.
  */
-function clearStep(record: MachineRecord): MachineRecord {
-  const { lease: _lease, wakeAt: _wakeAt, woken: _woken, carrier: _carrier, ...rest } = withoutPendingEvents(record);
+export function clearStep(record: MachineRecord): MachineRecord {
+  const {
+    lease: _lease,
+    wakeAt: _wakeAt,
+    woken: _woken,
+    carrier: _carrier,
+    wait: _wait,
+    ...rest
+  } = withoutPendingEvents(record);
   return rest;
 }
 
@@ -491,10 +540,14 @@ export function wake(record: MachineRecord, context: StepContext, by?: string): 
 const beingRemoved = (record: MachineRecord) =>
   new ConflictError(`machine '${record.id}' is being removed`, { status: record.status, removing: true });
 
-/** What the current state's handler is invoked with (docs/design.md#handler-contract). */
-export function handlerInput(record: MachineRecord): StateHandlerInput {
+/**
+ * What the current state's handler is invoked with (docs/design.md#handler-contract), with the
+ * step's `callbackToken` when the machine has one (domain/callbackToken.ts mints it).
+ */
+export function handlerInput(record: MachineRecord, callbackToken?: string): StateHandlerInput {
   const { id, state, object, config, version, attempt, caught } = record;
   const input: StateHandlerInput = { id, state, object, config, version, attempt };
+  if (callbackToken !== undefined) input.callbackToken = callbackToken;
   if (caught) input.error = { message: caught.message, state: caught.state, attempt: caught.attempt };
   return input;
 }
@@ -544,7 +597,11 @@ export function deadLetter(
   // A copy of the step may be running right now: its commit settles the step, or fails it later.
   if (hasLiveLease(record, context.now)) return { action: 'later' };
   if (record.removing) return { action: 'delete' };
-  if (record.status !== 'RUNNING' || orderOf(message, record) !== 0) return { action: 'ignore' };
-  const reason = `step ${record.version} (attempt ${record.attempt}) dead-lettered after ${receives} receives`;
+  // A park's deadline message (docs/design.md "Deadlines") dead-lettered: nothing would end the wait.
+  const waiting = record.status === 'PARKED' && nextDeadline(record.wait) !== undefined;
+  if ((record.status !== 'RUNNING' && !waiting) || orderOf(message, record) !== 0) return { action: 'ignore' };
+  const reason = waiting
+    ? `the deadline of the wait in step ${record.version} dead-lettered after ${receives} receives`
+    : `step ${record.version} (attempt ${record.attempt}) dead-lettered after ${receives} receives`;
   return { action: 'fail', record: fail(clearStep(record), reason, context).record };
 }

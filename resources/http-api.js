@@ -20,6 +20,9 @@ const ROUTES = {
   redriveMachine: ['POST', '/machines/{id}/redrive'],
   wakeMachine: ['POST', '/machines/{id}/wake'],
   deleteMachine: ['DELETE', '/machines/{id}'],
+  callback: ['POST', '/callbacks'],
+  callbackFail: ['POST', '/callbacks/fail'],
+  callbackHeartbeat: ['POST', '/callbacks/heartbeat'],
 };
 const MODES = ['iam', 'jwt', 'none'];
 /** The one stage whose API may be open: the one the tests and the benchmark run offline. */

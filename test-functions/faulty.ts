@@ -11,6 +11,11 @@ interface FaultyObject {
   sleepMs?: number;
   /** where to go next (default: finish). */
   next?: string;
+  /** park: its `timeout` and `heartbeat` in seconds (docs/design.md "Deadlines"). */
+  parkTimeout?: number;
+  heartbeat?: number;
+  /** park: writes its callbackToken into the object it parks with (tests and demos only: a token is a secret). */
+  exposeToken?: boolean;
   [key: string]: unknown;
 }
 
@@ -33,11 +38,18 @@ export const sleepy: StateHandler<FaultyObject> = async ({ object }) => {
   return next(object);
 };
 
-/** Parks the machine (negative delay) in state `object.next` until the resume API wakes it. */
-export const park: StateHandler<FaultyObject> = async ({ object }) => ({
+/**
+ * Parks the machine (negative delay) in state `object.next` until the resume API or its callback
+ * token wakes it, within `object.parkTimeout` and with `object.heartbeat` when given. With
+ * `object.exposeToken` the token lands in `object.callbackToken`, where anyone who can read the
+ * machine sees it: a demo's shortcut, never a real handler's (it would hand the token on instead).
+ */
+export const park: StateHandler<FaultyObject> = async ({ object, callbackToken }) => ({
   state: object.next ?? 'FINALIZE',
-  object,
+  object: object.exposeToken ? { ...object, callbackToken } : object,
   delay: -1,
+  ...(object.parkTimeout === undefined ? {} : { timeout: object.parkTimeout }),
+  ...(object.heartbeat === undefined ? {} : { heartbeat: object.heartbeat }),
 });
 
 /**

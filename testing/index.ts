@@ -21,6 +21,7 @@ import {
 } from '../domain/machine';
 import { type InvocationResult, stateTimedOut } from '../domain/step';
 import { addMachine } from '../handlers/application/addMachine';
+import { answerCallback } from '../handlers/application/answerCallback';
 import { deleteMachine } from '../handlers/application/deleteMachine';
 import type { ApiDeps, InvokeOptions, StateInvoker, StepQueue } from '../handlers/application/ports';
 import { readHistory, readMachine } from '../handlers/application/readMachine';
@@ -103,8 +104,11 @@ export interface TestEnvironment {
   get(id: string): Promise<MachineView>;
   /** GET /machines/{id}/history, every page. */
   history(id: string): Promise<HistoryEvent[]>;
-  /** POST /machines/{id}/resume. */
-  resume(id: string, input?: { object?: Json; state?: string }): Promise<MachineView>;
+  /** POST /machines/{id}/resume (with `token`: only that wait). */
+  resume(id: string, input?: { object?: Json; state?: string; token?: string }): Promise<MachineView>;
+  /** POST /callbacks, /callbacks/fail, /callbacks/heartbeat: answers the wait a handler's `callbackToken` belongs to. */
+  callback(token: string, answer?: { object?: Json; state?: string } | { error: string }): Promise<MachineView>;
+  heartbeat(token: string): Promise<MachineView>;
   /** POST /machines/{id}/redrive. */
   redrive(id: string, input?: { object?: Json; state?: string }): Promise<MachineView>;
   /** POST /machines/{id}/wake. */
@@ -318,6 +322,15 @@ export function createTestEnvironment(handlers: Handlers, options: EnvironmentOp
     get: view,
     history,
     resume: async (id, input = {}) => shown(await resumeMachine(deps, id, input)),
+    callback: async (token, answer = {}) =>
+      shown(
+        await answerCallback(
+          deps,
+          token,
+          'error' in answer ? { kind: 'fail', error: answer.error } : { kind: 'resume', ...answer },
+        ),
+      ),
+    heartbeat: async (token) => shown(await answerCallback(deps, token, { kind: 'heartbeat' })),
     redrive: async (id, input = {}) => shown(await redriveMachine(deps, id, input)),
     wake: async (id) => shown(await wakeMachine(deps, id)),
     delete: (id) => deleteMachine(deps, id),

@@ -3,8 +3,16 @@ import { CliError } from '../errors';
 import { describeAdded } from '../format';
 import { type CommandContext, print } from './context';
 
-/** `fsm add <file>`: adds a machine from a JSON definition file, or standard input for `-`. */
-export async function add(ctx: CommandContext, file: string, stdin: () => Promise<string> = readStdin): Promise<void> {
+/**
+ * `fsm add <file>`: adds a machine from a JSON definition file, or standard input for `-`;
+ * `--at <time>` / `--in <seconds>` start it later (`startAt` / `startDelay`, docs/design.md "Start later").
+ */
+export async function add(
+  ctx: CommandContext,
+  file: string,
+  stdin: () => Promise<string> = readStdin,
+  start: { at?: string; in?: string } = {},
+): Promise<void> {
   let text: string;
   try {
     text = file === '-' ? await stdin() : await readFile(file, 'utf8');
@@ -16,6 +24,13 @@ export async function add(ctx: CommandContext, file: string, stdin: () => Promis
     definition = JSON.parse(text);
   } catch (error) {
     throw new CliError(`${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (start.at !== undefined && start.in !== undefined) throw new CliError('give --at or --in, not both');
+  if (start.at !== undefined) definition = { ...(definition as object), startAt: start.at };
+  if (start.in !== undefined) {
+    const seconds = Number(start.in);
+    if (!Number.isInteger(seconds) || seconds < 0) throw new CliError('--in must be a whole number of seconds');
+    definition = { ...(definition as object), startDelay: seconds };
   }
   const machine = await ctx.api.addMachine(definition);
   print(ctx, machine, () => describeAdded(machine));

@@ -177,6 +177,12 @@ function drawFacts({ facts, statusBadge, errorBox }: Parts, m: MachineView, now:
     ['Updated', h('span', {}, time(m.updatedAt), ` · ${ago(m.updatedAt, now)}`)],
     ['Finished', m.finishedAt ? time(m.finishedAt) : null],
     ['Next step', m.wakeAt ? h('span', {}, time(m.wakeAt), ` · ${ago(m.wakeAt, now)}`) : null],
+    // A park's deadlines (docs/design.md "Deadlines"), counting down at each poll.
+    ['Times out', m.wait?.timeoutAt ? h('span', {}, time(m.wait.timeoutAt), ` · ${ago(m.wait.timeoutAt, now)}`) : null],
+    [
+      'Heartbeat due',
+      m.wait?.heartbeatAt ? h('span', {}, time(m.wait.heartbeatAt), ` · ${ago(m.wait.heartbeatAt, now)}`) : null,
+    ],
     ['Handler running', m.handlerRunning ? 'yes' : null],
     ['Being deleted', m.removing ? 'yes: when the running step ends' : null],
   ];

@@ -16,7 +16,16 @@ export async function addMachine(
 ): Promise<{ created: boolean; record: MachineRecord }> {
   const { store, queue } = deps;
   const now = deps.now();
-  const { record, first } = createMachine(definition, { id: definition.name ?? deps.newId(), now, by });
+  const id = definition.name ?? deps.newId();
+  // The key of its callback tokens (domain/callbackToken.ts): random (a UUID: 122 bits), never shown.
+  const callbackKey = deps.newId();
+  const { record, first } = createMachine(definition, {
+    id,
+    now,
+    by,
+    callbackKey,
+    maxQueueDelaySeconds: deps.maxQueueDelaySeconds,
+  });
 
   if (await store.create(record)) {
     try {

@@ -1,6 +1,7 @@
 import { ConflictError, MachineNotFoundError } from '../../domain/errors';
 import { API_LEASE_SECONDS } from '../../domain/limits';
-import type { Lease, MachineRecord, ScheduledStep } from '../../domain/machine';
+import type { Lease, MachineRecord } from '../../domain/machine';
+import type { Commit } from '../../domain/step';
 import { createCommitExecutor } from './commitExecutor';
 import type { ApiDeps } from './ports';
 
@@ -13,7 +14,7 @@ import type { ApiDeps } from './ports';
 export async function commitAsApi(
   deps: ApiDeps,
   read: MachineRecord,
-  commit: { record: MachineRecord; send: ScheduledStep },
+  commit: Commit,
   action: string,
 ): Promise<MachineRecord> {
   const now = deps.now();

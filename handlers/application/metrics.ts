@@ -42,7 +42,8 @@ const BY_OUTCOME: Partial<Record<HistoryOutcome, CountMetric>> = {
 /** Records a committed step: TransitionsCommitted, the outcome's counter, and how late it was. */
 export function recordCommit(metrics: StepMetrics, committed: MachineRecord, dueAt: number, now: number): void {
   metrics.count('TransitionsCommitted');
-  const outcome = BY_OUTCOME[committed.lastEvent.outcome];
+  // A wait's expiry fails a machine under its own outcome (timed-out, heartbeat-missed).
+  const outcome = committed.status === 'FAILED' ? 'MachinesFailed' : BY_OUTCOME[committed.lastEvent.outcome];
   if (outcome) metrics.count(outcome);
   metrics.timing('StepLatency', Math.max(0, now - dueAt));
 }

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { mintToken } from '../../domain/callbackToken';
 import { type FunctionScope, resolveFunction } from '../../domain/functionRef';
 import { DEFER_SECONDS, invokeTimeoutMs, THROTTLE_RETRY_SECONDS } from '../../domain/limits';
 import {
@@ -29,6 +30,7 @@ import {
   type RunOn,
 } from './commitExecutor';
 import type { MessageDisposition } from './disposition';
+import { expireWaitStep } from './expireWait';
 import {
   NO_METRICS,
   recordCommit,
@@ -189,6 +191,9 @@ export function createStepProcessor(deps: StepProcessorDeps) {
     message: StepMessage,
   ) {
     if (decision.action === 'drop') return `dropped:${decision.reason}` as const;
+    if (decision.action === 'expire') {
+      return expireWaitStep({ ...deps, executor, newLease, context }, record as MachineRecord, message);
+    }
     if (decision.action === 'delete') {
       await removeMachine(deps, record as MachineRecord);
       return 'deleted';
@@ -271,8 +276,8 @@ export function createStepProcessor(deps: StepProcessorDeps) {
     const started = deps.now();
     const result =
       timeout === undefined
-        ? await invoker.invoke(functionName, handlerInput(record))
-        : await invoker.invoke(functionName, handlerInput(record), { timeoutMs: timeout * 1000 });
+        ? await invoker.invoke(functionName, handlerInput(record, mintToken(record)))
+        : await invoker.invoke(functionName, handlerInput(record, mintToken(record)), { timeoutMs: timeout * 1000 });
     metrics.timing('HandlerDuration', deps.now() - started);
     if (result.kind === 'failed') metrics.count('HandlerErrors');
     return result;

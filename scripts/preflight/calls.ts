@@ -36,6 +36,9 @@ export const FUNCTION_CALLS: Record<string, Calls> = {
   resumeMachine: STEPPER,
   redriveMachine: STEPPER,
   wakeMachine: STEPPER,
+  callback: STEPPER,
+  callbackFail: STEPPER,
+  callbackHeartbeat: STEPPER,
   deleteMachine: {
     ...STEPPER,
     machines: ['dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],

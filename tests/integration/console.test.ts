@@ -229,7 +229,11 @@ describe('the web console, in a real Chromium', function () {
 
   it('resumes a PARKED machine with new data, and deletes one (204) so it goes from the list', async () => {
     const parked = () =>
-      addThroughApi({ state: 'START', config: { START: 'park', FINALIZE: 'finalize' }, object: { next: 'FINALIZE' } });
+      addThroughApi({
+        state: 'START',
+        config: { START: 'park', FINALIZE: 'finalize' },
+        object: { next: 'FINALIZE', parkTimeout: 3600 },
+      });
     const [toResume, toDelete] = [await parked(), await parked()];
     for (const id of [toResume, toDelete]) {
       await waitFor(
@@ -241,6 +245,9 @@ describe('the web console, in a real Chromium', function () {
 
     await page.goto(`${consoleServer.origin}/machines/${toResume}`);
     await page.waitForSelector('#resume-form');
+    // Its deadline, counting down (docs/design.md "Deadlines").
+    const facts = (await page.textContent('dl.facts')) ?? '';
+    expect(facts, facts).to.match(/Times out.* · in (59 min|1 h 0 min)/);
     await page.fill('#resume-object', '{ "approved": true }');
     await page.click('#resume-form button[type=submit]');
     await page.waitForSelector('#machine-status[data-machine-status="SUCCEEDED"]', { timeout: 30_000 });

@@ -118,6 +118,8 @@ const RECORD_FIELDS = [
   'updatedAt',
   'finishedAt',
   'expiresAt',
+  'callbackKey',
+  'wait',
 ] as const satisfies readonly (keyof MachineRecord)[];
 
 const EVENT_FIELDS = [

@@ -1,6 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { MACHINE_NAME } from '../../../domain/definition';
 import {
+  CallbackNotFoundError,
   ConflictError,
   DomainError,
   MachineNotFoundError,
@@ -53,6 +54,7 @@ const STATUS_BY_ERROR = new Map<Function, number>([
   [ValidationError, 400],
   [PayloadTooLargeError, 413],
   [MachineNotFoundError, 404],
+  [CallbackNotFoundError, 404],
   [ConflictError, 409],
 ]);
 

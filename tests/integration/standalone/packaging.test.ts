@@ -210,7 +210,7 @@ describe('the Serverless project', function () {
 
     it('requires IAM (SigV4) auth on every route of the API', () => {
       const routes = ofType('AWS::ApiGatewayV2::Route');
-      expect(routes).to.have.length(9);
+      expect(routes).to.have.length(12);
       for (const route of routes)
         expect(route.Properties.AuthorizationType, route.Properties.RouteKey).to.equal('AWS_IAM');
     });
@@ -302,7 +302,7 @@ describe('the Serverless project', function () {
       const old = await breakers(withOldMistakes(template), 'prod');
       expect(old.filter((b) => b.startsWith('alarm topic: AlarmTopic'))).to.have.length(1);
       expect(old.filter((b) => b.startsWith('concurrency: ') && b.includes('no maximumConcurrency'))).to.have.length(2);
-      expect(old.filter((b) => b.startsWith('routes x auth: '))).to.have.length(9);
+      expect(old.filter((b) => b.startsWith('routes x auth: '))).to.have.length(12);
     });
 
     it('npm run preflight exits 0 on the shipped template and 1 on a broken copy, printing one table (with either cfn-lint)', async function () {
@@ -364,7 +364,7 @@ describe('the Serverless project', function () {
 
     it('deploys no example or test function to prod', () => {
       const names = ofType('AWS::Lambda::Function').map((f) => f.Properties.FunctionName as string);
-      expect(names).to.have.length(12); // 9 API functions, the processor, the dead-letter consumer, the sweeper
+      expect(names).to.have.length(15); // 12 API functions, the processor, the dead-letter consumer, the sweeper
       for (const name of ['prepare', 'finalize', 'flaky', 'always-fails', 'noop']) {
         expect(names).not.to.include(`${SERVICE}-prod-${name}`);
       }
@@ -480,14 +480,14 @@ describe('the Serverless project', function () {
           JwtConfiguration: { Audience: ['fsm-api'], Issuer: 'https://issuer.example.com' },
         });
         const routes = resources.filter((r) => r.Type === 'AWS::ApiGatewayV2::Route');
-        expect(routes).to.have.length(9);
+        expect(routes).to.have.length(12);
         for (const route of routes) expect(route.Properties.AuthorizationType).to.equal('JWT');
         expect(await breakers(jwt, 'prod')).to.deep.equal([]);
         // apiReservedConcurrency reserves for each API function, not for the queue consumers.
         const reserved = Object.values(jwt.Resources)
           .filter((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.ReservedConcurrentExecutions !== undefined)
           .map((r) => [r.Properties.Handler.split('/')[2], r.Properties.ReservedConcurrentExecutions]);
-        expect(reserved).to.have.length(9);
+        expect(reserved).to.have.length(12);
         for (const [handler, value] of reserved) expect([handler, value]).to.deep.equal(['http', 5]);
       } finally {
         await remove();

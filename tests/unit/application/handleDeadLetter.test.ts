@@ -24,6 +24,14 @@ describe('a dead-lettered step', () => {
     expect(store.historyOf(machine()).map((event) => event.seq)).to.deep.equal([0]);
   });
 
+  it('fails a park whose deadline message died: nothing else would end its wait', async () => {
+    const { deps, store } = fakeApiDeps();
+    const wait = { step: { version: 1, attempt: 1 }, timeoutAt: new Date(T0 + 60_000).toISOString() };
+    store.put(machine({ version: 2, status: 'PARKED', state: 'TASK-1', wait }));
+    expect(await handleDeadLetter(deps, current, 5)).to.equal('failed');
+    expect(store.records.get('m-1')?.error?.message).to.match(/deadline of the wait .* dead-lettered/);
+  });
+
   it('ignores a stale copy, an early one, a finished machine and a missing one', async () => {
     const context = contextAt(T0);
     expect(deadLetter(running(), { ...current, version: 1 }, 5, context)).to.deep.equal({ action: 'ignore' });

@@ -8,6 +8,7 @@ import { purgeHistory } from '../../../handlers/application/removeMachine';
 import { machine, T0 } from '../../helpers/factories';
 import { fakeStepProcessor, InMemoryMachineStore } from '../../helpers/fakes';
 import { fullHistory } from '../../helpers/history';
+import { seeded } from '../../helpers/seeded';
 
 /**
  * Many seeded runs of one machine through three processors at once, with what SQS and Lambda do
@@ -23,18 +24,6 @@ const STEPS = 8;
 const LEASE_SECONDS = 5;
 const VISIBILITY_MS = 360_000;
 const SEEDS = 60;
-
-/** mulberry32: a small seeded generator, so a failing seed can be run again. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Delivery = { message: StepMessage | PurgeMessage; at: number } | { remove: true; at: number };
 

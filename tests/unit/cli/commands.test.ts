@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { add } from '../../../cli/commands/add';
+import { callback, heartbeat } from '../../../cli/commands/callback';
 import type { CommandContext } from '../../../cli/commands/context';
 import { deleteMachine } from '../../../cli/commands/delete';
 import { list } from '../../../cli/commands/list';
@@ -152,6 +153,51 @@ describe('cli commands against a local server', () => {
     const error = await resume(context(), 'm-1', { object: '{' }).catch((e: unknown) => e);
     expect((error as CliError).message).to.match(/^--object is not valid JSON/);
     expect(server.requests).to.have.length(1);
+  });
+
+  it('callback sends the token in the body: resume with a JSON file and a state, or fail', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fsm-callback-'));
+    try {
+      const file = join(dir, 'answer.json');
+      await writeFile(file, '{"approved":true}');
+      server.reply = () => ({ status: 202, body: machine({ state: 'T' }) });
+      await callback(context(), 'fsm1.tok', { object: file, state: 'T' });
+      expect(server.requests[0]).to.deep.include({ method: 'POST', url: '/callbacks' });
+      expect(JSON.parse(server.requests[0]?.body ?? '')).to.deep.equal({
+        token: 'fsm1.tok',
+        object: { approved: true },
+        state: 'T',
+      });
+      expect(out).to.deep.equal(['resumed m-1 (RUNNING, state T)']);
+      await callback(context(), 'fsm1.tok', { fail: 'rejected' });
+      expect(server.requests[1]).to.deep.include({
+        url: '/callbacks/fail',
+        body: '{"token":"fsm1.tok","error":"rejected"}',
+      });
+      const both = await callback(context(), 'fsm1.tok', { fail: 'x', state: 'T' }).catch((e: unknown) => e);
+      expect(both).to.be.instanceOf(CliError);
+      await heartbeat(context(), 'fsm1.tok');
+      expect(server.requests[2]).to.deep.include({ url: '/callbacks/heartbeat', body: '{"token":"fsm1.tok"}' });
+      expect(server.requests).to.have.length(3);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('add --in and --at start the machine later', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fsm-add-'));
+    try {
+      const file = join(dir, 'm.json');
+      await writeFile(file, '{"state":"S","config":{"S":"prepare"}}');
+      server.reply = () => ({ status: 201, body: machine() });
+      await add(context(), file, undefined, { in: '60' });
+      expect(JSON.parse(server.requests[0]?.body ?? '')).to.include({ startDelay: 60 });
+      await add(context(), file, undefined, { at: '2026-12-24T09:00:00Z' });
+      expect(JSON.parse(server.requests[1]?.body ?? '')).to.include({ startAt: '2026-12-24T09:00:00Z' });
+      expect(await add(context(), file, undefined, { in: 'soon' }).catch((e: unknown) => e)).to.be.instanceOf(CliError);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('delete prints { id, deleted, removing } as JSON', async () => {

@@ -300,3 +300,17 @@ describe('definitionFingerprint', () => {
     expect(definitionFingerprint(definition())).not.to.equal(definitionFingerprint(definition({ state: 'TASK-1' })));
   });
 });
+
+describe('startAt and startDelay', () => {
+  it('names the field of a wrong start time, and refuses both at once', () => {
+    expect(validationDetails({ ...minimal, startAt: 'tomorrow' })[0]?.path).to.equal('startAt');
+    expect(validationDetails({ ...minimal, startDelay: -1 })[0]?.path).to.equal('startDelay');
+    expect(validationDetails({ ...minimal, startDelay: 1.5 })[0]?.path).to.equal('startDelay');
+    expect(validationDetails({ ...minimal, startDelay: 5, startAt: '2026-01-01T00:00:00Z' })).to.deep.equal([
+      { path: 'startDelay', message: 'give startAt or startDelay, not both' },
+    ]);
+    expect(parseMachineDefinition({ ...minimal, startAt: '2026-01-01T10:00:00+02:00' }, scope)).to.include({
+      startAt: '2026-01-01T10:00:00+02:00',
+    });
+  });
+});

@@ -68,6 +68,20 @@ describe('mermaidDiagram', () => {
     expect(text).not.to.include('s0 --> s0 : resumed');
   });
 
+  it('draws how a wait ended: a failure to the finish, or a catch to its state; heartbeats draw nothing', () => {
+    const record = machine({ state: 'TASK-1', status: 'FAILED', config: { START: 'a', 'TASK-1': 'b' } });
+    const text = mermaidDiagram(record, [
+      event(0, { outcome: 'created', to: 'START' }),
+      event(1, { outcome: 'parked', from: 'START', to: 'START' }),
+      event(2, { outcome: 'heartbeat', from: 'START' }),
+      event(3, { outcome: 'timed-out', from: 'START', to: 'TASK-1' }),
+      event(4, { outcome: 'parked', from: 'TASK-1', to: 'TASK-1' }),
+      event(5, { outcome: 'callback-failed', from: 'TASK-1' }),
+    ]);
+    expect(text).to.include('    s0 --> s1 : catch\n');
+    expect(text).to.include('    s1 --> [*] : failed\n');
+  });
+
   it('keeps edges between the same states apart by what they mean', () => {
     const record = machine({ state: 'START', status: 'PARKED' });
     const text = mermaidDiagram(record, [

@@ -32,7 +32,7 @@ describe('resources/http-api.js: auth chosen safely', () => {
     const open = await routes({ resolveVariable: variables({ 'param:apiAuth': 'none', 'sls:stage': 'local' }) });
     expect(open.addMachine).to.deep.equal({ method: 'POST', path: '/machines' });
     const iam = await routes({ resolveVariable: variables({ 'param:apiAuth': 'iam' }) });
-    expect(Object.values(iam)).to.have.length(9);
+    expect(Object.values(iam)).to.have.length(12);
     for (const route of Object.values(iam)) expect(route).to.deep.include({ authorizer: { type: 'aws_iam' } });
   });
 

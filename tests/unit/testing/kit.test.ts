@@ -343,3 +343,25 @@ describe('test kit: throughput', () => {
     expect(perSecond).to.be.above(1000);
   });
 });
+
+describe('test kit: callbacks', () => {
+  it('answers a park by its callback token, and expires one whose timeout passes', async () => {
+    const env = createTestEnvironment({ park }, { now: T0 });
+    const asked = await env.add({
+      state: 'A',
+      object: { next: 'B', exposeToken: true },
+      config: { A: 'park', B: 'park' },
+    });
+    await env.run(asked.id, 'parked');
+    const token = (await env.get(asked.id)).object as { callbackToken: string };
+    const resumed = await env.callback(token.callbackToken, { object: { approved: true } });
+    expect(resumed.status).to.equal('RUNNING');
+
+    const timed = await env.add({ state: 'A', object: { parkTimeout: 60 }, config: { A: 'park', FINALIZE: 'park' } });
+    await env.run(timed.id, 'parked');
+    await env.advance(60);
+    const failed = await env.get(timed.id);
+    expect(failed.status).to.equal('FAILED');
+    expect(failed.error?.message).to.match(/^timed out/);
+  });
+});
