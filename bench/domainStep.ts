@@ -1,5 +1,7 @@
 import { createMachine } from '../domain/machine';
 import { step } from '../domain/step';
+import { noop } from '../test-functions/faulty';
+import { testMachine } from '../testing';
 import { median } from './stats';
 
 /** Operations per second of the pure transition step: validate a result, compute the next record and message. */
@@ -25,6 +27,23 @@ export function benchDomainStep({ rounds = 5, millisPerRound = 300 } = {}): numb
       operations += 1000;
     }
     rates.push(operations / ((performance.now() - started) / 1000));
+  }
+  return median(rates);
+}
+
+/**
+ * No-op machine steps per second of the test kit (testing/, docs/testing.md "Throughput"): machines of
+ * `steps` steps run one after another in this process, on virtual time. The median of `rounds`,
+ * after one round that warms the JIT up (a test suite's first machines pay for that once).
+ */
+export async function benchTestKit({ rounds = 3, machines = 50, steps = 100 } = {}): Promise<number> {
+  const rates: number[] = [];
+  for (let round = -1; round < rounds; round++) {
+    const started = performance.now();
+    for (let i = 0; i < machines; i++) {
+      await testMachine({ state: 'S', object: { steps }, config: { S: 'noop' } }, { noop });
+    }
+    if (round >= 0) rates.push((machines * steps) / ((performance.now() - started) / 1000));
   }
   return median(rates);
 }

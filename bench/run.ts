@@ -11,7 +11,7 @@ import {
   useLocalCredentials,
 } from '../tests/helpers/localStack';
 import { type BundleRow, formatBundles, measureProdBundles } from './bundles';
-import { benchDomainStep } from './domainStep';
+import { benchDomainStep, benchTestKit } from './domainStep';
 import { runLimit } from './limit';
 import { ASSUMPTIONS, PRICES, PRICES_AS_OF } from './prices';
 import { median } from './stats';
@@ -293,6 +293,7 @@ async function main() {
     /** A machine whose every step waits a second: no step runs on, each goes through SQS. */
     const delayedSteps = await costOf({ machines: 1, steps: quick ? 3 : 8, objectKb: 0, delaySeconds: 1 });
     const domainOpsPerSecond = benchDomainStep({ rounds: quick ? 2 : 5 });
+    const kitStepsPerSecond = await benchTestKit({ rounds: quick ? 1 : 3 });
     // The packaged functions, measured after the stack has stopped working (init times are CPU-bound).
     let bundles: { rows: BundleRow[]; baselineMs: number } | undefined;
     if (!quick && !costOnly) {
@@ -335,6 +336,7 @@ async function main() {
       [`limit (same calls, no trigger): transitions/s`, fmt(limitTps), ''],
       [`ours as a share of the limit`, limits.length ? `${fmt((100 * tps) / limitTps, 0)} %` : 'n/a', '>= 50 %'],
       [`domain step() (ops/s)`, fmt(domainOpsPerSecond, 0), ''],
+      [`test kit: no-op machine steps/s, one process`, fmt(kitStepsPerSecond, 0), '>= 20000'],
       [`AWS cost per million transitions, low load (USD)`, fmt(lowLoadCost, 2), '<= 5.00'],
       [
         `AWS cost per million transitions, low load, steps 1 s apart (USD)`,

@@ -324,14 +324,15 @@ describe('test kit: createTestEnvironment', () => {
 });
 
 describe('test kit: throughput', () => {
-  it('runs thousands of no-op steps per second in one process', async function () {
+  it('runs machines of a hundred no-op steps one after another in one process (its rate: npm run bench)', async function () {
     this.timeout(60_000);
     const machines = 100;
     const steps = 100;
     const started = performance.now();
     const cpu = process.cpuUsage();
     for (let i = 0; i < machines; i++) {
-      await testMachine({ state: 'S', object: { steps }, config: { S: 'noop' } }, { noop });
+      const run = await testMachine({ state: 'S', object: { steps }, config: { S: 'noop' } }, { noop });
+      expect(run).to.include({ status: 'SUCCEEDED', version: steps });
     }
     const { user, system } = process.cpuUsage(cpu);
     const perSecond = Math.round((machines * steps) / ((performance.now() - started) / 1000));
@@ -340,7 +341,6 @@ describe('test kit: throughput', () => {
     console.log(
       `      test kit: ${perSecond} no-op steps/s, ${perCpuSecond} per CPU-second (${machines} machines x ${steps} steps, one process)`,
     );
-    expect(perSecond).to.be.above(1000);
   });
 });
 
