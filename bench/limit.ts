@@ -99,7 +99,7 @@ export async function runLimit(
   };
   const [created] = await Promise.all([adding, ...Array.from({ length: POLLERS }, poll)]);
   const wallSeconds = (lastCommitAt - started) / 1000;
-  const records = await mapLimit(created, 32, ({ record }) => services.store.get(record.id));
+  const records = await mapLimit(created, 32, ({ record }) => services.store.getWithLease(record.id));
   const unfinished = records.filter((record) => !record || !isFinished(record.status)).length;
   if (unfinished > 0) throw new Error(`limit loop: ${unfinished} machines did not finish`);
   await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));

@@ -15,7 +15,7 @@ export async function resumeMachine(
   input: { object?: Json; state?: string },
   by?: string,
 ): Promise<MachineRecord> {
-  const record = await deps.store.get(id);
+  const record = await deps.store.getWithLease(id);
   if (!record) throw new MachineNotFoundError(id);
   const commit = resume(record, input, { now: deps.now(), maxQueueDelaySeconds: deps.maxQueueDelaySeconds }, by);
   return commitAsApi(deps, record, commit, 'resuming');

@@ -154,7 +154,7 @@ export class FaultRig {
   }
 
   get(id: string): Promise<MachineRecord | undefined> {
-    return this.services.store.get(id);
+    return this.services.store.getWithLease(id);
   }
 
   /** The machine's whole history, or none when it is gone. */

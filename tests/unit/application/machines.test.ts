@@ -88,7 +88,7 @@ describe('adding a machine', () => {
   it('reports a conflict when the named machine vanished between the two requests', async () => {
     const { deps, store } = fakeApiDeps();
     await addMachine(deps, definition({ name: 'order-42' }));
-    store.before.get = () => {
+    store.before.getWithLease = () => {
       store.records.delete('order-42');
     };
     expect(await rejection(addMachine(deps, definition({ name: 'order-42' })))).to.be.instanceOf(ConflictError);
@@ -152,7 +152,7 @@ describe('resuming a machine', () => {
     expect(resumed.lease).to.equal(undefined);
     expect(store.records.get('m-1')).to.deep.equal(resumed);
     expect(queue.sent).to.deep.equal([{ message: { id: 'm-1', version: 2, attempt: 1 }, delaySeconds: 0 }]);
-    expect(store.calls).to.deep.equal(['get', 'claim', 'commit']);
+    expect(store.calls).to.deep.equal(['getWithLease', 'claim', 'commit']);
   });
 
   it('answers 404 for an unknown machine', async () => {
@@ -224,7 +224,7 @@ describe('deleting a machine', () => {
     const { deps, store } = fakeApiDeps();
     store.put(machine({ removing: true, lease: { token: 'busy', until: T0 + 1000 } }));
     expect(await deleteMachine(deps, 'm-1')).to.equal('removing');
-    expect(store.calls).to.deep.equal(['get']);
+    expect(store.calls).to.deep.equal(['getWithLease']);
   });
 
   it('answers 404 for an unknown machine, creating nothing', async () => {
@@ -240,13 +240,13 @@ describe('deleting a machine', () => {
     store.before.claim = () => {
       store.put({ ...(store.records.get('m-1') as MachineRecord), lease: { token: 'busy', until: T0 + 1000 } });
     };
-    store.before.get = () => {
+    store.before.getWithLease = () => {
       store.leases.clear();
     };
     const error = await rejection(deleteMachine(deps, 'm-1'));
     expect(error).to.be.instanceOf(ConflictError);
     expect(error.message).to.equal("machine 'm-1' kept changing while deleting it; try again");
-    expect(store.calls.filter((call) => call === 'get')).to.have.length(5);
+    expect(store.calls.filter((call) => call === 'getWithLease')).to.have.length(5);
   });
 
   it('deletes it when a second delete marked it for the first one, which held it', async () => {
@@ -267,7 +267,7 @@ describe('deleting a machine', () => {
     const chain = { token: 'chain', until: T0 + 60_000 };
     store.records.set('m-1', machine({ seq: 3, carrier: { version: 0, attempt: 1 }, lease: chain }));
     expect(await deleteMachine(deps, 'm-1')).to.equal('removing');
-    expect(store.calls).to.deep.equal(['get', 'markRemoving']);
+    expect(store.calls).to.deep.equal(['getWithLease', 'markRemoving']);
     expect(store.records.get('m-1')).to.deep.include({ seq: 3, removing: true, lease: chain });
   });
 

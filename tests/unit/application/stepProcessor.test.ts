@@ -51,7 +51,7 @@ describe('the step processor', () => {
 
       expect(await processStep(message())).to.equal('committed');
 
-      expect(store.calls).to.deep.equal(['getRecord', 'claim', 'getRecord', 'commit']);
+      expect(store.calls).to.deep.equal(['getRecordOnly', 'claim', 'getRecordOnly', 'commit']);
       expect(invoker.calls).to.deep.equal([
         {
           functionName: 'svc-dev-prepare',
@@ -127,7 +127,7 @@ describe('the step processor', () => {
       expect(await processStep(message(), plenty)).to.equal('committed');
 
       // No claim and no read-back for a step run on to: its commit took it, and a delete finds it held.
-      expect(store.calls).to.deep.equal(['getRecord', 'claim', 'getRecord', 'commit', 'commit', 'commit']);
+      expect(store.calls).to.deep.equal(['getRecordOnly', 'claim', 'getRecordOnly', 'commit', 'commit', 'commit']);
       expect(invoker.calls.map((call) => call.input.state)).to.deep.equal(['START', 'TASK-1', 'FINALIZE']);
       expect(queue.sent).to.deep.equal([{ message: { id: 'm-1', version: 3, attempt: 1 }, delaySeconds: 5 }]);
       const committed = store.records.get('m-1') as MachineRecord;
@@ -166,7 +166,7 @@ describe('the step processor', () => {
       store.writeUnits = (record) => (record.pendingEvents ? 2 : 1);
       expect(await processStep(message(), plenty)).to.equal('committed');
       expect(store.calls).to.deep.equal([
-        ...['getRecord', 'claim', 'getRecord', 'commit'],
+        ...['getRecordOnly', 'claim', 'getRecordOnly', 'commit'],
         ...['writeRecordEvents', 'commit'],
         ...['writeRecordEvents', 'commit'],
       ]);
@@ -269,7 +269,7 @@ describe('the step processor', () => {
         error = e;
       });
       expect(String(error)).to.include('network down');
-      const held = (await store.get('m-1')) as MachineRecord;
+      const held = (await store.getWithLease('m-1')) as MachineRecord;
       expect(held).to.include({ version: 1 });
       expect(held.lease?.until).to.equal(0);
       invoker.during = undefined;
@@ -360,7 +360,7 @@ describe('the step processor', () => {
         record: machine({ lease: { token: 'other', until: T0 + 30_000 } }),
       });
       let reads = 0;
-      store.before.get = () => {
+      store.before.getWithLease = () => {
         if (++reads === 2) store.put(machine({ version: 1, seq: 1 }));
       };
       expect(await processStep(message({ version: 1 }))).to.equal('committed');
@@ -374,7 +374,7 @@ describe('the step processor', () => {
         record: machine({ lease: { token: 'other', until: T0 + 30_000 } }),
       });
       expect(await processStep(message({ version: 1 }))).to.equal('deferred');
-      expect(store.calls.filter((call) => call === 'get')).to.have.length(4);
+      expect(store.calls.filter((call) => call === 'getWithLease')).to.have.length(4);
       expect(queue.sent).to.deep.equal([{ message: message({ version: 1 }), delaySeconds: DEFER_SECONDS }]);
     });
 
@@ -386,7 +386,7 @@ describe('the step processor', () => {
       expect(invoker.calls).to.deep.equal([]);
       expect(queue.sent).to.deep.equal([{ message: message(), delaySeconds: 30 }]);
       // Only an early message is looked at again: a held step is not going to land in milliseconds.
-      expect(store.calls.filter((call) => call === 'get')).to.have.length(1);
+      expect(store.calls.filter((call) => call === 'getWithLease')).to.have.length(1);
     });
 
     it('waits again when the machine sleeps longer than one queue delay', async () => {
@@ -445,7 +445,7 @@ describe('the step processor', () => {
         claims++;
         if (claims === 1 || heldAgainAtSecondClaim) hold();
       };
-      store.before.get = () => {
+      store.before.getWithLease = () => {
         store.leases.clear();
       };
       return () => claims;
