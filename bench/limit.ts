@@ -11,8 +11,8 @@ import { PROCESSOR_TIMEOUT_SECONDS } from '../domain/limits';
 import { createMachine, isFinished } from '../domain/machine';
 import type { StateInvoker } from '../handlers/application/ports';
 import { createStepProcessor, parseStepMessage } from '../handlers/application/stepProcessor';
-import { functionScope, readConfig } from '../handlers/config';
-import { buildServices } from '../handlers/wiring';
+import { functionScope, readConfig } from '../handlers/wiring/config';
+import { buildServices } from '../handlers/wiring/services';
 import { noop } from '../test-functions/faulty';
 import { mapLimit } from './stats';
 

@@ -1,4 +1,4 @@
-import type { IndexPosition, IndexShard, ListPosition } from '../domain/listing';
+import type { IndexShard, ListPosition } from '../domain/listing';
 import {
   type HistoryEvent,
   type HistoryOwner,
@@ -6,7 +6,6 @@ import {
   historyKey,
   type Lease,
   type MachineRecord,
-  type MachineStatus,
   type MachineSummary,
   type ScheduledMessage,
   unwrittenEvents,
@@ -16,7 +15,6 @@ import type { InvocationResult } from '../domain/step';
 import { writeUnits } from '../domain/storable';
 import { sameWrite, type WriteIdentity } from '../domain/writeIdentity';
 import { toRecordItem } from '../handlers/adapters/dynamodb/recordMapper';
-import { pageByStatus } from '../handlers/application/listMachines';
 import type { CountMetric, StepMetrics, TimingMetric } from '../handlers/application/metrics';
 import type {
   CommitGuard,
@@ -199,10 +197,6 @@ export class InMemoryMachineStore implements MachineStore {
       .filter((key) => after === undefined || createdKey(key) < createdKey(after))
       .sort((a, b) => (createdKey(a) < createdKey(b) ? 1 : -1));
     return { keys: keys.slice(0, limit), more: keys.length > limit };
-  }
-
-  async pageByStatus(status: MachineStatus, limit: number, after?: IndexPosition): Promise<StatusIndexPage> {
-    return pageByStatus(this, status, limit, after);
   }
 
   /** The adapter's due index query: RUNNING machines of a shard due in bucket `upTo` or earlier. */

@@ -22,8 +22,8 @@ export async function listMachines(
 }
 
 /**
- * One page of the machines with `status` below `after`, every shard merged, newest first: the
- * stores' `pageByStatus`, for callers that walk one status.
+ * One page of the machines with `status` below `after`, every shard merged, newest first, for
+ * callers that walk one status.
  */
 export async function pageByStatus(
   store: Pick<MachineStore, 'statusShards' | 'pageByShard'>,

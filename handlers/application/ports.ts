@@ -4,7 +4,6 @@ import type {
   HistoryOwner,
   Lease,
   MachineRecord,
-  MachineStatus,
   MachineSummary,
   ScheduledMessage,
 } from '../../domain/machine';
@@ -92,8 +91,6 @@ export interface MachineStore {
    * (the due index, domain/statusIndex.ts `dueIndexKey`), at most `limit`; eventually consistent.
    */
   dueByShard(shard: number, upTo: number, limit: number): Promise<string[]>;
-  /** One page of machines with `status`, every shard merged, newest first (application/listMachines `pageByStatus`). */
-  pageByStatus(status: MachineStatus, limit: number, after?: IndexPosition): Promise<StatusIndexPage>;
   /** Summaries of the machines `ids`, in the order given; machines deleted meanwhile are left out. */
   summaries(ids: string[]): Promise<MachineSummary[]>;
 }
@@ -113,7 +110,7 @@ export interface StateInvoker {
   invoke(functionName: string, input: unknown, options?: InvokeOptions): Promise<InvocationResult>;
 }
 
-/** Adapters and settings a use case needs; built once per container by handlers/wiring.ts. */
+/** Adapters and settings a use case needs; built once per container by handlers/wiring/. */
 export interface Ports {
   store: MachineStore;
   queue: StepQueue;

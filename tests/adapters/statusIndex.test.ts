@@ -4,7 +4,7 @@ import { parseListQuery } from '../../domain/listing';
 import type { MachineRecord, MachineStatus } from '../../domain/machine';
 import { shardOf, statusShardKey } from '../../domain/statusIndex';
 import { DynamoMachineStore } from '../../handlers/adapters/dynamodb/machineStore';
-import { listMachines } from '../../handlers/application/listMachines';
+import { listMachines, pageByStatus } from '../../handlers/application/listMachines';
 import { type LocalTables, startLocalTables } from '../helpers/dynalite';
 import { machine, T0 } from '../helpers/factories';
 
@@ -71,7 +71,7 @@ describe('the status index in DynamoDB', function () {
     } while (nextToken && pages < 50);
     expect(listed).to.deep.equal([...ids].reverse());
     expect(pages).to.equal(8);
-    const walked = await store.pageByStatus('FAILED', 100);
+    const walked = await pageByStatus(store, 'FAILED', 100);
     expect(walked.keys.map((key) => key.id)).to.deep.equal([...ids].reverse());
     expect(walked.keys[0]).to.deep.equal({
       id: 'list-29',

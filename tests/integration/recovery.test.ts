@@ -5,8 +5,8 @@ import { expect } from 'chai';
 import { parseMachineDefinition } from '../../domain/definition';
 import { createMachine } from '../../domain/machine';
 import { handleDeadLetter } from '../../handlers/application/handleDeadLetter';
-import { functionScope, readConfig } from '../../handlers/config';
-import { buildServices } from '../../handlers/wiring';
+import { functionScope, readConfig } from '../../handlers/wiring/config';
+import { buildServices } from '../../handlers/wiring/services';
 import { api, waitFor, waitUntilFinished } from '../helpers/api';
 import { currentStack } from '../helpers/stack';
 

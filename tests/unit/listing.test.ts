@@ -14,7 +14,7 @@ import {
 } from '../../domain/listing';
 import { type MachineStatus, STATUSES } from '../../domain/machine';
 import { createdKey, shardOf } from '../../domain/statusIndex';
-import { listMachines } from '../../handlers/application/listMachines';
+import { listMachines, pageByStatus } from '../../handlers/application/listMachines';
 import { machine, T0 } from '../helpers/factories';
 import { InMemoryMachineStore } from '../helpers/fakes';
 
@@ -287,7 +287,7 @@ describe('listing across many shards', () => {
     const ids: string[] = [];
     let after: IndexPosition | undefined;
     for (;;) {
-      const result = await store.pageByStatus('RUNNING', 10, after);
+      const result = await pageByStatus(store, 'RUNNING', 10, after);
       ids.push(...result.keys.map((k) => k.id));
       after = result.keys.at(-1);
       if (!result.more || !after) break;

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { byteLength } from '../../../domain/definition';
 import { DEFAULT_STATUS_SHARDS, HISTORY_RETENTION_MARGIN_DAYS } from '../../../domain/limits';
-import type { IndexPosition, IndexShard, ListPosition } from '../../../domain/listing';
+import type { IndexShard, ListPosition } from '../../../domain/listing';
 import {
   type HistoryEvent,
   type HistoryOwner,
@@ -20,13 +20,11 @@ import {
   historyKey,
   type Lease,
   type MachineRecord,
-  type MachineStatus,
   type MachineSummary,
   unwrittenEvents,
 } from '../../../domain/machine';
 import { createdKey, dueIndexKey, indexKeys, statusShardKey } from '../../../domain/statusIndex';
 import { writeUnits } from '../../../domain/storable';
-import { pageByStatus } from '../../application/listMachines';
 import type { CommitGuard, MachineStore, StatusIndexPage } from '../../application/ports';
 import {
   type Condition,
@@ -401,10 +399,6 @@ export class DynamoMachineStore implements MachineStore {
       createdAt: (createdKey as string).slice(0, -(id as string).length - 1),
     }));
     return { keys, more: page.LastEvaluatedKey !== undefined };
-  }
-
-  pageByStatus(status: MachineStatus, limit: number, after?: IndexPosition): Promise<StatusIndexPage> {
-    return pageByStatus(this, status, limit, after);
   }
 
   async dueByShard(shard: number, upTo: number, limit: number): Promise<string[]> {

@@ -3,7 +3,7 @@ import { fieldIssues, stateNameSchema } from '../../../domain/definition';
 import { ValidationError } from '../../../domain/errors';
 import { toView } from '../../../domain/machine';
 import { redriveMachine } from '../../application/redriveMachine';
-import { getServices } from '../../wiring';
+import { getServices } from '../../wiring/services';
 import { httpHandler, machineId } from './httpHandler';
 
 const redriveBodySchema = z
