@@ -85,10 +85,11 @@ export interface CommitExecutor {
 
 /**
  * The only code that claims a step and carries out a commit, in the order the exactly-once
- * argument needs (docs/design.md#invariants-and-exactly-once): claim -> produce -> send -> commit
- * -> refused, read top to bottom. A claim writes the step's lease and the events the record
- * holds to its history item (docs/design.md#the-claim). The events the claimed record holds are in the
- * history (the claim wrote them), or carried on in the committed record, or written now (I7); then:
+ * argument needs (docs/design.md#invariants-and-exactly-once), top to bottom: claim -> produce ->
+ * send -> commit -> refused. The claim puts our lease and the events the record holds on the
+ * step's history item (docs/design.md#the-claim); `produce` computes the commit. The events the
+ * claimed record holds are then in the history (the claim wrote them), or carried on in the
+ * committed record, or written now (I7); then:
  * 1. the next step's message is sent, before the commit, so a committed step always has one;
  *    or, for a next step due at once when the caller runs on, the record names the message the
  *    caller holds as its carrier and holds the caller's lease on it, and nothing is sent
