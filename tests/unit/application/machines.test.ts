@@ -262,6 +262,42 @@ describe('deleting a machine', () => {
     expect(store.events.size).to.equal(0);
   });
 
+  describe('when the machine it claimed is gone before the delete', () => {
+    const again = new Date(T0 + 1).toISOString();
+    const handler = { token: 'handler', until: T0 + 1000 };
+    /** Between our claim and our delete, the machine is deleted (and maybe added again under its name). */
+    function replacedBeforeDelete(store: ReturnType<typeof fakeApiDeps>['store'], next?: MachineRecord) {
+      store.before.deleteRecord = () => {
+        store.before.deleteRecord = undefined;
+        store.records.delete('m-1');
+        if (next) store.put(next);
+      };
+    }
+
+    it('marks the machine added again under its name, whose step a handler runs, for that handler', async () => {
+      const { deps, store } = fakeApiDeps();
+      store.put(machine());
+      replacedBeforeDelete(store, machine({ createdAt: again, lease: handler }));
+      expect(await deleteMachine(deps, 'm-1')).to.equal('removing');
+      expect(store.records.get('m-1')).to.include({ createdAt: again, removing: true });
+    });
+
+    it('leaves one another delete marked for its handler to that handler', async () => {
+      const { deps, store } = fakeApiDeps();
+      store.put(machine());
+      replacedBeforeDelete(store, machine({ createdAt: again, removing: true, lease: handler }));
+      expect(await deleteMachine(deps, 'm-1')).to.equal('removing');
+      expect(store.records.get('m-1')).to.deep.include({ createdAt: again, removing: true, lease: handler });
+    });
+
+    it('answers 404 when nothing was added again', async () => {
+      const { deps, store } = fakeApiDeps();
+      store.put(machine());
+      replacedBeforeDelete(store);
+      expect(await rejection(deleteMachine(deps, 'm-1'))).to.be.instanceOf(MachineNotFoundError);
+    });
+  });
+
   it("marks a chain's record in place, with no seq to lose to the chain's next commit", async () => {
     const { deps, store } = fakeApiDeps();
     const chain = { token: 'chain', until: T0 + 60_000 };
