@@ -230,6 +230,20 @@ describe('the step processor', () => {
       expect(queue.sent).to.deep.equal([{ message: { id: 'm-1', version: 0, attempt: 1 }, delaySeconds: 0 }]);
     });
 
+    it('reports a refused carried commit of a machine deleted meanwhile, or whose step nobody holds', async () => {
+      for (const meanwhile of [
+        (store: InMemoryMachineStore) => store.records.delete('m-1'),
+        (store: InMemoryMachineStore) => store.leases.clear(),
+      ]) {
+        const { store, processStep } = setup({ results: [to('TASK-1')] });
+        store.commit = async () => {
+          meanwhile(store);
+          return false;
+        };
+        expect(await processStep(message(), plenty)).to.equal('commit-refused');
+      }
+    });
+
     it('gives a throttled step run on to its own message to try later, not the carrier, and lets it run then', async () => {
       const { store, queue, clock, invoker, processStep } = setup({
         results: [to('TASK-1'), { kind: 'throttled', message: 'Rate exceeded' }, done],
@@ -575,6 +589,13 @@ describe('the step processor', () => {
       });
       await processStep(message());
       expect(seen).to.deep.equal(['send 0', 'commit 0']);
+    });
+
+    it('may be given one without the other', async () => {
+      const seen: string[] = [];
+      const { processStep } = setup({ faults: { afterCommit: (step) => seen.push(`commit ${step.version}`) } });
+      expect(await processStep(message())).to.equal('committed');
+      expect(seen).to.deep.equal(['commit 0']);
     });
 
     it('skip the send point when the commit sends nothing', async () => {
