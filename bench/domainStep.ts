@@ -1,7 +1,7 @@
 import { createMachine } from '../domain/machine';
 import { step } from '../domain/step';
 import { noop } from '../test-functions/faulty';
-import { testMachine } from '../testing';
+import { testMachine } from '../testing/index';
 import { median } from './stats';
 
 /** Operations per second of the pure transition step: validate a result, compute the next record and message. */

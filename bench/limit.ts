@@ -11,8 +11,8 @@ import { PROCESSOR_TIMEOUT_SECONDS } from '../domain/limits';
 import { createMachine, isFinished } from '../domain/machine';
 import type { StateInvoker } from '../handlers/application/ports';
 import { createStepProcessor, parseStepMessage } from '../handlers/application/stepProcessor';
-import { functionScope, readConfig } from '../handlers/config';
-import { buildServices } from '../handlers/wiring';
+import { functionScope, readConfig } from '../handlers/wiring/config';
+import { buildServices } from '../handlers/wiring/services';
 import { noop } from '../test-functions/faulty';
 import { mapLimit } from './stats';
 
@@ -99,7 +99,7 @@ export async function runLimit(
   };
   const [created] = await Promise.all([adding, ...Array.from({ length: POLLERS }, poll)]);
   const wallSeconds = (lastCommitAt - started) / 1000;
-  const records = await mapLimit(created, 32, ({ record }) => services.store.get(record.id));
+  const records = await mapLimit(created, 32, ({ record }) => services.store.getWithLease(record.id));
   const unfinished = records.filter((record) => !record || !isFinished(record.status)).length;
   if (unfinished > 0) throw new Error(`limit loop: ${unfinished} machines did not finish`);
   await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));

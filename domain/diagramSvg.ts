@@ -1,4 +1,4 @@
-import { diagramEdges, mermaidDiagram } from './diagram';
+import { diagramEdges } from './diagram';
 import { PayloadTooLargeError } from './errors';
 import { MAX_SVG_EDGES, MAX_SVG_STATES } from './limits';
 import type { HistoryEvent, MachineRecord, MachineStatus } from './machine';
@@ -58,15 +58,10 @@ export function diagramMarks(record: Pick<MachineRecord, 'config' | 'state' | 's
 }
 
 /**
- * The machine's state diagram as a self-contained SVG: the Mermaid text of `mermaidDiagram`
- * laid out by beautiful-mermaid (server side, no DOM), then marked up by Mermaid state id,
- * because the renderer ignores `classDef`: the current state is filled with its status colour
- * and has the classes `current` and its status, states the history entered are `visited` (the
- * others `unvisited`, dashed), and retry, park, failure and catch edges are coloured. The
- * renderer's web-font `@import` is removed: the SVG loads nothing. A diagram over MAX_SVG_STATES
- * or MAX_SVG_EDGES is refused (PayloadTooLargeError, 413) before any layout.
+ * Refuses a diagram over MAX_SVG_STATES or MAX_SVG_EDGES (PayloadTooLargeError, 413) before any
+ * layout: laying it out would take too long.
  */
-export async function diagramSvg(record: MachineRecord, history: HistoryEvent[]): Promise<string> {
+export function checkSvgSize(record: MachineRecord, history: HistoryEvent[]): void {
   const states = Object.keys(record.config).length;
   const edges = diagramEdges(record, history).length;
   if (states > MAX_SVG_STATES || edges > MAX_SVG_EDGES) {
@@ -75,14 +70,15 @@ export async function diagramSvg(record: MachineRecord, history: HistoryEvent[])
       { states, edges, maxStates: MAX_SVG_STATES, maxEdges: MAX_SVG_EDGES },
     );
   }
-  // Loaded on first use: the renderer (and its layout engine) costs ~0.5 s to load, and only
-  // SVG requests need it. A dynamic import also loads this ESM-only package from CommonJS.
-  const { renderMermaidSVG } = await import('beautiful-mermaid');
-  const raw = renderMermaidSVG(mermaidDiagram(record, history), { bg: '#ffffff', fg: '#27272a', font: 'system-ui' });
-  return decorateSvg(raw, diagramMarks(record, history));
 }
 
-/** Marks up beautiful-mermaid's SVG (see diagramSvg); exported for tests. */
+/**
+ * Marks up the SVG beautiful-mermaid lays out from `mermaidDiagram`'s text, by Mermaid state id,
+ * because the renderer ignores `classDef`: the current state is filled with its status colour
+ * and has the classes `current` and its status, states the history entered are `visited` (the
+ * others `unvisited`, dashed), and retry, park, failure and catch edges are coloured. The
+ * renderer's web-font `@import` is removed: the SVG loads nothing.
+ */
 export function decorateSvg(svg: string, marks: DiagramMarks): string {
   const { fill, stroke } = STATUS_COLOURS[marks.status];
   const status = marks.status.toLowerCase();

@@ -1,6 +1,6 @@
 // This stage's state functions, the only functions of the service a machine's config may name,
 // computed here once from the service config; the API's allow-list (env ALLOWED_FUNCTIONS, read by
-// handlers/config.ts) and the transition processor's lambda:InvokeFunction resources are both
+// handlers/wiring/config.ts) and the transition processor's lambda:InvokeFunction resources are both
 // built from them, so the two cannot drift apart. They are:
 //   - the example and fault-suite functions (resources/example-functions.js), where the stage deploys them;
 //   - the keys of `functions` listed in custom.statemachine.stateFunctions (your own state functions).
@@ -72,7 +72,7 @@ module.exports = async ({ resolveVariable }) => {
   // a version or alias qualifier be invoked too.
   const resources = [...names.flatMap((name) => [functionArn(name), functionArn(`${name}:*`)]), ...extra];
   return {
-    // Exact names, then ARN globs: handlers/config.ts tells them apart by the `arn:` prefix.
+    // Exact names, then ARN globs: handlers/wiring/config.ts tells them apart by the `arn:` prefix.
     allowList: [...names, ...extra].join(','),
     // The transition processor's invoke statement. IAM refuses a statement without resources, so
     // a stage with no state function (prod, until you add yours) denies every invoke instead.

@@ -13,6 +13,7 @@ import {
 import { createdKey, dueIndexKey, indexKeys, shardOf } from '../domain/statusIndex';
 import type { InvocationResult } from '../domain/step';
 import { writeUnits } from '../domain/storable';
+import { sameWrite, type WriteIdentity } from '../domain/writeIdentity';
 import { toRecordItem } from '../handlers/adapters/dynamodb/recordMapper';
 import type { CountMetric, StepMetrics, TimingMetric } from '../handlers/application/metrics';
 import type {
@@ -82,16 +83,16 @@ export class InMemoryMachineStore implements MachineStore {
     return this.leases.get(stepKey(record));
   }
 
-  async get(id: string) {
-    await this.enter('get');
+  async getWithLease(id: string) {
+    await this.enter('getWithLease');
     const record = this.copy(id);
     if (!record) return undefined;
     const lease = this.leaseOf(record) ?? record.lease;
     return lease ? { ...record, lease: { ...lease } } : record;
   }
 
-  async getRecord(id: string) {
-    await this.enter('getRecord');
+  async getRecordOnly(id: string) {
+    await this.enter('getRecordOnly');
     return this.copy(id);
   }
 
@@ -124,8 +125,7 @@ export class InMemoryMachineStore implements MachineStore {
   async commit(next: MachineRecord, guard: CommitGuard) {
     await this.enter('commit');
     const record = this.records.get(next.id);
-    const holds =
-      record !== undefined && !record.removing && record.seq === guard.seq && record.createdAt === next.createdAt;
+    const holds = !record?.removing && sameWrite(record, { seq: guard.seq, createdAt: next.createdAt });
     if (holds) this.records.set(next.id, this.clone(next));
     return holds;
   }
@@ -155,11 +155,10 @@ export class InMemoryMachineStore implements MachineStore {
     this.events.set(key, events);
   }
 
-  async deleteRecord({ id, seq, createdAt }: Pick<MachineRecord, 'id' | 'seq' | 'createdAt'>) {
+  async deleteRecord(read: Pick<MachineRecord, 'id'> & WriteIdentity) {
     await this.enter('deleteRecord');
-    const record = this.records.get(id);
-    if (record?.seq !== seq || record.createdAt !== createdAt) return false;
-    this.records.delete(id);
+    if (!sameWrite(this.records.get(read.id), read)) return false;
+    this.records.delete(read.id);
     return true;
   }
 

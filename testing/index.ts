@@ -350,7 +350,7 @@ export function createTestEnvironment(handlers: Handlers, options: EnvironmentOp
       for (;;) {
         // The stored record, uncopied, for a look at its status; copied only for what is handed out.
         const stored = store.records.get(id);
-        const record = stored && (typeof until === 'function' ? await store.get(id) : stored);
+        const record = stored && (typeof until === 'function' ? await store.getWithLease(id) : stored);
         if (!record) throw new MachineNotFoundError(id);
         if (holds(until, record)) {
           const machine = shown(record);

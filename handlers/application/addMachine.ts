@@ -38,7 +38,7 @@ export async function addMachine(
     return { created: true, record };
   }
 
-  const existing = await store.get(record.id);
+  const existing = await store.getWithLease(record.id);
   // Its removal waits for a running handler, then deletes it: answering it would lose the add.
   if (existing?.removing) {
     throw new ConflictError(`a machine named '${record.id}' is being removed; add it again once it is gone`, {

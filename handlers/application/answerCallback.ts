@@ -34,7 +34,7 @@ export async function answerCallback(
     ]);
   }
   const now = deps.now();
-  const record = waitAnswered(await deps.store.get(read.claim.id), read.claim, read.authentic, now);
+  const record = waitAnswered(await deps.store.getWithLease(read.claim.id), read.claim, read.authentic, now);
   const context = { now, maxQueueDelaySeconds: deps.maxQueueDelaySeconds };
   const commit =
     answer.kind === 'resume'

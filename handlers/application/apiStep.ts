@@ -6,9 +6,9 @@ import { createCommitExecutor } from './commitExecutor';
 import type { ApiDeps } from './ports';
 
 /**
- * An API action that moves a machine as a step does (resume, redrive, wake): claim the step it
- * read with a short lease (which writes the previous event to the history), then let the commit
- * executor send the next message and commit. The commit fails if the machine changed since it
+ * An API action that moves a machine as a step does (resume, redrive, wake): the commit executor
+ * claims the step it read with a short lease (which writes the previous event to the history),
+ * sends the next message and commits. The commit fails if the machine changed since it
  * was read, so a commit computed from that read lands only on the record it was computed from.
  */
 export async function commitAsApi(
@@ -17,10 +17,8 @@ export async function commitAsApi(
   commit: Commit,
   action: string,
 ): Promise<MachineRecord> {
-  const now = deps.now();
-  const lease = apiLease(deps, now);
-  if (!(await deps.store.claim(read, lease, now))) throw changedMeanwhile(read.id, action);
-  const outcome = await createCommitExecutor(deps).commitClaimed({ record: read, lease }, async () => commit);
+  const outcome = await createCommitExecutor(deps).claimAndCommit(read, apiLease(deps, deps.now()), commit);
+  if (outcome === undefined) throw changedMeanwhile(read.id, action);
   if (outcome.kind === 'deleted') throw new MachineNotFoundError(read.id);
   if (outcome.kind !== 'committed') throw changedMeanwhile(read.id, action);
   return outcome.record;

@@ -1,4 +1,5 @@
 import {
+  historyKey,
   type Lease,
   type MachineRecord,
   type ScheduledStep,
@@ -8,8 +9,9 @@ import {
   unwrittenEvents,
 } from '../../domain/machine';
 import type { Commit } from '../../domain/step';
+import { sameWrite } from '../../domain/writeIdentity';
 import type { MachineStore, StepQueue } from './ports';
-import { removeMachine } from './removeMachine';
+import { purgeHistory, removeMachine } from './removeMachine';
 
 /**
  * Places where the fault suite can make a commit "crash" (throw). Off unless a test passes them;
@@ -49,6 +51,17 @@ export type CommitOutcome =
 
 export interface CommitExecutor {
   /**
+   * Claims the record's step with `lease`, then reads the record again: the step is ours only if
+   * the record is still the write claimed (a step runs a handler: none may start on a version
+   * committed past or deleted between the read and the claim). False, nothing held, otherwise.
+   */
+  claim(record: MachineRecord, lease: Lease): Promise<boolean>;
+  /**
+   * Claims the step an API action read and commits `commit` over it (no handler runs: the
+   * commit's condition is the check). Undefined when someone holds the step.
+   */
+  claimAndCommit(read: MachineRecord, lease: Lease, commit: Commit): Promise<CommitOutcome | undefined>;
+  /**
    * Commits a claimed step. `produce` computes the commit (for a step: invoke the state's function
    * and apply the rules); when it gives nothing to commit, the lease is given back.
    */
@@ -59,12 +72,20 @@ export interface CommitExecutor {
   ): Promise<CommitOutcome>;
   /** Commits `next` over `record` if nothing was committed since it was read (no lease, no message). */
   commitUnclaimed(record: MachineRecord, next: MachineRecord): Promise<boolean>;
+  /**
+   * Deletes the machine as read, taking its step as a writer would so no handler starts on it
+   * after the read. False when someone holds the step or the record changed: read again.
+   */
+  claimAndDelete(record: MachineRecord, lease: Lease): Promise<boolean>;
 }
 
 /**
- * The only code that carries out a commit, in the order the exactly-once argument needs
- * (docs/design.md#invariants-and-exactly-once). The events the claimed record holds are in the
- * history (the claim wrote them), or carried on in the committed record, or written now (I7); then:
+ * The only code that claims a step and carries out a commit, in the order the exactly-once
+ * argument needs (docs/design.md#invariants-and-exactly-once), top to bottom: claim -> produce ->
+ * send -> commit -> refused. The claim puts our lease and the events the record holds on the
+ * step's history item (docs/design.md#the-claim); `produce` computes the commit. The events the
+ * claimed record holds are then in the history (the claim wrote them), or carried on in the
+ * committed record, or written now (I7); then:
  * 1. the next step's message is sent, before the commit, so a committed step always has one;
  *    or, for a next step due at once when the caller runs on, the record names the message the
  *    caller holds as its carrier and holds the caller's lease on it, and nothing is sent
@@ -81,6 +102,18 @@ export function createCommitExecutor(deps: {
   faults?: FaultPoints;
 }): CommitExecutor {
   const { store, queue, faults } = deps;
+
+  async function claim(record: MachineRecord, lease: Lease): Promise<boolean> {
+    if (!(await store.claim(record, lease, deps.now()))) return false;
+    if (sameWrite(await store.getRecordOnly(record.id), record)) return true;
+    await store.releaseClaim(record, lease.token);
+    return false;
+  }
+
+  async function claimAndCommit(read: MachineRecord, lease: Lease, commit: Commit): Promise<CommitOutcome | undefined> {
+    if (!(await store.claim(read, lease, deps.now()))) return undefined;
+    return commitClaimed({ record: read, lease }, async () => commit);
+  }
 
   async function commitClaimed(
     { record, lease }: ClaimedStep,
@@ -115,7 +148,7 @@ export function createCommitExecutor(deps: {
     // Past its lease the step may be someone else's: a writer that can no longer commit.
     const committed = deps.now() < lease.until && (await store.commit(next, { seq: record.seq }));
     if (!committed) {
-      const current = await store.get(record.id);
+      const current = await store.getWithLease(record.id);
       if (current?.removing) {
         await removeMachine(deps, current);
         return { kind: 'deleted' };
@@ -150,7 +183,20 @@ export function createCommitExecutor(deps: {
     return store.commit(next, { seq: record.seq });
   }
 
-  return { commitClaimed, commitUnclaimed };
+  async function claimAndDelete(record: MachineRecord, lease: Lease): Promise<boolean> {
+    if (!(await store.claim(record, lease, deps.now()))) return false;
+    if (await store.deleteRecord(record)) {
+      await purgeHistory(deps, historyKey(record));
+      return true;
+    }
+    // Another delete found our lease and marked the machine for its holder to remove: us.
+    const current = await store.getWithLease(record.id);
+    if (!current?.removing || current.lease?.token !== lease.token) return false;
+    await removeMachine(deps, current);
+    return true;
+  }
+
+  return { claim, claimAndCommit, commitClaimed, commitUnclaimed, claimAndDelete };
 }
 
 /** A commit whose next step is due at once: one a caller that runs on can run next. */

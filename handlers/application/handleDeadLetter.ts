@@ -19,7 +19,7 @@ export async function handleDeadLetter(
 ): Promise<'ignored' | 'deleted' | 'failed'> {
   const executor = createCommitExecutor(deps);
   for (let round = 0; round < ROUNDS; round++) {
-    const record = await deps.store.get(message.id);
+    const record = await deps.store.getWithLease(message.id);
     const outcome = deadLetter(record, message, receives, {
       now: deps.now(),
       maxQueueDelaySeconds: deps.maxQueueDelaySeconds,

@@ -8,6 +8,7 @@ import type {
   ScheduledMessage,
 } from '../../domain/machine';
 import type { InvocationResult } from '../../domain/step';
+import type { WriteIdentity } from '../../domain/writeIdentity';
 import type { StepMetrics } from './metrics';
 
 /**
@@ -27,13 +28,13 @@ export interface StatusIndexPage {
 
 /** Where machines and their history are kept. Every write that races another is conditional. */
 export interface MachineStore {
-  /** The record, with `lease` = who holds its current step (docs/design.md#lease). */
-  get(id: string): Promise<MachineRecord | undefined>;
+  /** The record and its step's item: `lease` = who holds its current step (docs/design.md#lease). */
+  getWithLease(id: string): Promise<MachineRecord | undefined>;
   /**
    * The record without looking up who holds its step (one read instead of two): its `lease` is
    * only the one a removal mark keeps. The processor's first look; its claim checks the rest.
    */
-  getRecord(id: string): Promise<MachineRecord | undefined>;
+  getRecordOnly(id: string): Promise<MachineRecord | undefined>;
   /** False when a machine with this id already exists. */
   create(record: MachineRecord): Promise<boolean>;
   /**
@@ -64,10 +65,10 @@ export interface MachineStore {
   /** The write units a put of the record is billed, as the store keeps it (domain/storable.ts). */
   writeUnits(record: MachineRecord): number;
   /**
-   * Deletes the record if it is still this version (`seq`) of this machine (`createdAt`: not one
-   * added again under the same name). False if nothing was deleted.
+   * Deletes the record if it is still the write read (domain/writeIdentity.ts): nothing committed
+   * since, not a machine added again under the same name. False if nothing was deleted.
    */
-  deleteRecord(record: Pick<MachineRecord, 'id' | 'seq' | 'createdAt'>): Promise<boolean>;
+  deleteRecord(record: Pick<MachineRecord, 'id'> & WriteIdentity): Promise<boolean>;
   /** Deletes up to `maxItems` items of the history `key` (domain historyKey); true when more are left. */
   purgeHistory(key: string, maxItems: number): Promise<boolean>;
   /**
@@ -109,7 +110,7 @@ export interface StateInvoker {
   invoke(functionName: string, input: unknown, options?: InvokeOptions): Promise<InvocationResult>;
 }
 
-/** Adapters and settings a use case needs; built once per container by handlers/wiring.ts. */
+/** Adapters and settings a use case needs; built once per container by handlers/wiring/. */
 export interface Ports {
   store: MachineStore;
   queue: StepQueue;

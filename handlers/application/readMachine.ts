@@ -5,7 +5,7 @@ import type { MachineStore } from './ports';
 
 /** The machine `id` as clients may see it: 404 when it is missing or past its retention. */
 export async function readMachine(store: MachineStore, id: string, now: number): Promise<MachineRecord> {
-  const record = await store.get(id);
+  const record = await store.getWithLease(id);
   if (!record || isExpired(record, now)) throw new MachineNotFoundError(id);
   return record;
 }

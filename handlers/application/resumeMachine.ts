@@ -19,7 +19,7 @@ export async function resumeMachine(
 ): Promise<MachineRecord> {
   const { token, ...change } = input;
   if (token !== undefined) return answerCallback(deps, token, { kind: 'resume', ...change }, by, id);
-  const record = await deps.store.get(id);
+  const record = await deps.store.getWithLease(id);
   if (!record) throw new MachineNotFoundError(id);
   const commit = resume(record, change, { now: deps.now(), maxQueueDelaySeconds: deps.maxQueueDelaySeconds }, by);
   return commitAsApi(deps, record, commit, 'resuming');

@@ -137,12 +137,12 @@ export function createStepProcessor(deps: StepProcessorDeps) {
 
   async function processMessage(message: StepMessage, seen: Seen, budget?: RunOnBudget): Promise<MessageDisposition> {
     // The common case: one read of the record alone, whose step is due and free, then the
-    // claim, which fails if someone holds the step after all, and the read that confirms it.
-    let record = await store.getRecord(message.id);
+    // executor's claim, which fails if someone holds the step after all or the record moved on.
+    let record = await store.getRecordOnly(message.id);
     for (let round = 0; round < CLAIM_ROUNDS; round++) {
       if (record && decide(record, message, context()).action === 'run') {
         const lease = newLease();
-        if (await claimCurrent(record, lease)) return run({ record, lease }, message, seen, budget);
+        if (await executor.claim(record, lease)) return run({ record, lease }, message, seen, budget);
       }
       // Anything but a free step, or a claim lost: decide on the whole record, lease included.
       const { decision, record: current } = await decideAfterEarlyRetries(message);
@@ -156,30 +156,16 @@ export function createStepProcessor(deps: StepProcessorDeps) {
   }
 
   /**
-   * Claims the step at the record's `seq`, then reads the record again: the version claimed may
-   * have been committed past or deleted (and the machine maybe added again under its name)
-   * between the first read and the claim (the claim is on its history item, not on the record),
-   * and no handler may start on a version that is gone.
-   */
-  async function claimCurrent(record: MachineRecord, lease: Lease): Promise<boolean> {
-    if (!(await store.claim(record, lease, deps.now()))) return false;
-    const current = await store.getRecord(record.id);
-    if (current?.seq === record.seq && current.createdAt === record.createdAt) return true;
-    await store.releaseClaim(record, lease.token);
-    return false;
-  }
-
-  /**
    * decide() on a fresh read. A message that overtook its own commit usually finds it landed a
    * few milliseconds later: look again briefly before putting it back on the queue for a second.
    */
   async function decideAfterEarlyRetries(message: StepMessage) {
-    let record = await store.get(message.id);
+    let record = await store.getWithLease(message.id);
     let decision = decide(record, message, context());
     for (const pause of EARLY_RETRY_MS) {
       if (decision.action !== 'defer' || decision.reason !== 'early') break;
       await new Promise((resolve) => setTimeout(resolve, pause));
-      record = await store.get(message.id);
+      record = await store.getWithLease(message.id);
       decision = decide(record, message, context());
     }
     return { decision, record };

@@ -30,7 +30,7 @@ export async function overdueCandidates(store: MachineStore, now: number, graceM
  * more than `graceMs` and nobody runs it (domain/step.ts `overdueStep`). True when it did.
  */
 export async function resendIfOverdue(deps: SweepDeps, id: string, graceMs: number): Promise<boolean> {
-  const record = await deps.store.get(id);
+  const record = await deps.store.getWithLease(id);
   const resend = record && overdueStep(record, deps.now(), graceMs);
   if (!resend) return false;
   await deps.queue.send(resend);

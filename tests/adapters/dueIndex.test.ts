@@ -31,7 +31,7 @@ describe('the due index in DynamoDB', function () {
       (await local.client.send(new GetCommand({ TableName: 'machines', Key: { id } }))).Item;
     expect(await stored('old-0')).to.include({ dueBucket: dueBucketOf(T0 - 3_600_000) });
     expect(await stored('done')).not.to.have.property('dueBucket');
-    expect(await store.get('old-0')).not.to.have.property('dueBucket');
+    expect(await store.getWithLease('old-0')).not.to.have.property('dueBucket');
 
     const found = await overdueCandidates(store, T0, 15 * 60_000);
     expect(found.sort()).to.deep.equal(old.map((m) => m.id).sort());

@@ -50,8 +50,8 @@ for (const { name, start } of stores()) {
     it('claims a free step, writing its event to the history, and shows the lease on get() only', async () => {
       const record = await created();
       expect(await store.claim(record, LIVE, T0)).to.equal(true);
-      expect((await store.get(record.id))?.lease).to.deep.equal(LIVE);
-      expect(await store.getRecord(record.id)).not.to.have.property('lease');
+      expect((await store.getWithLease(record.id))?.lease).to.deep.equal(LIVE);
+      expect(await store.getRecordOnly(record.id)).not.to.have.property('lease');
       expect((await store.history(record, { limit: 10 })).events).to.deep.equal([record.lastEvent]);
     });
 
@@ -59,18 +59,18 @@ for (const { name, start } of stores()) {
       const record = await created();
       expect(await store.claim(record, LIVE, T0)).to.equal(true);
       expect(await store.claim(record, { token: 'second', until: T0 + 120_000 }, AFTER_LIVE - 1)).to.equal(false);
-      expect((await store.get(record.id))?.lease?.token).to.equal('first');
+      expect((await store.getWithLease(record.id))?.lease?.token).to.equal('first');
       expect(await store.claim(record, { token: 'second', until: T0 + 120_000 }, AFTER_LIVE)).to.equal(true);
-      expect((await store.get(record.id))?.lease?.token).to.equal('second');
+      expect((await store.getWithLease(record.id))?.lease?.token).to.equal('second');
     });
 
     it('releases only with the token that holds the step', async () => {
       const record = await created();
       await store.claim(record, LIVE, T0);
       await store.releaseClaim(record, 'someone-else');
-      expect((await store.get(record.id))?.lease).to.deep.equal(LIVE);
+      expect((await store.getWithLease(record.id))?.lease).to.deep.equal(LIVE);
       await store.releaseClaim(record, LIVE.token);
-      expect((await store.get(record.id))?.lease).to.deep.equal({ token: LIVE.token, until: 0 });
+      expect((await store.getWithLease(record.id))?.lease).to.deep.equal({ token: LIVE.token, until: 0 });
       expect(await store.claim(record, { token: 'next', until: T0 + 1 }, T0)).to.equal(true);
     });
 
@@ -78,7 +78,7 @@ for (const { name, start } of stores()) {
       const record = await created();
       await store.claim(record, LIVE, T0);
       await store.writeRecordEvents(record);
-      expect((await store.get(record.id))?.lease).to.deep.equal(LIVE);
+      expect((await store.getWithLease(record.id))?.lease).to.deep.equal(LIVE);
       expect((await store.history(record, { limit: 10 })).events).to.deep.equal([record.lastEvent]);
       const other = await created();
       await store.writeRecordEvents(other);
@@ -99,7 +99,7 @@ for (const { name, start } of stores()) {
       expect(await store.commit({ ...next, createdAt: '2026-01-02T00:00:00.000Z' }, { seq: 0 })).to.equal(false);
       expect(await store.commit(next, { seq: 0 })).to.equal(true);
       expect(await store.commit({ ...next, state: 'AGAIN' }, { seq: 0 })).to.equal(false);
-      expect(await store.get(record.id)).to.deep.equal(next);
+      expect(await store.getWithLease(record.id)).to.deep.equal(next);
       expect(await store.claim(next, { token: 'next', until: T0 + 1 }, T0)).to.equal(true);
       // The step left behind keeps its lease: a claim of the old step still fails.
       expect(await store.claim(record, { token: 'late', until: T0 + 1 }, T0)).to.equal(false);
@@ -108,11 +108,11 @@ for (const { name, start } of stores()) {
     it('refuses every commit over a removal mark, which keeps the lease it was marked under', async () => {
       const record = await created();
       await store.claim(record, LIVE, T0);
-      const read = (await store.get(record.id)) as MachineRecord;
+      const read = (await store.getWithLease(record.id)) as MachineRecord;
       const mark: MachineRecord = { ...read, removing: true, seq: 1, lastEvent: { ...read.lastEvent, seq: 1 } };
       expect(await store.commit(mark, { seq: 0 })).to.equal(true);
-      expect((await store.get(record.id))?.lease).to.deep.equal(LIVE);
-      expect((await store.getRecord(record.id))?.lease).to.deep.equal(LIVE);
+      expect((await store.getWithLease(record.id))?.lease).to.deep.equal(LIVE);
+      expect((await store.getRecordOnly(record.id))?.lease).to.deep.equal(LIVE);
       expect(await store.commit({ ...mark, seq: 2 }, { seq: 1 })).to.equal(false);
     });
 
@@ -134,15 +134,15 @@ for (const { name, start } of stores()) {
       await store.claim(record, { token: 'chain', until: T0 + 1 }, T0);
       const next = chained(record);
       expect(await store.commit(next, { seq: 0 })).to.equal(true);
-      expect((await store.getRecord(record.id))?.lease).to.deep.equal(LIVE);
-      expect((await store.get(record.id))?.lease).to.deep.equal(LIVE);
-      const read = (await store.getRecord(record.id)) as MachineRecord;
+      expect((await store.getRecordOnly(record.id))?.lease).to.deep.equal(LIVE);
+      expect((await store.getWithLease(record.id))?.lease).to.deep.equal(LIVE);
+      const read = (await store.getRecordOnly(record.id)) as MachineRecord;
       expect(await store.claim(read, { token: 'second', until: T0 + 120_000 }, AFTER_LIVE - 1)).to.equal(false);
       expect(await store.claim(read, { token: 'second', until: T0 + 120_000 }, AFTER_LIVE)).to.equal(true);
-      expect((await store.get(record.id))?.lease?.token).to.equal('second');
+      expect((await store.getWithLease(record.id))?.lease?.token).to.equal('second');
       // Taken over: the chain's late release leaves the new holder's lease alone.
       await store.releaseClaim(next, LIVE.token);
-      expect((await store.get(record.id))?.lease?.token).to.equal('second');
+      expect((await store.getWithLease(record.id))?.lease?.token).to.equal('second');
       expect((await store.history(record, { limit: 10 })).events).to.deep.equal([record.lastEvent, next.lastEvent]);
     });
 
@@ -151,9 +151,9 @@ for (const { name, start } of stores()) {
       const next = chained(record);
       expect(await store.commit(next, { seq: 0 })).to.equal(true);
       await store.releaseClaim(next, 'someone-else');
-      expect((await store.get(record.id))?.lease).to.deep.equal(LIVE);
+      expect((await store.getWithLease(record.id))?.lease).to.deep.equal(LIVE);
       await store.releaseClaim(next, LIVE.token);
-      const read = (await store.get(record.id)) as MachineRecord;
+      const read = (await store.getWithLease(record.id)) as MachineRecord;
       expect(read.lease?.until).to.be.at.most(T0);
       expect(await store.claim(read, { token: 'next', until: T0 + 1 }, T0)).to.equal(true);
       expect((await store.history(record, { limit: 10 })).events).to.deep.equal([record.lastEvent, next.lastEvent]);
@@ -169,7 +169,7 @@ for (const { name, start } of stores()) {
       expect(await store.markRemoving({ ...first, createdAt: new Date(T0 - 1).toISOString() }, T0)).to.equal(false);
       expect(await store.markRemoving(first, AFTER_LIVE)).to.equal(false);
       expect(await store.markRemoving(first, T0)).to.equal(true);
-      const marked = (await store.getRecord(record.id)) as MachineRecord;
+      const marked = (await store.getRecordOnly(record.id)) as MachineRecord;
       expect(marked).to.deep.include({ seq: 2, removing: true, lease: further.lease });
       expect(await store.markRemoving(first, T0)).to.equal(false);
       // The chain's next commit is refused.
@@ -218,7 +218,7 @@ for (const { name, start } of stores()) {
       expect(await store.deleteRecord({ ...record, seq: 1 })).to.equal(false);
       expect(await store.deleteRecord({ ...record, createdAt: new Date(T0 - 1).toISOString() })).to.equal(false);
       expect(await store.deleteRecord(record)).to.equal(true);
-      expect(await store.get(record.id)).to.equal(undefined);
+      expect(await store.getWithLease(record.id)).to.equal(undefined);
       expect(await store.deleteRecord(record)).to.equal(false);
     });
   });

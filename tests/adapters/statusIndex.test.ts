@@ -45,7 +45,7 @@ describe('the status index in DynamoDB', function () {
       expect((await stored('keys-1')).statusShard).to.equal(statusShardKey(status, shard));
       current = next;
     }
-    const read = (await store.get('keys-1')) as unknown as Record<string, unknown>;
+    const read = (await store.getWithLease('keys-1')) as unknown as Record<string, unknown>;
     expect(read).not.to.have.property('statusShard');
     expect(read).not.to.have.property('createdKey');
   });

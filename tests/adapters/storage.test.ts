@@ -82,8 +82,8 @@ describe('how a record is stored, in DynamoDB (dynalite)', function () {
       expect(item, field).not.to.have.property(field);
     expect(item?.objectZ).to.be.instanceOf(Uint8Array);
     expect(await rawDefinition(record)).to.have.property('definitionZ');
-    expect(await newStore().getRecord(record.id)).to.deep.equal(record);
-    expect(await newStore().get(record.id)).to.deep.equal(record);
+    expect(await newStore().getRecordOnly(record.id)).to.deep.equal(record);
+    expect(await newStore().getWithLease(record.id)).to.deep.equal(record);
   });
 
   it('bills a commit of a 1 KB object with a 2 KB definition one write unit, and its object about 0.1 unit a KB', async () => {
@@ -112,7 +112,7 @@ describe('how a record is stored, in DynamoDB (dynalite)', function () {
     const chained = { ...carrying, lastEvent: { ...carrying.lastEvent, seq: carrying.seq } };
     expect(await store.commit(chained, { seq: record.seq })).to.equal(true);
     expect((await rawRecord(record.id))?.eventsZ).to.be.instanceOf(Uint8Array);
-    expect(await newStore().getRecord(record.id)).to.deep.equal(chained);
+    expect(await newStore().getRecordOnly(record.id)).to.deep.equal(chained);
     expect(store.writeUnits(chained)).to.equal(store.writeUnits({ ...chained, pendingEvents: undefined }));
   });
 
@@ -121,7 +121,7 @@ describe('how a record is stored, in DynamoDB (dynalite)', function () {
     const record = machine({ id: `storage-${++ids}`, object: { n: 1 } });
     expect(await store.create(record)).to.equal(true);
     expect((await rawRecord(record.id))?.object).to.deep.equal({ n: 1 });
-    expect(await newStore().getRecord(record.id)).to.deep.equal(record);
+    expect(await newStore().getRecordOnly(record.id)).to.deep.equal(record);
   });
 
   it('reads the definition once per container, and commits with one write', async () => {
@@ -130,11 +130,11 @@ describe('how a record is stored, in DynamoDB (dynalite)', function () {
     await store.create(record);
     const reader = newStore();
     sent = [];
-    let current = (await reader.getRecord(record.id)) as MachineRecord;
+    let current = (await reader.getRecordOnly(record.id)) as MachineRecord;
     for (let i = 0; i < 3; i++) {
       const after = next(current);
       expect(await reader.commit(after, { seq: current.seq })).to.equal(true);
-      current = (await reader.getRecord(record.id)) as MachineRecord;
+      current = (await reader.getRecordOnly(record.id)) as MachineRecord;
       expect(current).to.deep.equal(after);
     }
     expect(sent.filter((command) => command === 'GetCommand history')).to.have.length(1);
@@ -150,14 +150,14 @@ describe('how a record is stored, in DynamoDB (dynalite)', function () {
     const { lease: _none, ...old } = record;
     await local.client.send(new PutCommand({ TableName: local.tables.machines, Item: old }));
     const store = newStore();
-    const read = (await store.getRecord(record.id)) as MachineRecord;
+    const read = (await store.getRecordOnly(record.id)) as MachineRecord;
     expect(read).to.deep.equal(record);
     expect(sent.filter((command) => command === 'GetCommand history')).to.have.length(0);
     const after = next(read);
     expect(await store.commit(after, { seq: read.seq })).to.equal(true);
     expect(await rawRecord(record.id)).not.to.have.property('config');
     expect(await rawDefinition(record)).to.include({ recordSeq: after.seq });
-    expect(await newStore().getRecord(record.id)).to.deep.equal(after);
+    expect(await newStore().getRecordOnly(record.id)).to.deep.equal(after);
   });
 
   it('gives the definition its machine’s expiry when it finishes, and takes it back when it runs again', async () => {
@@ -169,7 +169,7 @@ describe('how a record is stored, in DynamoDB (dynalite)', function () {
     expect(await rawDefinition(record)).to.include({ expiresAt: 1_800_000, recordSeq: done.seq });
     // A redrive: read the finished record, commit it running.
     const redriver = newStore();
-    const read = (await redriver.getRecord(record.id)) as MachineRecord;
+    const read = (await redriver.getRecordOnly(record.id)) as MachineRecord;
     const { expiresAt: _e, finishedAt: _f, ...running } = next(read, { status: 'RUNNING' });
     expect(await redriver.commit(running, { seq: read.seq })).to.equal(true);
     expect(await rawDefinition(record)).not.to.have.property('expiresAt');
@@ -208,7 +208,7 @@ describe('how a record is stored, in DynamoDB (dynalite)', function () {
     await local.client.send(
       new DeleteCommand({ TableName: local.tables.history, Key: { id: historyKey(record), seq: DEFINITION_SEQ } }),
     );
-    expect(await newStore().getRecord(record.id)).to.equal(undefined);
+    expect(await newStore().getRecordOnly(record.id)).to.equal(undefined);
   });
 });
 
@@ -230,12 +230,12 @@ describe('the definitions a container keeps', () => {
       },
     } as unknown as DynamoDBDocumentClient;
     const store = new DynamoMachineStore(client, { machines: 'machines', history: 'history' });
-    for (const id of ['a', 'b', 'c', 'a', 'b', 'c']) expect((await store.getRecord(id))?.config).to.equal(config);
+    for (const id of ['a', 'b', 'c', 'a', 'b', 'c']) expect((await store.getRecordOnly(id))?.config).to.equal(config);
     expect(reads).to.have.length(3);
-    for (const id of ['d', 'e', 'f']) await store.getRecord(id);
+    for (const id of ['d', 'e', 'f']) await store.getRecordOnly(id);
     // 6 x 3 MB: the least recently used (a) is dropped, the newer ones kept.
-    await store.getRecord('f');
-    await store.getRecord('a');
+    await store.getRecordOnly('f');
+    await store.getRecordOnly('a');
     expect(reads.map((key) => key.split('/')[0])).to.deep.equal(['a', 'b', 'c', 'd', 'e', 'f', 'a']);
   });
 });

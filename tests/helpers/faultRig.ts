@@ -27,8 +27,8 @@ import {
   type MessageDisposition,
   parseStepMessage,
 } from '../../handlers/application/stepProcessor';
-import { functionScope, readConfig } from '../../handlers/config';
-import { buildServices, type Services } from '../../handlers/wiring';
+import { functionScope, readConfig } from '../../handlers/wiring/config';
+import { buildServices, type Services } from '../../handlers/wiring/services';
 import { currentStack } from './stack';
 
 export type Processor = (message: StepMessage) => Promise<MessageDisposition>;
@@ -154,7 +154,7 @@ export class FaultRig {
   }
 
   get(id: string): Promise<MachineRecord | undefined> {
-    return this.services.store.get(id);
+    return this.services.store.getWithLease(id);
   }
 
   /** The machine's whole history, or none when it is gone. */

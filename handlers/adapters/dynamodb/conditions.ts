@@ -1,3 +1,4 @@
+import type { WriteIdentity } from '../../../domain/writeIdentity';
 import type { CommitGuard } from '../../application/ports';
 
 /**
@@ -24,6 +25,9 @@ const createdAs = (createdAt: string): Part => ({
   expression: 'createdAt = :createdAt',
   values: { ':createdAt': createdAt },
 });
+
+/** The record is still the write `identity` (domain/writeIdentity.ts `sameWrite`, as a condition). */
+const writeOf = (identity: WriteIdentity): Part[] => [atSeq(identity.seq), createdAs(identity.createdAt)];
 
 /** Nobody holds the step: no lease, or one that has run out. */
 const noLiveLease = (now: number): Part => ({
@@ -53,7 +57,7 @@ export const free = (now: number): Condition => all(noLiveLease(now));
 
 /** The record is as it was read (nothing committed since, the same machine) and not being removed. */
 export const committable = (guard: CommitGuard, createdAt: string): Condition =>
-  all(atSeq(guard.seq), createdAs(createdAt), notRemoving);
+  all(...writeOf({ seq: guard.seq, createdAt }), notRemoving);
 
 export const leasedBy = (token: string): Condition => all(leaseIs(token));
 
@@ -71,9 +75,8 @@ export const unleasedOrLeasedBy = (token: string): Condition => {
   return all({ ...leased, expression: `(attribute_not_exists(lease) OR ${leased.expression})` });
 };
 
-/** The record is this version of this machine, not one added again under its name. */
-export const sameVersion = (record: { seq: number; createdAt: string }): Condition =>
-  all(atSeq(record.seq), createdAs(record.createdAt));
+/** The stored record is the write `identity`: nothing committed since, not a machine added again under its name. */
+export const isWrite = (identity: WriteIdentity): Condition => all(...writeOf(identity));
 
 export const isNew: Condition = all(absent);
 

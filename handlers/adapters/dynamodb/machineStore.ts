@@ -33,8 +33,8 @@ import {
   free,
   heldInRecord,
   isNew,
+  isWrite,
   leasedBy,
-  sameVersion,
   unleasedOrLeasedBy,
 } from './conditions';
 import { leftoversOf, sendUntilProcessed } from './leftovers';
@@ -115,8 +115,8 @@ export class DynamoMachineStore implements MachineStore {
     this.statusShards = options.statusShards ?? DEFAULT_STATUS_SHARDS;
   }
 
-  async get(id: string): Promise<MachineRecord | undefined> {
-    const record = await this.getRecord(id);
+  async getWithLease(id: string): Promise<MachineRecord | undefined> {
+    const record = await this.getRecordOnly(id);
     if (!record) return undefined;
     const { Item } = await this.client.send(
       new GetCommand({
@@ -131,7 +131,7 @@ export class DynamoMachineStore implements MachineStore {
     return lease ? { ...rest, lease } : rest;
   }
 
-  async getRecord(id: string): Promise<MachineRecord | undefined> {
+  async getRecordOnly(id: string): Promise<MachineRecord | undefined> {
     const { Item } = await this.client.send(
       new GetCommand({ TableName: this.tables.machines, Key: { id }, ConsistentRead: true }),
     );
@@ -306,7 +306,7 @@ export class DynamoMachineStore implements MachineStore {
   async deleteRecord(record: Pick<MachineRecord, 'id' | 'seq' | 'createdAt'>): Promise<boolean> {
     const deleted = await conditionally(
       this.client.send(
-        new DeleteCommand({ TableName: this.tables.machines, Key: { id: record.id }, ...sameVersion(record) }),
+        new DeleteCommand({ TableName: this.tables.machines, Key: { id: record.id }, ...isWrite(record) }),
       ),
     );
     return deleted !== undefined;

@@ -1,7 +1,6 @@
 import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import { type InvocationResult, stateTimedOut } from '../../../domain/step';
 import type { InvokeOptions, StateInvoker } from '../../application/ports';
-import { traced } from '../../tracing';
 
 /** Lambda's answers that mean "not now" rather than "it failed" (its concurrency limits). */
 const THROTTLES = new Set(['TooManyRequestsException', 'ThrottlingException', 'EC2ThrottledException']);
@@ -60,12 +59,10 @@ function errorMessage(payload: string): string | undefined {
 }
 
 export function createLambdaClient(options: { region: string; endpoint?: string; timeoutMs: number }): LambdaClient {
-  return traced(
-    new LambdaClient({
-      region: options.region,
-      endpoint: options.endpoint,
-      maxAttempts: 1,
-      requestHandler: { requestTimeout: options.timeoutMs },
-    }),
-  );
+  return new LambdaClient({
+    region: options.region,
+    endpoint: options.endpoint,
+    maxAttempts: 1,
+    requestHandler: { requestTimeout: options.timeoutMs },
+  });
 }

@@ -35,11 +35,3 @@ export function createStepMetrics(env: Record<string, string | undefined> = proc
     }),
   );
 }
-
-let shared: PowertoolsStepMetrics | undefined;
-
-/** The container's one metrics buffer. */
-export function stepMetrics(): PowertoolsStepMetrics {
-  shared ??= createStepMetrics();
-  return shared;
-}

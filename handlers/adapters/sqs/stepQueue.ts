@@ -2,7 +2,6 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
 import type { ScheduledMessage } from '../../../domain/machine';
 import type { StepQueue } from '../../application/ports';
-import { traced } from '../../tracing';
 
 /** SendMessageBatch's limit. */
 const MAX_BATCH = 10;
@@ -119,5 +118,5 @@ export class SqsStepQueue implements StepQueue {
 }
 
 export function createSqsClient(options: { region: string; endpoint?: string }): SQSClient {
-  return traced(new SQSClient({ region: options.region, endpoint: options.endpoint }));
+  return new SQSClient({ region: options.region, endpoint: options.endpoint });
 }

@@ -1,8 +1,8 @@
 import { parseMachineDefinition } from '../../../domain/definition';
 import { toView } from '../../../domain/machine';
 import { addMachine } from '../../application/addMachine';
-import { functionScope } from '../../config';
-import { getServices } from '../../wiring';
+import { functionScope } from '../../wiring/config';
+import { getServices } from '../../wiring/services';
 import { httpHandler } from './httpHandler';
 
 /** POST /machines: 201 with the new machine; the same named definition again: 200 with it. */

@@ -4,7 +4,7 @@ import { fieldIssues, stateNameSchema } from '../../../domain/definition';
 import { ValidationError } from '../../../domain/errors';
 import { toView } from '../../../domain/machine';
 import { answerCallback, type CallbackAnswer } from '../../application/answerCallback';
-import { getServices } from '../../wiring';
+import { getServices } from '../../wiring/services';
 import { type HttpRequest, httpHandler } from './httpHandler';
 
 /** The token travels in the body, never in the URL: access logs and proxies never see it. */

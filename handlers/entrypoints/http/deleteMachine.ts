@@ -1,5 +1,5 @@
 import { deleteMachine } from '../../application/deleteMachine';
-import { getServices } from '../../wiring';
+import { getServices } from '../../wiring/services';
 import { httpHandler, machineId } from './httpHandler';
 
 /**

@@ -1,6 +1,6 @@
 import { toView } from '../../../domain/machine';
 import { readMachine } from '../../application/readMachine';
-import { getReadServices } from '../../readWiring';
+import { getReadServices } from '../../wiring/read';
 import { httpHandler, machineId } from './httpHandler';
 
 /** GET /machines/{id} */

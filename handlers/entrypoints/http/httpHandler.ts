@@ -10,8 +10,7 @@ import {
 } from '../../../domain/errors';
 import { MAX_MACHINE_BYTES } from '../../../domain/limits';
 import { storableIssues } from '../../../domain/storable';
-import { stepMetrics } from '../../adapters/metrics/powertoolsMetrics';
-import { logger } from '../../logger';
+import { logger, stepMetrics } from '../../wiring/observability';
 
 /** The parts of an API Gateway proxy event (REST v1 or HTTP API v2) the API functions use. */
 export interface ProxyEvent {

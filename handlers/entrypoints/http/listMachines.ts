@@ -1,6 +1,6 @@
 import { parseListQuery } from '../../../domain/listing';
 import { listMachines } from '../../application/listMachines';
-import { getReadServices } from '../../readWiring';
+import { getReadServices } from '../../wiring/read';
 import { httpHandler } from './httpHandler';
 
 /** GET /machines?status=&limit=&nextToken= : newest first. */

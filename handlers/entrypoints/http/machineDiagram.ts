@@ -1,10 +1,11 @@
 import type { Context } from 'aws-lambda';
 import { mermaidDiagram } from '../../../domain/diagram';
-import { diagramSvg, SVG_CONTENT_TYPE } from '../../../domain/diagramSvg';
+import { SVG_CONTENT_TYPE } from '../../../domain/diagramSvg';
 import { ValidationError } from '../../../domain/errors';
 import { MAX_DIAGRAM_EVENTS } from '../../../domain/limits';
 import { readMachineWithHistory } from '../../application/readMachine';
-import { getReadServices } from '../../readWiring';
+import { diagramSvg } from '../../wiring/diagram';
+import { getReadServices } from '../../wiring/read';
 import { type HttpRequest, httpHandler, machineId, type ProxyEvent, type ProxyResult } from './httpHandler';
 
 async function read(request: HttpRequest) {

@@ -1,6 +1,6 @@
 import { encodeHistoryToken, parseHistoryQuery } from '../../../domain/listing';
 import { readHistory } from '../../application/readMachine';
-import { getReadServices } from '../../readWiring';
+import { getReadServices } from '../../wiring/read';
 import { httpHandler, machineId } from './httpHandler';
 
 /** GET /machines/{id}/history?limit=&nextToken= : a page of events, oldest first. */

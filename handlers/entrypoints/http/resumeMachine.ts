@@ -2,7 +2,7 @@ import { fieldIssues } from '../../../domain/definition';
 import { ValidationError } from '../../../domain/errors';
 import { toView } from '../../../domain/machine';
 import { resumeMachine } from '../../application/resumeMachine';
-import { getServices } from '../../wiring';
+import { getServices } from '../../wiring/services';
 import { httpHandler, machineId } from './httpHandler';
 import { resumeBodySchema } from './stateAndObjectBody';
 

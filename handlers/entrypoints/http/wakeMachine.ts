@@ -1,6 +1,6 @@
 import { toView } from '../../../domain/machine';
 import { wakeMachine } from '../../application/wakeMachine';
-import { getServices } from '../../wiring';
+import { getServices } from '../../wiring/services';
 import { httpHandler, machineId } from './httpHandler';
 
 /** POST /machines/{id}/wake: runs the next step of a machine waiting on a delay now (202). */

@@ -1,10 +1,9 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { stepMetrics } from '../../adapters/metrics/powertoolsMetrics';
 import { handleDeadLetter } from '../../application/handleDeadLetter';
 import { purgeHistory } from '../../application/removeMachine';
 import { parsePurgeMessage, parseStepMessage } from '../../application/stepProcessor';
-import { logger } from '../../logger';
-import { getServices } from '../../wiring';
+import { logger, stepMetrics } from '../../wiring/observability';
+import { getServices } from '../../wiring/services';
 import { processBatch } from './partialBatch';
 
 /**

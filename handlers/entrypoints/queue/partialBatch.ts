@@ -1,6 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { stepMetrics } from '../../adapters/metrics/powertoolsMetrics';
+import { stepMetrics } from '../../wiring/observability';
 
 const batch = new BatchProcessor(EventType.SQS);
 

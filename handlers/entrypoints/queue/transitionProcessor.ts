@@ -1,39 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { stepMetrics } from '../../adapters/metrics/powertoolsMetrics';
 import { purgeHistory } from '../../application/removeMachine';
-import { createStepProcessor, parsePurgeMessage, parseStepMessage } from '../../application/stepProcessor';
-import { functionScope, readConfig } from '../../config';
-import { logger } from '../../logger';
-import { buildServices, type Services } from '../../wiring';
+import { parsePurgeMessage, parseStepMessage } from '../../application/stepProcessor';
+import { logger, stepMetrics } from '../../wiring/observability';
+import { transitionProcessor } from '../../wiring/processor';
 import { processBatch } from './partialBatch';
-
-let built: { services: Services; processStep: ReturnType<typeof createStepProcessor> } | undefined;
-
-function processor(context: Context) {
-  if (!built) {
-    const services = buildServices(readConfig());
-    const { config } = services;
-    const processStep = createStepProcessor({
-      ...services,
-      scope: functionScope(config, context.invokedFunctionArn),
-      leaseSeconds: config.leaseSeconds,
-      newToken: randomUUID,
-      metrics: stepMetrics(),
-      // One line per step: id, version, attempt, state, status, outcome; the object's size and keys at DEBUG only.
-      logStep: (fields, debug) => {
-        logger.info('step', { ...fields });
-        if (debug) logger.debug('step object', { id: fields.id, version: fields.version, ...debug });
-      },
-    });
-    built = { services, processStep };
-  }
-  return built;
-}
 
 /** SQS-triggered transition processor; failures are reported per message (partial batch response). */
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-  const { services, processStep } = processor(context);
+  const { services, processStep } = transitionProcessor(context.invokedFunctionArn);
   const budget = { remainingMs: () => context.getRemainingTimeInMillis() };
   const processRecord = async (record: SQSRecord) => {
     const purge = parsePurgeMessage(record.body);

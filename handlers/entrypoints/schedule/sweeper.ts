@@ -1,7 +1,6 @@
-import { stepMetrics } from '../../adapters/metrics/powertoolsMetrics';
 import { sweepOverdue } from '../../application/sweepOverdue';
-import { logger } from '../../logger';
-import { getServices } from '../../wiring';
+import { logger, stepMetrics } from '../../wiring/observability';
+import { getServices } from '../../wiring/services';
 
 /**
  * Scheduled (serverless.yml `sweeper`): sends the current step again of every RUNNING machine

@@ -350,7 +350,14 @@ describe('answers racing a deadline (seeded interleavings)', () => {
       ]);
       await drain(T0);
       const deadlineMessage = queue.sent.at(-1)?.message;
-      for (const method of ['get', 'getRecord', 'claim', 'releaseClaim', 'commit', 'writeRecordEvents'] as const) {
+      for (const method of [
+        'getWithLease',
+        'getRecordOnly',
+        'claim',
+        'releaseClaim',
+        'commit',
+        'writeRecordEvents',
+      ] as const) {
         store.before[method] = async () => {
           for (let i = Math.floor(random() * 3); i > 0; i--) await new Promise((resolve) => setImmediate(resolve));
         };

@@ -41,8 +41,8 @@ async function simulate(seed: number, { withDelete }: { withDelete: boolean }) {
   const store = new InMemoryMachineStore();
   store.put(machine({ config: { START: 'prepare', 'TASK-1': 'task-1' } }));
   for (const method of [
-    'get',
-    'getRecord',
+    'getWithLease',
+    'getRecordOnly',
     'claim',
     'releaseClaim',
     'commit',

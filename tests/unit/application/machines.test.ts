@@ -80,7 +80,7 @@ describe('adding a machine', () => {
   it('reports a conflict when the named machine vanished between the two requests', async () => {
     const { deps, store } = fakeApiDeps();
     await addMachine(deps, definition({ name: 'order-42' }));
-    store.before.get = () => {
+    store.before.getWithLease = () => {
       store.records.delete('order-42');
     };
     expect(await rejection(addMachine(deps, definition({ name: 'order-42' })))).to.be.instanceOf(ConflictError);
@@ -144,7 +144,7 @@ describe('resuming a machine', () => {
     expect(resumed.lease).to.equal(undefined);
     expect(store.records.get('m-1')).to.deep.equal(resumed);
     expect(queue.sent).to.deep.equal([{ message: { id: 'm-1', version: 2, attempt: 1 }, delaySeconds: 0 }]);
-    expect(store.calls).to.deep.equal(['get', 'claim', 'commit']);
+    expect(store.calls).to.deep.equal(['getWithLease', 'claim', 'commit']);
   });
 
   it('answers 404 for an unknown machine', async () => {
@@ -216,7 +216,7 @@ describe('deleting a machine', () => {
     const { deps, store } = fakeApiDeps();
     store.put(machine({ removing: true, lease: { token: 'busy', until: T0 + 1000 } }));
     expect(await deleteMachine(deps, 'm-1')).to.equal('removing');
-    expect(store.calls).to.deep.equal(['get']);
+    expect(store.calls).to.deep.equal(['getWithLease']);
   });
 
   it('answers 404 for an unknown machine, creating nothing', async () => {
@@ -232,13 +232,13 @@ describe('deleting a machine', () => {
     store.before.claim = () => {
       store.put({ ...(store.records.get('m-1') as MachineRecord), lease: { token: 'busy', until: T0 + 1000 } });
     };
-    store.before.get = () => {
+    store.before.getWithLease = () => {
       store.leases.clear();
     };
     const error = await rejection(deleteMachine(deps, 'm-1'));
     expect(error).to.be.instanceOf(ConflictError);
     expect(error.message).to.equal("machine 'm-1' kept changing while deleting it; try again");
-    expect(store.calls.filter((call) => call === 'get')).to.have.length(5);
+    expect(store.calls.filter((call) => call === 'getWithLease')).to.have.length(5);
   });
 
   it('deletes it when a second delete marked it for the first one, which held it', async () => {
@@ -254,12 +254,48 @@ describe('deleting a machine', () => {
     expect(store.events.size).to.equal(0);
   });
 
+  describe('when the machine it claimed is gone before the delete', () => {
+    const again = new Date(T0 + 1).toISOString();
+    const handler = { token: 'handler', until: T0 + 1000 };
+    /** Between our claim and our delete, the machine is deleted (and maybe added again under its name). */
+    function replacedBeforeDelete(store: ReturnType<typeof fakeApiDeps>['store'], next?: MachineRecord) {
+      store.before.deleteRecord = () => {
+        store.before.deleteRecord = undefined;
+        store.records.delete('m-1');
+        if (next) store.put(next);
+      };
+    }
+
+    it('marks the machine added again under its name, whose step a handler runs, for that handler', async () => {
+      const { deps, store } = fakeApiDeps();
+      store.put(machine());
+      replacedBeforeDelete(store, machine({ createdAt: again, lease: handler }));
+      expect(await deleteMachine(deps, 'm-1')).to.equal('removing');
+      expect(store.records.get('m-1')).to.include({ createdAt: again, removing: true });
+    });
+
+    it('leaves one another delete marked for its handler to that handler', async () => {
+      const { deps, store } = fakeApiDeps();
+      store.put(machine());
+      replacedBeforeDelete(store, machine({ createdAt: again, removing: true, lease: handler }));
+      expect(await deleteMachine(deps, 'm-1')).to.equal('removing');
+      expect(store.records.get('m-1')).to.deep.include({ createdAt: again, removing: true, lease: handler });
+    });
+
+    it('answers 404 when nothing was added again', async () => {
+      const { deps, store } = fakeApiDeps();
+      store.put(machine());
+      replacedBeforeDelete(store);
+      expect(await rejection(deleteMachine(deps, 'm-1'))).to.be.instanceOf(MachineNotFoundError);
+    });
+  });
+
   it("marks a chain's record in place, with no seq to lose to the chain's next commit", async () => {
     const { deps, store } = fakeApiDeps();
     const chain = { token: 'chain', until: T0 + 60_000 };
     store.records.set('m-1', machine({ seq: 3, carrier: { version: 0, attempt: 1 }, lease: chain }));
     expect(await deleteMachine(deps, 'm-1')).to.equal('removing');
-    expect(store.calls).to.deep.equal(['get', 'markRemoving']);
+    expect(store.calls).to.deep.equal(['getWithLease', 'markRemoving']);
     expect(store.records.get('m-1')).to.deep.include({ seq: 3, removing: true, lease: chain });
   });
 

@@ -27,7 +27,7 @@ describe('redriving a machine', () => {
     const { deps, store, queue } = fakeApiDeps();
     store.put(failedMachine());
     const record = await redriveMachine(deps, 'm-1', {});
-    expect(store.calls).to.deep.equal(['get', 'claim', 'commit']);
+    expect(store.calls).to.deep.equal(['getWithLease', 'claim', 'commit']);
     expect(record).to.include({ status: 'RUNNING', state: 'TASK-1', version: 4, attempt: 1 });
     expect(store.records.get('m-1')).to.deep.equal(record);
     expect(store.records.get('m-1')).not.to.have.property('lease');
@@ -105,7 +105,7 @@ describe('waking a machine', () => {
     const { deps, store, queue } = fakeApiDeps();
     store.put(waitingMachine());
     const record = await wakeMachine(deps, 'm-1');
-    expect(store.calls).to.deep.equal(['get', 'claim', 'commit']);
+    expect(store.calls).to.deep.equal(['getWithLease', 'claim', 'commit']);
     expect(record).to.include({ version: 1, attempt: 1, woken: 1, seq: 2 });
     expect(record).not.to.have.property('wakeAt');
     expect(queue.sent).to.deep.equal([{ message: { id: 'm-1', version: 1, attempt: 1, woken: 1 }, delaySeconds: 0 }]);
@@ -116,7 +116,7 @@ describe('waking a machine', () => {
     const overdue = machine({ state: 'TASK-1', version: 1, seq: 1, updatedAt: new Date(T0 - 600_000).toISOString() });
     store.put(overdue);
     expect(await wakeMachine(deps, 'm-1')).to.deep.equal(overdue);
-    expect(store.calls).to.deep.equal(['get']);
+    expect(store.calls).to.deep.equal(['getWithLease']);
     expect(queue.sent).to.deep.equal([{ message: stepOf(overdue), delaySeconds: 0 }]);
     // while a handler holds the step it is not overdue: 409
     store.put({ ...overdue, lease: { token: 'processor', until: T0 + 1 } });

@@ -52,7 +52,7 @@ describe('the step processor', () => {
 
       expect(await processStep(message())).to.equal('committed');
 
-      expect(store.calls).to.deep.equal(['getRecord', 'claim', 'getRecord', 'commit']);
+      expect(store.calls).to.deep.equal(['getRecordOnly', 'claim', 'getRecordOnly', 'commit']);
       expect(invoker.calls).to.deep.equal([
         {
           functionName: 'svc-dev-prepare',
@@ -128,7 +128,7 @@ describe('the step processor', () => {
       expect(await processStep(message(), plenty)).to.equal('committed');
 
       // No claim and no read-back for a step run on to: its commit took it, and a delete finds it held.
-      expect(store.calls).to.deep.equal(['getRecord', 'claim', 'getRecord', 'commit', 'commit', 'commit']);
+      expect(store.calls).to.deep.equal(['getRecordOnly', 'claim', 'getRecordOnly', 'commit', 'commit', 'commit']);
       expect(invoker.calls.map((call) => call.input.state)).to.deep.equal(['START', 'TASK-1', 'FINALIZE']);
       expect(queue.sent).to.deep.equal([{ message: { id: 'm-1', version: 3, attempt: 1 }, delaySeconds: 5 }]);
       const committed = store.records.get('m-1') as MachineRecord;
@@ -167,7 +167,7 @@ describe('the step processor', () => {
       store.writeUnits = (record) => (record.pendingEvents ? 2 : 1);
       expect(await processStep(message(), plenty)).to.equal('committed');
       expect(store.calls).to.deep.equal([
-        ...['getRecord', 'claim', 'getRecord', 'commit'],
+        ...['getRecordOnly', 'claim', 'getRecordOnly', 'commit'],
         ...['writeRecordEvents', 'commit'],
         ...['writeRecordEvents', 'commit'],
       ]);
@@ -231,6 +231,20 @@ describe('the step processor', () => {
       expect(queue.sent).to.deep.equal([{ message: { id: 'm-1', version: 0, attempt: 1 }, delaySeconds: 0 }]);
     });
 
+    it('reports a refused carried commit of a machine deleted meanwhile, or whose step nobody holds', async () => {
+      for (const meanwhile of [
+        (store: InMemoryMachineStore) => store.records.delete('m-1'),
+        (store: InMemoryMachineStore) => store.leases.clear(),
+      ]) {
+        const { store, processStep } = setup({ results: [to('TASK-1')] });
+        store.commit = async () => {
+          meanwhile(store);
+          return false;
+        };
+        expect(await processStep(message(), plenty)).to.equal('commit-refused');
+      }
+    });
+
     it('gives a throttled step run on to its own message to try later, not the carrier, and lets it run then', async () => {
       const { store, queue, clock, invoker, processStep } = setup({
         results: [to('TASK-1'), { kind: 'throttled', message: 'Rate exceeded' }, done],
@@ -270,7 +284,7 @@ describe('the step processor', () => {
         error = e;
       });
       expect(String(error)).to.include('network down');
-      const held = (await store.get('m-1')) as MachineRecord;
+      const held = (await store.getWithLease('m-1')) as MachineRecord;
       expect(held).to.include({ version: 1 });
       expect(held.lease?.until).to.equal(0);
       invoker.during = undefined;
@@ -361,7 +375,7 @@ describe('the step processor', () => {
         record: machine({ lease: { token: 'other', until: T0 + 30_000 } }),
       });
       let reads = 0;
-      store.before.get = () => {
+      store.before.getWithLease = () => {
         if (++reads === 2) store.put(machine({ version: 1, seq: 1 }));
       };
       expect(await processStep(message({ version: 1 }))).to.equal('committed');
@@ -375,7 +389,7 @@ describe('the step processor', () => {
         record: machine({ lease: { token: 'other', until: T0 + 30_000 } }),
       });
       expect(await processStep(message({ version: 1 }))).to.equal('deferred');
-      expect(store.calls.filter((call) => call === 'get')).to.have.length(4);
+      expect(store.calls.filter((call) => call === 'getWithLease')).to.have.length(4);
       expect(queue.sent).to.deep.equal([{ message: message({ version: 1 }), delaySeconds: DEFER_SECONDS }]);
     });
 
@@ -387,7 +401,7 @@ describe('the step processor', () => {
       expect(invoker.calls).to.deep.equal([]);
       expect(queue.sent).to.deep.equal([{ message: message(), delaySeconds: 30 }]);
       // Only an early message is looked at again: a held step is not going to land in milliseconds.
-      expect(store.calls.filter((call) => call === 'get')).to.have.length(1);
+      expect(store.calls.filter((call) => call === 'getWithLease')).to.have.length(1);
     });
 
     it('waits again when the machine sleeps longer than one queue delay', async () => {
@@ -446,7 +460,7 @@ describe('the step processor', () => {
         claims++;
         if (claims === 1 || heldAgainAtSecondClaim) hold();
       };
-      store.before.get = () => {
+      store.before.getWithLease = () => {
         store.leases.clear();
       };
       return () => claims;
@@ -576,6 +590,13 @@ describe('the step processor', () => {
       });
       await processStep(message());
       expect(seen).to.deep.equal(['send 0', 'commit 0']);
+    });
+
+    it('may be given one without the other', async () => {
+      const seen: string[] = [];
+      const { processStep } = setup({ faults: { afterCommit: (step) => seen.push(`commit ${step.version}`) } });
+      expect(await processStep(message())).to.equal('committed');
+      expect(seen).to.deep.equal(['commit 0']);
     });
 
     it('skip the send point when the commit sends nothing', async () => {

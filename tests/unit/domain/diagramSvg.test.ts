@@ -1,15 +1,9 @@
 import { expect } from 'chai';
-import {
-  decorateSvg,
-  diagramMarks,
-  diagramSvg,
-  escapeXml,
-  STATUS_COLOURS,
-  SVG_CONTENT_TYPE,
-} from '../../../domain/diagramSvg';
+import { decorateSvg, diagramMarks, escapeXml, STATUS_COLOURS, SVG_CONTENT_TYPE } from '../../../domain/diagramSvg';
 import { PayloadTooLargeError } from '../../../domain/errors';
 import { MAX_SVG_EDGES, MAX_SVG_STATES } from '../../../domain/limits';
 import type { HistoryEvent } from '../../../domain/machine';
+import { renderDiagramSvg as diagramSvg } from '../../../handlers/adapters/diagram/svgRenderer';
 import { machine } from '../../helpers/factories';
 
 const at = '2026-01-01T00:00:00.000Z';

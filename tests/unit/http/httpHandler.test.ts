@@ -8,7 +8,7 @@ import {
   machineId,
   type ProxyEvent,
 } from '../../../handlers/entrypoints/http/httpHandler';
-import { logger } from '../../../handlers/logger';
+import { logger } from '../../../handlers/wiring/observability';
 
 const context = { invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:svc-dev-api' } as never;
 

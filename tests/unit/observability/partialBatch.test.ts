@@ -1,7 +1,7 @@
 import type { SQSEvent } from 'aws-lambda';
 import { expect } from 'chai';
-import { stepMetrics } from '../../../handlers/adapters/metrics/powertoolsMetrics';
 import { processBatch } from '../../../handlers/entrypoints/queue/partialBatch';
+import { stepMetrics } from '../../../handlers/wiring/observability';
 import { summarizeEmf } from '../../../plugins/serverless-offline-emulators/src/emf';
 
 describe('queue consumers: partial batch failures', () => {

@@ -7,9 +7,10 @@ const ROOT = join(__dirname, '..', '..', '..');
 /** Loads the wiring of every handler in a fresh process and says whether the X-Ray SDK got loaded. */
 function xrayLoadedAfterWiring(traceEnabled: string): boolean {
   const script = `
-    const { traced } = require('./handlers/tracing');
-    require('./handlers/wiring');
-    require('./handlers/readWiring');
+    const { traced } = require('./handlers/wiring/observability');
+    require('./handlers/wiring/services');
+    require('./handlers/wiring/processor');
+    require('./handlers/wiring/read');
     const client = { middlewareStack: { remove() {}, use() {} }, config: {} };
     traced(client);
     process.stdout.write(String(Object.keys(require.cache).some((k) => k.includes('aws-xray-sdk-core'))));

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { DEFAULT_LEASE_SECONDS, DEFAULT_STATUS_SHARDS, SQS_MAX_DELAY_SECONDS } from '../../../domain/limits';
-import { functionScope, readConfig } from '../../../handlers/config';
+import { functionScope, readConfig } from '../../../handlers/wiring/config';
 
 const env = {
   SERVICE_PREFIX: 'svc-dev-',

@@ -1,11 +1,12 @@
-import { createDocumentClient } from './adapters/dynamodb/client';
-import { DynamoMachineStore } from './adapters/dynamodb/machineStore';
-import type { Environment, MachineStore } from './application/ports';
+import { createDocumentClient } from '../adapters/dynamodb/client';
+import { DynamoMachineStore } from '../adapters/dynamodb/machineStore';
+import type { Environment, MachineStore } from '../application/ports';
 import { readConfig, type ServiceConfig } from './config';
+import { traced } from './observability';
 
 /**
  * What the read-only API functions (GET) need: the store and a clock. Kept apart from
- * `wiring.ts` so their bundles hold no SQS or Lambda client (docs/deploying.md#packaging).
+ * `services.ts` so their bundles hold no SQS or Lambda client (docs/deploying.md#packaging).
  */
 export interface ReadServices extends Pick<Environment, 'now'> {
   config: ServiceConfig;
@@ -14,7 +15,7 @@ export interface ReadServices extends Pick<Environment, 'now'> {
 
 /** The machine store on the DynamoDB document client, as every function builds it. */
 export function buildStore(config: ServiceConfig): DynamoMachineStore {
-  const dynamo = createDocumentClient({ region: config.region, endpoint: config.endpoints.dynamodb });
+  const dynamo = createDocumentClient({ region: config.region, endpoint: config.endpoints.dynamodb, traced });
   return new DynamoMachineStore(
     dynamo,
     { machines: config.tableName, history: config.historyTableName },

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { invokeTimeoutMs } from '../domain/limits';
-import { createLambdaClient, LambdaStateInvoker } from './adapters/lambda/stateInvoker';
-import { stepMetrics } from './adapters/metrics/powertoolsMetrics';
-import { createSqsClient, SqsStepQueue } from './adapters/sqs/stepQueue';
-import type { ApiDeps } from './application/ports';
+import { invokeTimeoutMs } from '../../domain/limits';
+import { createLambdaClient, LambdaStateInvoker } from '../adapters/lambda/stateInvoker';
+import { createSqsClient, SqsStepQueue } from '../adapters/sqs/stepQueue';
+import type { ApiDeps } from '../application/ports';
 import { readConfig, type ServiceConfig } from './config';
-import { buildStore } from './readWiring';
+import { stepMetrics, traced } from './observability';
+import { buildStore } from './read';
 
 export interface Services extends ApiDeps {
   config: ServiceConfig;
@@ -29,13 +29,15 @@ export function buildServices(config: ServiceConfig): Services {
   return {
     config,
     store: buildStore(config),
-    queue: new SqsStepQueue(createSqsClient({ region, endpoint: config.endpoints.sqs }), config.queueUrl),
+    queue: new SqsStepQueue(traced(createSqsClient({ region, endpoint: config.endpoints.sqs })), config.queueUrl),
     invoker: new LambdaStateInvoker(
-      createLambdaClient({
-        region,
-        endpoint: config.endpoints.lambda,
-        timeoutMs: invokeTimeoutMs(config.leaseSeconds),
-      }),
+      traced(
+        createLambdaClient({
+          region,
+          endpoint: config.endpoints.lambda,
+          timeoutMs: invokeTimeoutMs(config.leaseSeconds),
+        }),
+      ),
     ),
     maxQueueDelaySeconds: config.maxQueueDelaySeconds,
     now: Date.now,

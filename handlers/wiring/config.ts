@@ -1,4 +1,4 @@
-import type { FunctionScope } from '../domain/functionRef';
+import type { FunctionScope } from '../../domain/functionRef';
 import {
   DEFAULT_LEASE_SECONDS,
   DEFAULT_MAX_RECEIVE_COUNT,
@@ -6,7 +6,7 @@ import {
   DEFAULT_SWEEP_AFTER_SECONDS,
   MAX_STATUS_SHARDS,
   SQS_MAX_DELAY_SECONDS,
-} from '../domain/limits';
+} from '../../domain/limits';
 
 /** Everything the handlers read from the environment, read once and checked at cold start. */
 export interface ServiceConfig {

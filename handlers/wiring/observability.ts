@@ -1,5 +1,17 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
-import { SERVICE_NAME } from './adapters/metrics/powertoolsMetrics';
+import { createStepMetrics, type PowertoolsStepMetrics, SERVICE_NAME } from '../adapters/metrics/powertoolsMetrics';
+
+/** The container's logger (Powertools Logger: JSON lines). */
+export const logger = new Logger({ serviceName: SERVICE_NAME });
+
+let sharedMetrics: PowertoolsStepMetrics | undefined;
+
+/** The container's one metrics buffer: an entry point that records into it flushes it per invocation. */
+export function stepMetrics(): PowertoolsStepMetrics {
+  sharedMetrics ??= createStepMetrics();
+  return sharedMetrics;
+}
 
 /**
  * X-Ray through Powertools Tracer, on when the stage's `tracing` param is (POWERTOOLS_TRACE_ENABLED
