@@ -34,7 +34,16 @@ function compress(value: Json): Uint8Array {
   if (cached) return cached;
   const json = Buffer.from(JSON.stringify(value));
   const bytes = brotliCompressSync(json, {
-    params: { [constants.BROTLI_PARAM_QUALITY]: 4, [constants.BROTLI_PARAM_SIZE_HINT]: json.length },
+    params: {
+      [constants.BROTLI_PARAM_QUALITY]: 4,
+      [constants.BROTLI_PARAM_SIZE_HINT]: json.length,
+      // A window just large enough for the input compresses it the same: the default 4 MB window
+      // is allocated on every call, and made a commit's small object three times slower to pack.
+      [constants.BROTLI_PARAM_LGWIN]: Math.min(
+        constants.BROTLI_MAX_WINDOW_BITS,
+        Math.max(constants.BROTLI_MIN_WINDOW_BITS, Math.ceil(Math.log2(json.length + 1))),
+      ),
+    },
   });
   if (typeof value === 'object' && value !== null) compressed.set(value, bytes);
   return bytes;
