@@ -9,3 +9,10 @@ export function seeded(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** A store hook that yields to the event loop 0-2 times, as `random` says: other calls interleave there. */
+export function yieldSometimes(random: () => number): () => Promise<void> {
+  return async () => {
+    for (let i = Math.floor(random() * 3); i > 0; i--) await new Promise((resolve) => setImmediate(resolve));
+  };
+}

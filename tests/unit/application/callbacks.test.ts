@@ -11,7 +11,7 @@ import { resumeMachine } from '../../../handlers/application/resumeMachine';
 import { definition, T0 } from '../../helpers/factories';
 import { fakeApiDeps, fakeStepProcessor, RecordingMetrics, ScriptedInvoker } from '../../helpers/fakes';
 import { fullHistory } from '../../helpers/history';
-import { seeded } from '../../helpers/seeded';
+import { seeded, yieldSometimes } from '../../helpers/seeded';
 
 async function rejection(promise: Promise<unknown>): Promise<Error & { details?: { reason?: string } }> {
   try {
@@ -358,9 +358,7 @@ describe('answers racing a deadline (seeded interleavings)', () => {
         'commit',
         'writeRecordEvents',
       ] as const) {
-        store.before[method] = async () => {
-          for (let i = Math.floor(random() * 3); i > 0; i--) await new Promise((resolve) => setImmediate(resolve));
-        };
+        store.before[method] = yieldSometimes(random);
       }
       // The deadline falls now for the processors; the answers were read a moment before it.
       clock.now = T0 + 2000;

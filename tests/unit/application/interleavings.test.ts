@@ -8,7 +8,7 @@ import { purgeHistory } from '../../../handlers/application/removeMachine';
 import { machine, T0 } from '../../helpers/factories';
 import { fakeStepProcessor, InMemoryMachineStore } from '../../helpers/fakes';
 import { fullHistory } from '../../helpers/history';
-import { seeded } from '../../helpers/seeded';
+import { seeded, yieldSometimes } from '../../helpers/seeded';
 
 /**
  * Many seeded runs of one machine through three processors at once, with what SQS and Lambda do
@@ -34,9 +34,7 @@ async function simulate(seed: number, { withDelete }: { withDelete: boolean }) {
   const log: string[] = [];
   const committed: string[] = [];
   const pending: Delivery[] = [];
-  const yieldSometimes = async () => {
-    for (let i = Math.floor(random() * 3); i > 0; i--) await new Promise((resolve) => setImmediate(resolve));
-  };
+  const pause = yieldSometimes(random);
 
   const store = new InMemoryMachineStore();
   store.put(machine({ config: { START: 'prepare', 'TASK-1': 'task-1' } }));
@@ -51,7 +49,7 @@ async function simulate(seed: number, { withDelete }: { withDelete: boolean }) {
     'deleteRecord',
     'purgeHistory',
   ] as (keyof MachineStore)[]) {
-    store.before[method] = yieldSometimes;
+    store.before[method] = pause;
   }
   const commit = store.commit.bind(store);
   store.commit = async (next, guard) => {
@@ -75,7 +73,7 @@ async function simulate(seed: number, { withDelete }: { withDelete: boolean }) {
       const { version } = input as { version: number };
       log.push(running.has(version) ? `invoke ${version} while it runs` : `invoke ${version}`);
       running.add(version);
-      await yieldSometimes();
+      await pause();
       running.delete(version);
       if (chance(0.08)) return { kind: 'throttled', message: 'Rate exceeded' };
       return { kind: 'returned', payload: version + 1 < STEPS ? { state: 'TASK-1', delay: 0 } : null };
