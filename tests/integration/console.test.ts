@@ -161,6 +161,17 @@ describe('the web console, in a real Chromium', function () {
     // The diagram: the same SVG as the API's, the final state marked.
     const diagram = page.locator('#diagram[data-status="SUCCEEDED"]');
     await diagram.waitFor({ timeout: 15_000 });
+    // The image is in the page before the server has drawn it (a cold SVG render takes seconds on a loaded machine).
+    await page
+      .waitForFunction(
+        () => {
+          const img = document.querySelector('#diagram[data-status="SUCCEEDED"]') as any;
+          return img?.complete && img.naturalWidth > 0;
+        },
+        undefined,
+        { timeout: 15_000 },
+      )
+      .catch(() => undefined);
     expect(await diagram.evaluate((img: any) => img.naturalWidth > 0 && img.complete)).to.equal(true);
     const src = await diagram.getAttribute('src');
     const svg = await page.evaluate(async (url) => (await fetch(url as string)).text(), src);
